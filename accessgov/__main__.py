@@ -1,0 +1,5 @@
+"""`python -m accessgov`."""
+
+from accessgov.cli import main
+
+main()

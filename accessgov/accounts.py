@@ -1,0 +1,166 @@
+"""The organisation's official online accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accessgov import catalogue, validate
+from accessgov.errors import AlreadyExists, InputError, NotFound
+from accessgov.register import Register, Row
+from accessgov.workspace import Operation
+
+KINDS = ("social", "messaging-group")
+ACCESS_MODELS = ("delegated", "shared-login")
+EDITABLE = ("handle", "url", "purpose", "owner", "kind", "mfa_method", "recovery_email",
+            "recovery_phone", "overseer")
+
+
+def get_account(register: Register, account_id: str) -> Row:
+    """One account, or NotFound."""
+    account = register.row("SELECT * FROM accounts WHERE id = ?", (account_id,))
+    if account is None:
+        raise NotFound(f"there is no account {account_id!r} in the register")
+    return account
+
+
+def list_accounts(register: Register, *, status: str | None = None,
+                  platform: str | None = None) -> list[Row]:
+    """Accounts ordered by id, with how many people hold active grants on each."""
+    where, params = [], []
+    if status:
+        where.append("a.status = ?")
+        params.append(validate.one_of(status, ("active", "archived"), "status"))
+    if platform:
+        where.append("a.platform = ?")
+        params.append(catalogue.platform(platform).id)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return register.rows(
+        "SELECT a.id, a.platform, a.handle, a.url, a.purpose, a.owner, a.kind, a.access, "
+        "a.mfa_method, a.mfa_verified_on, a.overseer, a.status, "
+        "(SELECT COUNT(*) FROM grants g WHERE g.account = a.id AND g.status = 'active') "
+        f"AS active_grants FROM accounts a {clause} ORDER BY a.id",
+        params,
+    )
+
+
+def show_account(register: Register, account_id: str) -> Row:
+    """An account with its live and pending grants."""
+    account = get_account(register, account_id)
+    account["grants"] = register.rows(
+        "SELECT id, person, role, status, expires FROM grants "
+        "WHERE account = ? AND status IN ('active', 'pending') ORDER BY num",
+        (account_id,),
+    )
+    return account
+
+
+def add_account(op: Operation, account_id: str, *, platform: str, handle: str, owner: str,
+                purpose: str, url: str | None = None, kind: str | None = None,
+                access: str | None = None, mfa_method: str | None = None,
+                recovery_email: str | None = None, recovery_phone: str | None = None,
+                overseer: str | None = None) -> Row:
+    """Register an official account (during set-up anyone may; afterwards an approver)."""
+    validate.slug(account_id, "account id")
+    entry = catalogue.platform(platform)
+    op.require_editor(account_id)
+    if op.register.row("SELECT 1 FROM accounts WHERE id = ?", (account_id,)):
+        raise AlreadyExists(f"there is already an account {account_id!r} in the register")
+    access = access or ("delegated" if entry.delegated_access else "shared-login")
+    validate.one_of(access, ACCESS_MODELS, "access model")
+    if access == "delegated" and not entry.delegated_access:
+        raise InputError(
+            f"{entry.name} gives no per-person roles on an organisation's account; "
+            "use --access shared-login"
+        )
+    mfa_method = validate.one_of(mfa_method or "unknown", catalogue.MFA_METHODS, "MFA method")
+    account = {
+        "id": account_id,
+        "platform": entry.id,
+        "handle": validate.text(handle, "handle", max_length=200),
+        "url": validate.text(url, "url") if url else None,
+        "purpose": validate.text(purpose, "purpose"),
+        "owner": _active_person(op.register, owner, "owner"),
+        "kind": validate.one_of(kind or entry.kind, KINDS, "kind"),
+        "access": access,
+        "mfa_method": mfa_method,
+        "mfa_verified_on": op.today if mfa_method != "unknown" else None,
+        "recovery_email": validate.email(recovery_email, "recovery email")
+        if recovery_email else None,
+        "recovery_phone": validate.phone(recovery_phone, "recovery phone")
+        if recovery_phone else None,
+        "overseer": _active_person(op.register, overseer, "overseer") if overseer else None,
+        "status": "active",
+        "created_at": op.at,
+        "updated_at": op.at,
+        "archived_at": None,
+    }
+    op.register.insert("accounts", account)
+    op.record("account.add", account_id, platform=entry.id, handle=account["handle"],
+              owner=account["owner"], access=access, mfa_method=mfa_method,
+              overseer=account["overseer"])
+    return account
+
+
+def update_account(op: Operation, account_id: str, changes: dict[str, Any]) -> Row:
+    """Change an account's details; only the fields given change."""
+    account = get_account(op.register, account_id)
+    op.require_editor(account_id)
+    clean: dict[str, Any] = {}
+    for field, value in changes.items():
+        if value is None:
+            continue
+        clean[field] = _clean_field(op.register, field, value)
+    if not clean:
+        raise InputError("nothing to change: give at least one field to update")
+    if "mfa_method" in clean:
+        clean["mfa_verified_on"] = op.today if clean["mfa_method"] != "unknown" else None
+    op.register.update("accounts", {"id": account_id}, clean | {"updated_at": op.at})
+    op.record("account.update", account_id,
+              before={field: account[field] for field in clean}, after=clean)
+    return get_account(op.register, account_id)
+
+
+def archive_account(op: Operation, account_id: str, reason: str) -> Row:
+    """Retire an account that is no longer used; its grants must be revoked first."""
+    account = get_account(op.register, account_id)
+    op.require_editor(account_id)
+    if account["status"] == "archived":
+        raise InputError(f"{account_id} is already archived")
+    live = op.register.value(
+        "SELECT COUNT(*) FROM grants WHERE account = ? AND status IN ('active', 'pending')",
+        (account_id,),
+    )
+    if live:
+        raise InputError(
+            f"{account_id} still has {live} active or pending grant(s); revoke or decline "
+            "them first (accessgov grant list --account " + account_id + ")"
+        )
+    op.register.update("accounts", {"id": account_id},
+                       {"status": "archived", "archived_at": op.at, "updated_at": op.at})
+    op.record("account.archive", account_id, reason=validate.text(reason, "reason"))
+    return get_account(op.register, account_id)
+
+
+def _clean_field(register: Register, field: str, value: str) -> str:
+    if field in ("handle", "purpose", "url"):
+        return validate.text(value, field)
+    if field in ("owner", "overseer"):
+        return _active_person(register, value, field)
+    if field == "kind":
+        return validate.one_of(value, KINDS, "kind")
+    if field == "mfa_method":
+        return validate.one_of(value, catalogue.MFA_METHODS, "MFA method")
+    if field == "recovery_email":
+        return validate.email(value, "recovery email")
+    if field == "recovery_phone":
+        return validate.phone(value, "recovery phone")
+    raise InputError(f"{field} cannot be changed with account update")
+
+
+def _active_person(register: Register, person_id: str, role: str) -> str:
+    person = register.row("SELECT status FROM people WHERE id = ?", (person_id,))
+    if person is None:
+        raise NotFound(f"the {role} {person_id!r} is not a person in the register")
+    if person["status"] != "active":
+        raise InputError(f"the {role} {person_id!r} has left; choose someone still here")
+    return person_id

@@ -1,0 +1,158 @@
+"""The tamper-evident audit log: an HMAC-SHA256 hash chain over every change.
+
+Each event's `details` is stored as the exact canonical JSON text that was hashed, and the
+mac covers the stored strings themselves (length-prefixed, so fields cannot bleed into each
+other), so `verify` hashes what it reads without re-serialising anything. The key is random,
+lives only in the secret backend, and never appears in the register.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from accessgov.register import Register, Row
+
+KEY_PATH = "audit/key"
+GENESIS = "0" * 64
+
+
+def new_key() -> str:
+    """A fresh 256-bit audit key, as text for the secret backend."""
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def decode_key(text: str) -> bytes:
+    """The key bytes from the text stored in the backend."""
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def canonical_details(details: Mapping[str, Any]) -> str:
+    """The one JSON spelling of `details` that is stored and hashed."""
+    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _message(seq: int, at: str, actor: str, action: str, subject: str, details: str,
+             prev: str) -> bytes:
+    fields = (str(seq), at, actor, action, subject, details, prev)
+    return "".join(f"{len(field)}:{field};" for field in fields).encode("utf-8")
+
+
+def compute_mac(key: bytes, seq: int, at: str, actor: str, action: str, subject: str,
+                details: str, prev: str) -> str:
+    """HMAC-SHA256 of one event and the previous event's mac."""
+    message = _message(seq, at, actor, action, subject, details, prev)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+class AuditLog:
+    """Appends events to the chain inside the caller's transaction."""
+
+    def __init__(self, register: Register, key: bytes) -> None:
+        self._register = register
+        self._key = key
+
+    def append(self, at: str, actor: str, action: str, subject: str,
+               details: Mapping[str, Any]) -> int:
+        """Add one event after the current head; returns its seq."""
+        head = self._register.row("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1")
+        seq, prev = (head["seq"] + 1, head["mac"]) if head else (1, GENESIS)
+        text = canonical_details(details)
+        mac = compute_mac(self._key, seq, at, actor, action, subject, text, prev)
+        self._register.insert(
+            "audit",
+            {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
+             "details": text, "prev": prev, "mac": mac},
+        )
+        return seq
+
+
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """The last event of a chain: what an anchor file records."""
+
+    seq: int
+    mac: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What `verify` found: how many events checked out and the first bad one, if any."""
+
+    events: int
+    head: Head | None
+    bad_seq: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the whole chain checked out."""
+        return self.bad_seq is None
+
+
+def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
+                  anchor: Head | None = None) -> Verdict:
+    """Recompute the chain over (seq, at, actor, action, subject, details, prev, mac) rows,
+    in seq order. An anchor (an earlier head) must still be present, unchanged."""
+    expected_seq, prev, count = 1, GENESIS, 0
+    anchor_seen = anchor is None
+    for seq, at, actor, action, subject, details, stored_prev, mac in events:
+        problem = None
+        if seq != expected_seq:
+            problem = f"expected event {expected_seq} but found {seq} (an event is missing or moved)"
+        elif stored_prev != prev:
+            problem = "it does not follow the event before it (events deleted, inserted or reordered)"
+        elif not hmac.compare_digest(
+            mac, compute_mac(key, seq, at, actor, action, subject, details, prev)
+        ):
+            problem = "its contents do not match its seal (the event was altered)"
+        if problem:
+            return Verdict(count, Head(seq, mac), bad_seq=seq, problem=problem)
+        if anchor is not None and seq == anchor.seq:
+            if mac != anchor.mac:
+                return Verdict(count, Head(seq, mac), bad_seq=seq,
+                               problem="it differs from the anchored head (history rewritten)")
+            anchor_seen = True
+        expected_seq, prev, count = seq + 1, mac, count + 1
+    head = Head(expected_seq - 1, prev) if count else None
+    if not anchor_seen and anchor is not None:
+        return Verdict(count, head, bad_seq=anchor.seq,
+                       problem="the anchored event is gone (the log was truncated)")
+    return Verdict(count, head)
+
+
+def verify(register: Register, key: bytes, anchor: Head | None = None) -> Verdict:
+    """Check the register's whole audit chain."""
+    cursor = register.conn.cursor()
+    cursor.row_factory = None  # plain tuples: 200,000 rows, no dict per row
+    cursor.execute(
+        "SELECT seq, at, actor, action, subject, details, prev, mac FROM audit ORDER BY seq"
+    )
+    return verify_events(key, cursor, anchor)
+
+
+def events(register: Register, *, limit: int | None = None, subject: str | None = None,
+           action: str | None = None) -> list[Row]:
+    """Events newest-last, optionally only the last `limit`, one subject or one action."""
+    where, params = [], []
+    if subject:
+        where.append("subject = ?")
+        params.append(subject)
+    if action:
+        where.append("(action = ? OR action LIKE ?)")
+        params += [action, f"{action}.%"]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    sql = f"SELECT seq, at, actor, action, subject, details FROM audit {clause} ORDER BY seq DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = register.rows(sql, params)
+    rows.reverse()
+    for row in rows:
+        row["details"] = json.loads(row["details"])
+    return rows

@@ -1,0 +1,112 @@
+"""accessgov account add / list / show / update / archive."""
+
+from __future__ import annotations
+
+import click
+
+from accessgov.cli.app import App
+from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+
+ACCESS = ("delegated", "shared-login")
+KINDS = ("social", "messaging-group")
+MFA = ("security-key", "totp", "app-prompt", "sms", "none", "unknown")
+LIST_COLUMNS = ("id", "platform", "handle", "url", "purpose", "owner", "kind", "access",
+                "mfa_method", "mfa_verified_on", "overseer", "status", "active_grants")
+TABLE_COLUMNS = ("id", "platform", "handle", "owner", "access", "mfa_method", "status",
+                 "active_grants")
+
+
+@click.group()
+def account() -> None:
+    """The organisation's official online accounts."""
+
+
+def _details(function):  # type: ignore[no-untyped-def]
+    """The options add and update share."""
+    for option in reversed([
+        click.option("--url", help="The account's web address."),
+        click.option("--kind", type=click.Choice(KINDS), help="Default: from the platform."),
+        click.option("--mfa", "mfa_method", type=click.Choice(MFA),
+                     help="How the account's own login is protected (today's check)."),
+        click.option("--recovery-email", help="The account's recovery email."),
+        click.option("--recovery-phone", help="The account's recovery phone number."),
+        click.option("--overseer", metavar="PERSON",
+                     help="Who oversees a messaging group (the policy asks for one)."),
+    ]):
+        function = option(function)
+    return function
+
+
+@account.command("add")
+@click.argument("account_id", metavar="ID")
+@click.option("--platform", required=True, help="x, facebook, instagram, tiktok, youtube, "
+              "linkedin, threads, whatsapp, discord, snapchat, bluesky, mastodon or other.")
+@click.option("--handle", required=True, help="The account's name on the platform, e.g. @interact.")
+@click.option("--owner", required=True, metavar="PERSON", help="Who is accountable for it.")
+@click.option("--purpose", required=True, help="What the account is for.")
+@click.option("--access", type=click.Choice(ACCESS),
+              help="delegated: everyone has their own login and role; shared-login: one login "
+                   "shared (default: from the platform).")
+@_details
+@otp_option
+@click.pass_obj
+def add(app: App, account_id: str, otp: str | None, **fields: str | None) -> None:
+    """Register an official account."""
+    from accessgov.accounts import add_account
+
+    app.change(lambda op: add_account(op, account_id, **fields), otp=otp)  # type: ignore[arg-type]
+    done(f"Added account {account_id} ({fields['platform']} {fields['handle']}).")
+
+
+@account.command("list")
+@click.option("--status", type=click.Choice(["active", "archived"]), help="Only this status.")
+@click.option("--platform", help="Only this platform.")
+@output_options
+@click.pass_obj
+def list_(app: App, status: str | None, platform: str | None, fmt: str,
+          output_file: str | None) -> None:
+    """List accounts with their owner, MFA and how many people have access."""
+    from accessgov.accounts import list_accounts
+
+    rows = list_accounts(app.workspace.register, status=status, platform=platform)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+
+
+@account.command("show")
+@click.argument("account_id", metavar="ID")
+@output_options
+@click.pass_obj
+def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
+    """Show one account and who has access to it."""
+    from accessgov.accounts import show_account
+
+    emit_record(show_account(app.workspace.register, account_id), fmt, output_file)
+
+
+@account.command("update")
+@click.argument("account_id", metavar="ID")
+@click.option("--handle", help="The account's name on the platform.")
+@click.option("--owner", metavar="PERSON", help="Who is accountable for it.")
+@click.option("--purpose", help="What the account is for.")
+@_details
+@otp_option
+@click.pass_obj
+def update(app: App, account_id: str, otp: str | None, **fields: str | None) -> None:
+    """Change an account's details (only the options given change)."""
+    from accessgov.accounts import update_account
+
+    app.change(lambda op: update_account(op, account_id, dict(fields)), otp=otp)
+    done(f"Updated account {account_id}.")
+
+
+@account.command("archive")
+@click.argument("account_id", metavar="ID")
+@click.option("--reason", required=True, help="Why the account is retired.")
+@otp_option
+@click.pass_obj
+def archive(app: App, account_id: str, reason: str, otp: str | None) -> None:
+    """Retire an account that is no longer used (its grants must be ended first)."""
+    from accessgov.accounts import archive_account
+
+    app.change(lambda op: archive_account(op, account_id, reason), otp=otp)
+    done(f"Archived account {account_id}.")

@@ -1,0 +1,64 @@
+"""The state one command-line invocation carries: where the register is and who is acting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from accessgov.register import default_path
+from accessgov.secrets import open_backend
+from accessgov.timeutil import utc_now
+from accessgov.workspace import BackendFactory, Operation, Workspace
+
+T = TypeVar("T")
+
+
+class App:
+    """Built by the top-level group; tests may pass their own with a different secret store."""
+
+    def __init__(self, *, backend_factory: BackendFactory = open_backend,
+                 clock: Callable[[], dt.datetime] = utc_now,
+                 env: Mapping[str, str] | None = None,
+                 interactive: Callable[[], bool] | None = None) -> None:
+        self.backend_factory = backend_factory
+        self.clock = clock
+        self.env = dict(os.environ if env is None else env)
+        self.interactive = interactive or sys.stdin.isatty
+        self.db_path: Path | None = None
+        self.operator: str | None = None
+        self._workspace: Workspace | None = None
+
+    def configure(self, *, db_path: str | None, operator: str | None) -> None:
+        """Apply the global options."""
+        self.db_path = Path(db_path).expanduser() if db_path else default_path(self.env)
+        self.operator = operator
+
+    @property
+    def workspace(self) -> Workspace:
+        """The workspace for the chosen register (opened on first use)."""
+        if self._workspace is None:
+            assert self.db_path is not None
+            self._workspace = Workspace(self.db_path, env=self.env,
+                                        backend_factory=self.backend_factory, clock=self.clock)
+        return self._workspace
+
+    def change(self, work: Callable[[Operation], T], *, otp: str | None = None,
+               operator: str | None = None) -> T:
+        """Run a change; on a terminal, ask for the operator's code when one is needed."""
+        workspace = self.workspace
+        who = operator or self.operator
+        if otp is None and self.interactive() and workspace.needs_code(who):
+            otp = click.prompt(f"Code from {workspace.operator_id(who)}'s authenticator app",
+                               hide_input=True, err=True)
+        return workspace.change(work, operator=who, code=otp)
+
+    def close(self) -> None:
+        """Release the register."""
+        if self._workspace is not None:
+            self._workspace.close()

@@ -1,0 +1,64 @@
+"""accessgov audit log / verify."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from accessgov.cli.app import App
+from accessgov.cli.options import emit, emit_rows, output_options
+
+LOG_COLUMNS = ("seq", "at", "actor", "action", "subject", "details")
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit log of every change."""
+
+
+@audit.command("log")
+@click.option("--limit", type=click.IntRange(min=1), help="Only the last N events.")
+@click.option("--subject", help="Only events about this id (person, account, grant...).")
+@click.option("--action", help="Only this action or family, e.g. grant or grant.revoke.")
+@output_options
+@click.pass_obj
+def log(app: App, limit: int | None, subject: str | None, action: str | None, fmt: str,
+        output_file: str | None) -> None:
+    """Show audit events, oldest first."""
+    from accessgov.audit import events
+
+    rows = events(app.workspace.register, limit=limit, subject=subject, action=action)
+    if fmt == "table":
+        rows = [row | {"details": _summary(row["details"])} for row in rows]
+    emit_rows(rows, fmt, output_file, LOG_COLUMNS)
+
+
+@audit.command("verify")
+@click.option("--anchor", type=click.Path(exists=True, dir_okay=False),
+              help="A head exported earlier (audit head): detects truncation too.")
+@output_options
+@click.pass_obj
+def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> None:
+    """Recompute the audit chain; exit 1 naming the first bad event if any was tampered with."""
+    from accessgov.audit_report import verify_register
+
+    report = verify_register(app.workspace, anchor)
+    emit(report.render(fmt), output_file)
+    if not report.ok:
+        click.get_current_context().exit(1)
+
+
+@audit.command("head")
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
+              help="Write the anchor to this file.")
+@click.pass_obj
+def head(app: App, output_file: str | None) -> None:
+    """Print the chain's current head as an anchor for a later 'audit verify --anchor'."""
+    from accessgov.audit_report import current_head
+
+    emit(json.dumps(current_head(app.workspace), indent=2) + "\n", output_file)
+
+
+def _summary(details: dict[str, object]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in details.items())

@@ -1,0 +1,154 @@
+"""accessgov grant request / approve / decline / add / revoke / list / show."""
+
+from __future__ import annotations
+
+import click
+
+from accessgov.cli.app import App
+from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+
+ROLES = ("admin", "editor", "moderator", "analyst", "member")
+STATUSES = ("pending", "active", "declined", "revoked", "expired")
+LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "reason", "status",
+                "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
+                "board_minute", "mfa_verified", "mfa_method", "decided_at", "revoked_by",
+                "revoked_at", "revoke_reason")
+TABLE_COLUMNS = ("id", "person", "account", "role", "status", "decided_by", "authority",
+                 "decided_at", "expires")
+
+
+@click.group()
+def grant() -> None:
+    """Access to official accounts, and who approved it."""
+
+
+def _request_options(function):  # type: ignore[no-untyped-def]
+    for option in reversed([
+        click.argument("person_id", metavar="PERSON"),
+        click.argument("account_id", metavar="ACCOUNT"),
+        click.option("--role", required=True, type=click.Choice(ROLES),
+                     help="The level of access (the platform's own word is shown in reports)."),
+        click.option("--reason", required=True, help="Why they need it."),
+        click.option("--expires", metavar="DATE", help="Last day of access (YYYY-MM-DD)."),
+    ]):
+        function = option(function)
+    return function
+
+
+@grant.command("request")
+@_request_options
+@otp_option
+@click.pass_obj
+def request(app: App, person_id: str, account_id: str, role: str, reason: str,
+            expires: str | None, otp: str | None) -> None:
+    """Ask for access for someone; an approver then approves or declines it."""
+    from accessgov.grants import request_grant
+
+    grant_id = app.change(lambda op: request_grant(op, person_id, account_id, role=role,
+                                                   reason=reason, expires=expires), otp=otp)
+    done(f"Requested {grant_id}: {person_id} as {role} on {account_id} (pending approval).")
+
+
+@grant.command("approve")
+@click.argument("grant_id", metavar="GRANT")
+@click.option("--board-minute", metavar="REF", help="Board minute recording the decision.")
+@otp_option
+@click.pass_obj
+def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) -> None:
+    """Approve a pending request (CEO, trustee or delegate; never your own)."""
+    from accessgov.grants import decide_grant
+
+    row = app.change(lambda op: decide_grant(op, grant_id, approve=True,
+                                             board_minute=board_minute), otp=otp)
+    done(f"Approved {grant_id}: {row['person']} is now {row['role']} on {row['account']} "
+         f"(authority: {row['authority']}).")
+
+
+@grant.command("decline")
+@click.argument("grant_id", metavar="GRANT")
+@click.option("--reason", help="Why it was declined.")
+@otp_option
+@click.pass_obj
+def decline(app: App, grant_id: str, reason: str | None, otp: str | None) -> None:
+    """Decline a pending request."""
+    from accessgov.grants import decide_grant
+
+    app.change(lambda op: decide_grant(op, grant_id, approve=False, note=reason), otp=otp)
+    done(f"Declined {grant_id}.")
+
+
+@grant.command("add")
+@_request_options
+@click.option("--board-minute", metavar="REF", help="Board minute recording the decision.")
+@otp_option
+@click.pass_obj
+def add(app: App, person_id: str, account_id: str, role: str, reason: str,
+        expires: str | None, board_minute: str | None, otp: str | None) -> None:
+    """Request and approve access in one step (you cannot grant yourself access)."""
+    from accessgov.grants import add_grant
+
+    row = app.change(lambda op: add_grant(op, person_id, account_id, role=role, reason=reason,
+                                          expires=expires, board_minute=board_minute), otp=otp)
+    done(f"Granted {row['id']}: {person_id} is now {role} on {account_id} "
+         f"(approved by {row['decided_by']}, authority: {row['authority']}).")
+
+
+@grant.command("revoke")
+@click.argument("grant_id", metavar="GRANT")
+@click.option("--reason", required=True, help="Why access ends.")
+@otp_option
+@click.pass_obj
+def revoke(app: App, grant_id: str, reason: str, otp: str | None) -> None:
+    """End someone's access. Remember to remove them on the platform itself too."""
+    from accessgov.grants import revoke_grant
+
+    row = app.change(lambda op: revoke_grant(op, grant_id, reason=reason), otp=otp)
+    done(f"Revoked {grant_id}: remove {row['person']} from {row['account']} "
+         f"({row['platform']}) on the platform as well.")
+
+
+@grant.command("list")
+@click.option("--person", "person_id", metavar="PERSON", help="Only this person's grants.")
+@click.option("--account", "account_id", metavar="ACCOUNT", help="Only grants on this account.")
+@click.option("--status", type=click.Choice(STATUSES), help="Only this status.")
+@output_options
+@click.pass_obj
+def list_(app: App, person_id: str | None, account_id: str | None, status: str | None,
+          fmt: str, output_file: str | None) -> None:
+    """List grants with their approval records."""
+    from accessgov.grants import list_grants
+
+    workspace = app.workspace
+    rows = list_grants(workspace.register, _today(app), person=person_id, account=account_id,
+                       status=status)
+    if not rows:
+        _check_filters(app, person_id, account_id)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+
+
+@grant.command("show")
+@click.argument("grant_id", metavar="GRANT")
+@output_options
+@click.pass_obj
+def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:
+    """Show one grant and its approval record."""
+    from accessgov.grants import get_grant
+
+    emit_record(get_grant(app.workspace.register, grant_id, _today(app)), fmt, output_file)
+
+
+def _today(app: App) -> str:
+    from accessgov.timeutil import today
+
+    return today(app.clock())
+
+
+def _check_filters(app: App, person_id: str | None, account_id: str | None) -> None:
+    """An empty list for an unknown id is a typo, not an answer."""
+    from accessgov.accounts import get_account
+    from accessgov.people import get_person
+
+    if person_id:
+        get_person(app.workspace.register, person_id)
+    if account_id:
+        get_account(app.workspace.register, account_id)

@@ -1,0 +1,66 @@
+"""Click options shared by many commands (as sqlite-utils' output_options)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from accessgov import output
+from accessgov.cli.app import App
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(function: F) -> F:
+    """--format table|json|csv and -o FILE."""
+    function = click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
+                            help="Write to this file (created private, 0600).")(function)
+    function = click.option("--format", "fmt", type=click.Choice(output.FORMATS),
+                            default="table", show_default=True, help="Output format.")(function)
+    return function
+
+
+def otp_option(function: F) -> F:
+    """--otp CODE (a one-shot TOTP code instead of a session) and --as PERSON after the verb."""
+    function = click.option(
+        "--otp", metavar="CODE",
+        help="Your current authenticator code (instead of an open session; asked for on a "
+             "terminal when needed).",
+    )(function)
+    return click.option(
+        "--as", "operator", metavar="PERSON", expose_value=False, callback=_set_operator,
+        help="Who is acting (same as the global --as).",
+    )(function)
+
+
+def _set_operator(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.find_object(App).operator = value  # type: ignore[union-attr]
+
+
+def emit(text: str, output_file: str | None) -> None:
+    """Print, or write privately to -o FILE and say where."""
+    if output_file:
+        output.write_private(Path(output_file), text)
+        click.echo(f"Wrote {output_file}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def emit_rows(rows: Sequence[Mapping[str, Any]], fmt: str, output_file: str | None,
+              columns: Sequence[str], table_columns: Sequence[str] | None = None) -> None:
+    """A list in the chosen format, to the screen or a file."""
+    emit(output.render_rows(rows, fmt, columns, table_columns), output_file)
+
+
+def emit_record(record: Mapping[str, Any], fmt: str, output_file: str | None) -> None:
+    """One record in the chosen format, to the screen or a file."""
+    emit(output.render_record(record, fmt), output_file)
+
+
+def done(message: str) -> None:
+    """A one-line confirmation of a change, on stdout."""
+    click.echo(message)

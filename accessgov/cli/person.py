@@ -1,0 +1,93 @@
+"""accessgov person add / list / show / update."""
+
+from __future__ import annotations
+
+import click
+
+from accessgov.cli.app import App
+from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+from accessgov.people import CATEGORIES
+
+LIST_COLUMNS = ("id", "name", "email", "category", "title", "manager", "status", "start_date",
+                "leave_date", "mfa")
+TABLE_COLUMNS = ("id", "name", "category", "title", "status", "mfa")
+
+
+@click.group()
+def person() -> None:
+    """People in scope of the policy: trustees, the CEO, staff, volunteers, contractors."""
+
+
+@person.command("add")
+@click.argument("person_id", metavar="ID")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--email", required=True, help="Work email address.")
+@click.option("--category", required=True, type=click.Choice(CATEGORIES),
+              help="Their relationship to the organisation (the policy's Scope list).")
+@click.option("--title", help="Job title, e.g. \"Young Adults Lead\".")
+@click.option("--manager", metavar="PERSON", help="Their line manager's id.")
+@click.option("--start", metavar="DATE", help="Start date (YYYY-MM-DD).")
+@otp_option
+@click.pass_obj
+def add(app: App, person_id: str, name: str, email: str, category: str, title: str | None,
+        manager: str | None, start: str | None, otp: str | None) -> None:
+    """Add a person to the register.
+
+    On a new register this needs no code, so the CEO can be added and enrolled; after that,
+    an approver with MFA adds people.
+    """
+    from accessgov.people import add_person
+
+    app.change(lambda op: add_person(op, person_id, name=name, email=email, category=category,
+                                     title=title, manager=manager, start=start), otp=otp)
+    done(f"Added {person_id} ({name}, {category}).")
+
+
+@person.command("list")
+@click.option("--status", type=click.Choice(["active", "left"]), help="Only this status.")
+@click.option("--category", type=click.Choice(CATEGORIES), help="Only this category.")
+@output_options
+@click.pass_obj
+def list_(app: App, status: str | None, category: str | None, fmt: str,
+          output_file: str | None) -> None:
+    """List people with their category and MFA status."""
+    from accessgov.people import list_people
+
+    rows = list_people(app.workspace.register, status=status, category=category)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+
+
+@person.command("show")
+@click.argument("person_id", metavar="ID")
+@output_options
+@click.pass_obj
+def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
+    """Show one person, their MFA state and the access they hold."""
+    from accessgov.people import show_person
+
+    emit_record(show_person(app.workspace.register, person_id), fmt, output_file)
+
+
+@person.command("update")
+@click.argument("person_id", metavar="ID")
+@click.option("--name", help="Full name.")
+@click.option("--email", help="Work email address.")
+@click.option("--category", type=click.Choice(CATEGORIES), help="Category.")
+@click.option("--title", help="Job title.")
+@click.option("--manager", metavar="PERSON", help="Line manager's id.")
+@click.option("--start", metavar="DATE", help="Start date (YYYY-MM-DD).")
+@otp_option
+@click.pass_obj
+def update(app: App, person_id: str, name: str | None, email: str | None,
+           category: str | None, title: str | None, manager: str | None, start: str | None,
+           otp: str | None) -> None:
+    """Change a person's details (only the options given change).
+
+    Someone leaving is handled by offboarding, not here.
+    """
+    from accessgov.people import update_person
+
+    changes = {"name": name, "email": email, "category": category, "title": title,
+               "manager": manager, "start_date": start}
+    app.change(lambda op: update_person(op, person_id, changes), otp=otp)
+    done(f"Updated {person_id}.")

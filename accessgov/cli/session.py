@@ -1,0 +1,57 @@
+"""accessgov login / logout / whoami."""
+
+from __future__ import annotations
+
+import click
+
+from accessgov.cli.app import App
+from accessgov.cli.options import done, emit_record, otp_option, output_options
+
+
+@click.command()
+@click.option("--ttl", default="15m", show_default=True,
+              help="How long the session lasts (at most 12h), e.g. 15m, 1h.")
+@otp_option
+@click.pass_obj
+def login(app: App, ttl: str, otp: str | None) -> None:
+    """Verify one code and open a session, so the next commands need no code.
+
+    The session belongs to this user on this machine and this register; only a hash of its
+    token is kept in the register.
+    """
+    from accessgov.login import login as open_session
+    from accessgov.timeutil import parse_duration
+
+    length = parse_duration(ttl, "--ttl")
+    if otp is None and app.interactive():
+        who = app.workspace.operator_id(app.operator) or click.prompt("Your person id", err=True)
+        app.operator = who
+        otp = click.prompt(f"Code from {who}'s authenticator app", hide_input=True, err=True)
+    session = app.change(lambda op: open_session(op, length, code_given=otp is not None),
+                         otp=otp)
+    done(f"Logged in as {session['person']} until {session['expires_at']} "
+         f"(session {session['id']}).")
+
+
+@click.command()
+@click.pass_obj
+def logout(app: App) -> None:
+    """End this machine's session for the register."""
+    from accessgov.login import logout as end_session
+
+    ended = app.change(end_session)
+    done(f"Logged out (session {ended} ended)." if ended else "No session was open.")
+
+
+@click.command()
+@output_options
+@click.pass_obj
+def whoami(app: App, fmt: str, output_file: str | None) -> None:
+    """Show whose session is open on this machine, and until when."""
+    from accessgov.login import whoami as current
+
+    info = current(app.workspace)
+    if fmt == "table" and info["session"] is None:
+        done("No session is open. Run 'accessgov login --as PERSON' to open one.")
+        return
+    emit_record(info, fmt, output_file)

@@ -1,0 +1,86 @@
+"""Delegations: the CEO lets a named person approve access, for some or all accounts.
+
+The policy: "The CEO may delegate responsibility for managing or posting on official
+accounts to authorised staff members." Only the CEO delegates; the CEO or a trustee revokes.
+"""
+
+from __future__ import annotations
+
+from accessgov import authority, validate
+from accessgov.accounts import get_account
+from accessgov.errors import InputError, NotFound
+from accessgov.people import get_person
+from accessgov.register import Register, Row
+from accessgov.timeutil import parse_date
+from accessgov.workspace import Operation, delegations_of
+
+
+def list_delegations(register: Register, today: str, *, person: str | None = None,
+                     include_ended: bool = False) -> list[Row]:
+    """Delegations with their scope and whether each is in force today."""
+    people = [person] if person else [
+        row["delegate"] for row in register.rows("SELECT DISTINCT delegate FROM delegations")
+    ]
+    found = [delegation for who in people for delegation in delegations_of(register, who)]
+    for delegation in found:
+        delegation["in_force"] = authority.delegation_in_force(delegation, today)
+        delegation["all_accounts"] = bool(delegation["all_accounts"])
+        delegation["mfa_verified"] = bool(delegation["mfa_verified"])
+    found.sort(key=lambda delegation: delegation["num"])
+    if not include_ended:
+        found = [d for d in found if not d["revoked_at"] and
+                 (not d["valid_until"] or d["valid_until"] >= today)]
+    for delegation in found:
+        del delegation["num"]
+    return found
+
+
+def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_accounts: bool,
+                   valid_from: str | None = None, valid_until: str | None = None) -> str:
+    """The CEO authorises `delegate` to approve access within a scope. Returns its id."""
+    person = get_person(op.register, delegate)
+    if all_accounts == bool(accounts):
+        raise InputError("give either --all or one or more --account options for the scope")
+    for account in accounts:
+        get_account(op.register, account)
+    if person["status"] != "active":
+        raise InputError(f"{delegate} has left and cannot be given a delegation")
+    if person["category"] in authority.APPROVER_CATEGORIES:
+        raise InputError(f"{delegate} is a {person['category']} and approves already")
+    starts = parse_date(valid_from, "--from") if valid_from else op.today
+    ends = parse_date(valid_until, "--until") if valid_until else None
+    if ends is not None and (ends < starts or ends < op.today):
+        raise InputError("--until must be after --from and not in the past")
+    authority.require_ceo(op.operator, "give delegations")
+    proof = op.prove()
+    delegation_id, number = op.next_id("delegations", "D")
+    op.register.insert("delegations", {
+        "id": delegation_id, "num": number, "delegate": delegate,
+        "all_accounts": int(all_accounts), "granted_by": op.operator["id"], "mfa_verified": 1,
+        "mfa_method": proof.describe(), "valid_from": starts, "valid_until": ends,
+        "created_at": op.at,
+    })
+    for account in sorted(set(accounts)):
+        op.register.insert("delegation_accounts", {"delegation": delegation_id,
+                                                   "account": account})
+    op.record("delegation.add", delegation_id, delegate=delegate,
+              scope="all accounts" if all_accounts else sorted(set(accounts)),
+              valid_from=starts, valid_until=ends)
+    return delegation_id
+
+
+def revoke_delegation(op: Operation, delegation_id: str, *, reason: str) -> None:
+    """End a delegation early (the CEO or a trustee)."""
+    delegation = op.register.row("SELECT * FROM delegations WHERE id = ?", (delegation_id,))
+    if delegation is None:
+        raise NotFound(f"there is no delegation {delegation_id!r} in the register")
+    if delegation["revoked_at"]:
+        raise InputError(f"{delegation_id} was already revoked on {delegation['revoked_at'][:10]}")
+    reason = validate.text(reason, "reason")
+    authority.require_board_or_ceo(op.operator, "revoke delegations")
+    op.prove()
+    op.register.update("delegations", {"id": delegation_id}, {
+        "revoked_by": op.operator["id"], "revoked_at": op.at, "revoke_reason": reason,
+    })
+    op.record("delegation.revoke", delegation_id, delegate=delegation["delegate"],
+              reason=reason)

@@ -1,0 +1,178 @@
+"""Grants of access to official accounts, and the approval record behind each one.
+
+The policy: access is restricted to contributors approved by the CEO or the Board, and the
+approval must say who approved, with what authority, and how they proved who they were.
+"""
+
+from __future__ import annotations
+
+from accessgov import authority, catalogue, validate
+from accessgov.accounts import get_account
+from accessgov.errors import InputError, NotFound
+from accessgov.people import get_person
+from accessgov.register import Register, Row
+from accessgov.timeutil import parse_date
+from accessgov.workspace import Operation
+
+STATUSES = ("pending", "active", "declined", "revoked", "expired")
+
+# Effective status: an active grant past its end date reads as expired even before a write
+# command gets round to recording the expiry.
+_LIST_SQL = """
+SELECT g.id, g.person, p.name AS person_name, g.account, a.platform, g.role, g.reason,
+       CASE WHEN g.status = 'active' AND g.expires IS NOT NULL AND g.expires < :today
+            THEN 'expired' ELSE g.status END AS status,
+       g.requested_by, g.requested_at, g.expires,
+       ap.decision, ap.approver AS decided_by, ap.authority, ap.board_minute,
+       ap.mfa_verified, ap.mfa_method, ap.at AS decided_at,
+       g.revoked_by, g.revoked_at, g.revoke_reason
+FROM grants g
+JOIN people p ON p.id = g.person
+JOIN accounts a ON a.id = g.account
+LEFT JOIN approvals ap ON ap.grant_id = g.id
+"""
+
+
+def list_grants(register: Register, today: str, *, person: str | None = None,
+                account: str | None = None, status: str | None = None) -> list[Row]:
+    """Grants with their approval records, oldest first."""
+    where, params = [], {"today": today}
+    if person:
+        where.append("g.person = :person")
+        params["person"] = person
+    if account:
+        where.append("g.account = :account")
+        params["account"] = account
+    if status:
+        validate.one_of(status, STATUSES, "status")
+        if status == "expired":
+            where.append("(g.status = 'expired' OR (g.status = 'active' AND g.expires < :today))")
+        elif status == "active":
+            where.append("g.status = 'active' AND (g.expires IS NULL OR g.expires >= :today)")
+        else:
+            where.append("g.status = :status")
+            params["status"] = status
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = register.rows(f"{_LIST_SQL} {clause} ORDER BY g.num", params)
+    for row in rows:
+        row["mfa_verified"] = None if row["mfa_verified"] is None else bool(row["mfa_verified"])
+    return rows
+
+
+def get_grant(register: Register, grant_id: str, today: str) -> Row:
+    """One grant with its approval record, or NotFound."""
+    rows = register.rows(f"{_LIST_SQL} WHERE g.id = :id", {"today": today, "id": grant_id})
+    if not rows:
+        raise NotFound(f"there is no grant {grant_id!r} in the register")
+    row = rows[0]
+    row["mfa_verified"] = None if row["mfa_verified"] is None else bool(row["mfa_verified"])
+    return row
+
+
+def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, reason: str,
+                  expires: str | None = None) -> str:
+    """Ask for access: a pending grant that an approver must approve. Returns its id."""
+    person = get_person(op.register, person_id)
+    account = get_account(op.register, account_id)
+    if person["status"] != "active":
+        raise InputError(f"{person_id} has left; access cannot be granted to them")
+    if account["status"] != "active":
+        raise InputError(f"{account_id} is archived; access cannot be granted to it")
+    validate.one_of(role, catalogue.ROLES, "role")
+    catalogue.platform(account["platform"]).role_word(role)
+    if expires is not None:
+        expires = parse_date(expires, "--expires")
+        if expires < op.today:
+            raise InputError(f"--expires {expires} is in the past")
+    existing = op.register.value(
+        "SELECT id FROM grants WHERE person = ? AND account = ? AND status IN ('active', 'pending')",
+        (person_id, account_id),
+    )
+    if existing:
+        raise InputError(
+            f"{person_id} already has grant {existing} on {account_id}; "
+            "revoke or decline it before asking for another"
+        )
+    op.require_approver(account_id)
+    grant_id, number = op.next_id("grants", "G")
+    op.register.insert("grants", {
+        "id": grant_id, "num": number, "person": person_id, "account": account_id,
+        "role": role, "reason": validate.text(reason, "reason"), "requested_by": op.actor,
+        "requested_at": op.at, "expires": expires, "status": "pending",
+    })
+    op.record("grant.request", grant_id, person=person_id, account=account_id, role=role,
+              reason=reason.strip(), expires=expires)
+    return grant_id
+
+
+def decide_grant(op: Operation, grant_id: str, *, approve: bool,
+                 board_minute: str | None = None, note: str | None = None) -> Row:
+    """Approve or decline a pending grant, recording who decided, with what authority."""
+    grant = _grant_row(op.register, grant_id)
+    if grant["status"] != "pending":
+        raise InputError(f"{grant_id} is {grant['status']}, not pending; only pending "
+                         "requests can be approved or declined")
+    authority.refuse_self_approval(op.operator["id"], grant["person"])
+    if approve:
+        _ensure_grantee_can_hold(op.register, grant)
+        if grant["expires"] and grant["expires"] < op.today:
+            raise InputError(f"{grant_id} was requested until {grant['expires']}, which has "
+                             "passed; decline it and request again")
+    used = op.require_approver(grant["account"])
+    proof = op.prove()
+    decision = "approved" if approve else "declined"
+    op.register.insert("approvals", {
+        "grant_id": grant_id, "decision": decision, "approver": op.operator["id"],
+        "authority": used, "board_minute": validate.text(board_minute, "board minute")
+        if board_minute else None,
+        "mfa_verified": 1, "mfa_method": proof.describe(), "at": op.at,
+    })
+    op.register.update("grants", {"id": grant_id},
+                       {"status": "active" if approve else "declined", "decided_at": op.at})
+    op.record(f"grant.{'approve' if approve else 'decline'}", grant_id,
+              person=grant["person"], account=grant["account"], role=grant["role"],
+              authority=used, board_minute=board_minute, note=note)
+    return get_grant(op.register, grant_id, op.today)
+
+
+def add_grant(op: Operation, person_id: str, account_id: str, *, role: str, reason: str,
+              expires: str | None = None, board_minute: str | None = None) -> Row:
+    """Request and approve in one step, by one approver (never for themselves)."""
+    if op.operator_id == person_id:
+        authority.refuse_self_approval(person_id, person_id)
+    grant_id = request_grant(op, person_id, account_id, role=role, reason=reason,
+                             expires=expires)
+    return decide_grant(op, grant_id, approve=True, board_minute=board_minute)
+
+
+def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
+    """End an active grant: the person must be removed from the account."""
+    grant = _grant_row(op.register, grant_id)
+    if grant["status"] != "active":
+        hint = " (use grant decline for a pending request)" if grant["status"] == "pending" else ""
+        raise InputError(f"{grant_id} is {grant['status']}, not active{hint}")
+    reason = validate.text(reason, "reason")
+    op.require_approver(grant["account"])
+    op.register.update("grants", {"id": grant_id}, {
+        "status": "revoked", "revoked_by": op.operator["id"], "revoked_at": op.at,
+        "revoke_reason": reason,
+    })
+    op.record("grant.revoke", grant_id, person=grant["person"], account=grant["account"],
+              role=grant["role"], reason=reason)
+    return get_grant(op.register, grant_id, op.today)
+
+
+def _grant_row(register: Register, grant_id: str) -> Row:
+    grant = register.row("SELECT * FROM grants WHERE id = ?", (grant_id,))
+    if grant is None:
+        raise NotFound(f"there is no grant {grant_id!r} in the register")
+    return grant
+
+
+def _ensure_grantee_can_hold(register: Register, grant: Row) -> None:
+    person = get_person(register, grant["person"])
+    account = get_account(register, grant["account"])
+    if person["status"] != "active":
+        raise InputError(f"{person['id']} has left; the request cannot be approved")
+    if account["status"] != "active":
+        raise InputError(f"{account['id']} is archived; the request cannot be approved")

@@ -1,0 +1,72 @@
+"""`accessgov init`: a new register bound to one organisation and one secret store."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+
+from accessgov import audit
+from accessgov.errors import InputError
+from accessgov.register import Register
+from accessgov.secrets import BackendConfig
+from accessgov.secrets.base import VersionConflict
+from accessgov.timeutil import iso, utc_now
+from accessgov.workspace import BackendFactory
+
+
+def org_slug(name: str) -> str:
+    """`InterAct` -> `interact`; `St. Mary's Trust` -> `st-marys-trust`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower().replace("'", "")).strip("-")
+    if not slug:
+        raise InputError(f"cannot make an identifier from the organisation name {name!r}")
+    return slug
+
+
+def initialise(db_path: Path, org: str, config: BackendConfig,
+               backend_factory: BackendFactory) -> Register:
+    """Create the register, its audit key in the secret store, and the first audit event.
+
+    The store is checked and the key written before the register file exists, and the key is
+    discarded again if the register cannot be made: a failure leaves nothing behind.
+    """
+    if db_path.exists():
+        raise InputError(f"a register already exists at {db_path}")
+    org = org.strip()
+    if not org:
+        raise InputError("--org cannot be empty")
+    store = backend_factory(config)
+    store.check()
+    try:
+        key_version = store.write(audit.KEY_PATH, audit.new_key(), expect_version=0)
+    except VersionConflict:
+        raise InputError(
+            f"the secret store already holds an audit key at {store.location(audit.KEY_PATH)}, "
+            f"so another register for '{config.org_slug}' uses that place; keep registers apart "
+            "with a different --slug (or --vault-prefix)"
+        ) from None
+    created = False
+    try:
+        register = Register.create(db_path)
+        created = True
+        key = audit.decode_key(store.read(audit.KEY_PATH, key_version))
+        now = iso(utc_now())
+        with register.transaction():
+            for name, value in (config.as_settings() | {
+                "org": org, "org_slug": config.org_slug, "created_at": now,
+                "audit_key_version": str(key_version),
+            }).items():
+                register.set_setting(name, value)
+            audit.AuditLog(register, key).append(
+                now, "setup", "register.init", config.org_slug,
+                {"org": org, "backend": config.kind,
+                 "audit_key_at": store.location(audit.KEY_PATH)},
+            )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.delete(audit.KEY_PATH)  # we created it with check-and-set 0: it is ours
+        if created:
+            for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+                leftover.unlink(missing_ok=True)
+        raise
+    return register

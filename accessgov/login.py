@@ -1,0 +1,68 @@
+"""login / logout / whoami: one TOTP code opens a short session for a run of work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from accessgov import sessions
+from accessgov.errors import MfaRequired
+from accessgov.register import Row
+from accessgov.workspace import Operation, Workspace
+
+
+def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
+    """Verify the operator's code and open a session; returns the session record."""
+    sessions.check_ttl(ttl)
+    if not code_given:
+        raise MfaRequired("logging in needs a code from your authenticator app (--otp CODE)")
+    person = op.operator
+    proof = op.prove()
+    folder = op.workspace.runtime_folder
+    old = op.workspace.ticket()
+    if old:
+        sessions.end_sessions(op.register, old.person, "replaced by a new login", op.at)
+    session_id, number = op.next_id("sessions", "S")
+    token = sessions.new_token()
+    session = {
+        "id": session_id, "num": number, "person": person["id"],
+        "token_hash": sessions.token_hash(token), "proof": proof.describe(),
+        "created_at": op.at, "expires_at": sessions.expiry(op.now, ttl),
+    }
+    op.register.insert("sessions", session)
+    op.record("session.open", session_id, person=person["id"], expires_at=session["expires_at"])
+    path = sessions.write_ticket(folder, sessions.Ticket(
+        str(op.workspace.db_path.resolve()), person["id"], session_id, token))
+    # The ticket must not outlive a transaction that did not commit.
+    op.on_rollback(lambda: path.unlink(missing_ok=True))
+    return session
+
+
+def logout(op: Operation) -> str | None:
+    """End this machine's session for the register; returns the session id, if any."""
+    ticket = op.workspace.ticket()
+    sessions.remove_ticket(op.workspace.runtime_folder, op.workspace.db_path)
+    if ticket is None:
+        return None
+    row = op.register.row("SELECT ended_at FROM sessions WHERE id = ?", (ticket.session_id,))
+    if row is None or row["ended_at"]:
+        return None
+    op.register.update("sessions", {"id": ticket.session_id},
+                       {"ended_at": op.at, "ended_reason": "logout"})
+    op.record("session.close", ticket.session_id, person=ticket.person)
+    return ticket.session_id
+
+
+def whoami(workspace: Workspace) -> dict[str, Any]:
+    """Who the open session on this machine belongs to, and until when."""
+    ticket = workspace.ticket()
+    now = workspace.clock()
+    session = sessions.live_session(workspace.register, ticket, now) if ticket else None
+    if session is None:
+        return {"session": None, "person": None, "expires_at": None,
+                "register": str(Path(workspace.db_path).resolve())}
+    name = workspace.register.value("SELECT name FROM people WHERE id = ?", (session["person"],))
+    return {"session": session["id"], "person": session["person"], "name": name,
+            "opened_at": session["created_at"], "expires_at": session["expires_at"],
+            "verified_by": session["proof"], "register": str(Path(workspace.db_path).resolve())}

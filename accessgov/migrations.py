@@ -1,0 +1,146 @@
+"""Forward migrations of the register's schema, written with sqlite-utils.
+
+Each migration takes the schema from version N-1 to N and runs inside the caller's
+transaction; `PRAGMA user_version` records where a file stands. Never edit a released
+migration: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+import sqlite_utils
+
+from accessgov import __version__
+from accessgov.timeutil import iso, utc_now
+
+
+def _v1_initial(db: sqlite_utils.Database) -> None:
+    db["settings"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["schema_history"].create(
+        {"version": int, "applied_at": str, "accessgov_version": str}, pk="version"
+    )
+    db["people"].create(
+        {
+            "id": str, "name": str, "email": str, "category": str, "title": str,
+            "manager": str, "status": str, "start_date": str, "leave_date": str,
+            "created_at": str, "updated_at": str,
+        },
+        pk="id",
+        not_null={"name", "email", "category", "status", "created_at", "updated_at"},
+        foreign_keys=[("manager", "people", "id")],
+    )
+    db["accounts"].create(
+        {
+            "id": str, "platform": str, "handle": str, "url": str, "purpose": str,
+            "owner": str, "kind": str, "access": str, "mfa_method": str,
+            "mfa_verified_on": str, "recovery_email": str, "recovery_phone": str,
+            "overseer": str, "status": str, "created_at": str, "updated_at": str,
+            "archived_at": str,
+        },
+        pk="id",
+        not_null={"platform", "handle", "purpose", "owner", "kind", "access", "mfa_method",
+                  "status", "created_at", "updated_at"},
+        foreign_keys=[("owner", "people", "id"), ("overseer", "people", "id")],
+    )
+    db["grants"].create(
+        {
+            "id": str, "num": int, "person": str, "account": str, "role": str, "reason": str,
+            "requested_by": str, "requested_at": str, "expires": str, "status": str,
+            "decided_at": str, "revoked_by": str, "revoked_at": str, "revoke_reason": str,
+        },
+        pk="id",
+        not_null={"num", "person", "account", "role", "reason", "requested_by",
+                  "requested_at", "status"},
+        foreign_keys=[("person", "people", "id"), ("account", "accounts", "id"),
+                      ("requested_by", "people", "id"), ("revoked_by", "people", "id")],
+    )
+    db["approvals"].create(
+        {
+            "id": int, "grant_id": str, "decision": str, "approver": str, "authority": str,
+            "board_minute": str, "mfa_verified": int, "mfa_method": str, "at": str,
+        },
+        pk="id",
+        not_null={"grant_id", "decision", "approver", "authority", "mfa_verified", "at"},
+        foreign_keys=[("grant_id", "grants", "id"), ("approver", "people", "id")],
+    )
+    db["delegations"].create(
+        {
+            "id": str, "num": int, "delegate": str, "all_accounts": int, "granted_by": str,
+            "mfa_verified": int, "mfa_method": str, "valid_from": str, "valid_until": str,
+            "created_at": str, "revoked_by": str, "revoked_at": str, "revoke_reason": str,
+        },
+        pk="id",
+        not_null={"num", "delegate", "all_accounts", "granted_by", "mfa_verified",
+                  "valid_from", "created_at"},
+        foreign_keys=[("delegate", "people", "id"), ("granted_by", "people", "id"),
+                      ("revoked_by", "people", "id")],
+    )
+    db["delegation_accounts"].create(
+        {"delegation": str, "account": str},
+        pk=("delegation", "account"),
+        foreign_keys=[("delegation", "delegations", "id"), ("account", "accounts", "id")],
+    )
+    db["mfa"].create(
+        {
+            "person": str, "status": str, "seed_version": int, "enrolled_by": str,
+            "enrolled_at": str, "confirmed_at": str, "last_step": int, "failures": int,
+            "locked_until": str,
+        },
+        pk="person",
+        not_null={"status", "seed_version", "enrolled_at", "last_step", "failures"},
+        foreign_keys=[("person", "people", "id")],
+    )
+    db["sessions"].create(
+        {
+            "id": str, "num": int, "person": str, "token_hash": str, "proof": str,
+            "created_at": str, "expires_at": str, "ended_at": str, "ended_reason": str,
+        },
+        pk="id",
+        not_null={"num", "person", "token_hash", "created_at", "expires_at"},
+        foreign_keys=[("person", "people", "id")],
+    )
+    db["audit"].create(
+        {
+            "seq": int, "at": str, "actor": str, "action": str, "subject": str,
+            "details": str, "prev": str, "mac": str,
+        },
+        pk="seq",
+        not_null={"at", "actor", "action", "subject", "details", "prev", "mac"},
+    )
+    for table, columns in [
+        ("people", ["category", "status"]),
+        ("people", ["manager"]),
+        ("accounts", ["owner"]),
+        ("accounts", ["overseer"]),
+        ("grants", ["num"]),
+        ("grants", ["person", "status"]),
+        ("grants", ["account", "status"]),
+        ("grants", ["status", "expires"]),
+        ("approvals", ["grant_id"]),
+        ("delegations", ["delegate"]),
+        ("delegation_accounts", ["account"]),
+        ("sessions", ["person"]),
+    ]:
+        db[table].create_index(columns, unique=columns == ["num"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial]
+
+
+def apply_migrations(conn: sqlite3.Connection, current: int) -> None:
+    """Run every migration after `current`, inside the caller's open transaction."""
+    # sqlite-utils reads rows as tuples; the Register's dict row factory would confuse it.
+    row_factory, conn.row_factory = conn.row_factory, None
+    try:
+        db = sqlite_utils.Database(conn)
+        for version, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+            migration(db)
+            db["schema_history"].insert(
+                {"version": version, "applied_at": iso(utc_now()),
+                 "accessgov_version": __version__}
+            )
+            conn.execute(f"PRAGMA user_version = {version}")
+    finally:
+        conn.row_factory = row_factory

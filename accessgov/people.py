@@ -1,0 +1,142 @@
+"""People in scope of the policy: trustees, the CEO, staff, volunteers, contractors..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accessgov import validate
+from accessgov.errors import AlreadyExists, InputError, NotFound
+from accessgov.register import Register, Row
+from accessgov.timeutil import parse_date
+from accessgov.workspace import Operation
+
+# The policy's Scope list, in its order.
+CATEGORIES = ("trustee", "ceo", "employee", "volunteer", "sessional", "agency", "contractor",
+              "student", "other")
+EDITABLE = ("name", "email", "category", "title", "manager", "start_date")
+
+
+def get_person(register: Register, person_id: str) -> Row:
+    """One person, or NotFound."""
+    person = register.row("SELECT * FROM people WHERE id = ?", (person_id,))
+    if person is None:
+        raise NotFound(f"there is no person {person_id!r} in the register")
+    return person
+
+
+def list_people(register: Register, *, status: str | None = None,
+                category: str | None = None) -> list[Row]:
+    """People, optionally filtered, ordered by id, with their MFA status."""
+    where, params = [], []
+    if status:
+        where.append("p.status = ?")
+        params.append(validate.one_of(status, ("active", "left"), "status"))
+    if category:
+        where.append("p.category = ?")
+        params.append(validate.one_of(category, CATEGORIES, "category"))
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return register.rows(
+        "SELECT p.id, p.name, p.email, p.category, p.title, p.manager, p.status, p.start_date, "
+        "p.leave_date, COALESCE(m.status, 'none') AS mfa FROM people p "
+        f"LEFT JOIN mfa m ON m.person = p.id {clause} ORDER BY p.id",
+        params,
+    )
+
+
+def show_person(register: Register, person_id: str) -> Row:
+    """A person with their MFA state and the grants they hold or have asked for."""
+    person = get_person(register, person_id)
+    state = register.row(
+        "SELECT status, enrolled_at, confirmed_at, locked_until FROM mfa WHERE person = ?",
+        (person_id,),
+    )
+    person["mfa"] = state or {"status": "none"}
+    person["grants"] = register.rows(
+        "SELECT id, account, role, status, expires FROM grants "
+        "WHERE person = ? AND status IN ('active', 'pending') ORDER BY num",
+        (person_id,),
+    )
+    return person
+
+
+def add_person(op: Operation, person_id: str, *, name: str, email: str, category: str,
+               title: str | None = None, manager: str | None = None,
+               start: str | None = None) -> Row:
+    """Add someone to the register (during set-up anyone may; afterwards an approver)."""
+    validate.slug(person_id, "person id")
+    op.require_editor()
+    if op.register.row("SELECT 1 FROM people WHERE id = ?", (person_id,)):
+        raise AlreadyExists(f"there is already a person {person_id!r} in the register")
+    person = {
+        "id": person_id,
+        "name": validate.text(name, "name", max_length=200),
+        "email": validate.email(email),
+        "category": validate.one_of(category, CATEGORIES, "category"),
+        "title": validate.text(title, "title", max_length=200) if title else None,
+        "manager": _manager(op.register, manager, person_id),
+        "status": "active",
+        "start_date": parse_date(start, "--start") if start else None,
+        "leave_date": None,
+        "created_at": op.at,
+        "updated_at": op.at,
+    }
+    _ensure_one_ceo(op.register, person_id, person["category"])
+    op.register.insert("people", person)
+    op.record("person.add", person_id, name=person["name"], category=person["category"],
+              title=person["title"], manager=person["manager"])
+    return person
+
+
+def update_person(op: Operation, person_id: str, changes: dict[str, Any]) -> Row:
+    """Change a person's details; only the fields given change."""
+    person = get_person(op.register, person_id)
+    op.require_editor()
+    clean: dict[str, Any] = {}
+    for field, value in changes.items():
+        if value is None:
+            continue
+        if field == "name":
+            clean[field] = validate.text(value, "name", max_length=200)
+        elif field == "email":
+            clean[field] = validate.email(value)
+        elif field == "category":
+            clean[field] = validate.one_of(value, CATEGORIES, "category")
+            _ensure_one_ceo(op.register, person_id, value)
+        elif field == "title":
+            clean[field] = validate.text(value, "title", max_length=200)
+        elif field == "manager":
+            clean[field] = _manager(op.register, value, person_id)
+        elif field == "start_date":
+            clean[field] = parse_date(value, "--start")
+        else:
+            raise InputError(f"{field} cannot be changed with person update")
+    if not clean:
+        raise InputError("nothing to change: give at least one of --name, --email, "
+                         "--category, --title, --manager, --start")
+    op.register.update("people", {"id": person_id}, clean | {"updated_at": op.at})
+    before = {field: person[field] for field in clean}
+    op.record("person.update", person_id, before=before, after=clean)
+    return get_person(op.register, person_id)
+
+
+def _manager(register: Register, manager: str | None, person_id: str) -> str | None:
+    if manager is None:
+        return None
+    if manager == person_id:
+        raise InputError("a person cannot be their own manager")
+    get_person(register, manager)
+    return manager
+
+
+def _ensure_one_ceo(register: Register, person_id: str, category: str) -> None:
+    if category != "ceo":
+        return
+    other = register.value(
+        "SELECT id FROM people WHERE category = 'ceo' AND status = 'active' AND id != ?",
+        (person_id,),
+    )
+    if other:
+        raise InputError(
+            f"{other} is already the active CEO; there can be only one "
+            "(change their category first if the CEO has changed)"
+        )

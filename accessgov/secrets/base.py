@@ -1,0 +1,66 @@
+"""The one interface every secret store implements.
+
+Paths are relative to the organisation's own area of the store (the backend adds the
+`<prefix>/<org-slug>` part or the keyring service name). Every write creates a new numbered
+version, and writes are check-and-set: the caller says which version it believes is current
+(0 for "must not exist yet"), so two writers cannot silently overwrite each other.
+Secrets are `str`; a missing secret is an exception, never `None` or "".
+"""
+
+from __future__ import annotations
+
+import abc
+
+from accessgov.errors import AccessGovError, BackendUnavailable
+
+
+class SecretNotFound(AccessGovError):
+    """The store holds no secret (or no such version) at this path."""
+
+
+class VersionConflict(AccessGovError):
+    """A check-and-set write found a different current version than expected."""
+
+
+class SecretBackend(abc.ABC):
+    """Where credentials, operator TOTP seeds and the audit key live."""
+
+    name: str
+
+    @abc.abstractmethod
+    def check(self) -> None:
+        """Raise BackendUnavailable, with the reason, if the store cannot be used now."""
+
+    @abc.abstractmethod
+    def location(self, path: str) -> str:
+        """Where `path` lives, in the words the store's own tools use (no secret in it)."""
+
+    @abc.abstractmethod
+    def current_version(self, path: str) -> int:
+        """The newest live version at `path`, or 0 if nothing is stored there."""
+
+    @abc.abstractmethod
+    def read(self, path: str, version: int | None = None) -> str:
+        """The secret at `path` (a given version, or the newest); SecretNotFound if absent."""
+
+    @abc.abstractmethod
+    def write(
+        self, path: str, value: str, *, expect_version: int, metadata: dict[str, str] | None = None
+    ) -> int:
+        """Store `value` as a new version if the current one is `expect_version`; return it."""
+
+    @abc.abstractmethod
+    def discard(self, path: str, version: int) -> None:
+        """Remove one version written by a command that then failed to record it."""
+
+    @abc.abstractmethod
+    def delete(self, path: str) -> None:
+        """Remove every version at `path` (e.g. an operator's TOTP seed on MFA reset)."""
+
+
+__all__ = [
+    "BackendUnavailable",
+    "SecretBackend",
+    "SecretNotFound",
+    "VersionConflict",
+]

@@ -1,0 +1,441 @@
+"""Secrets in HashiCorp Vault or OpenBao, on a KV version 2 engine.
+
+A secret lives at `<mount>/<prefix>/<org-slug>/<path>` under the data key `value`, so the
+store's own tools find it: `bao kv get -mount=secret -field=value accessgov/interact/x/password`.
+Every write is check-and-set, and a credential's version is the KV version.
+
+Reads (`read`, `current_version`, `check`) use only the standard library over one keep-alive
+connection: `cred reveal` must run about as fast as `bao kv get`, and `import hvac` alone (it
+pulls in requests) costs more than that whole command. Writes are rarer and go through hvac,
+imported inside the methods that need it. Both paths turn every failure of the store into
+BackendUnavailable with the same plain one-line messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import re
+import socket
+import ssl
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from accessgov.errors import BackendUnavailable, InputError
+from accessgov.secrets.base import SecretBackend, SecretNotFound, VersionConflict
+
+if TYPE_CHECKING:
+    from accessgov.secrets import BackendConfig
+
+# Seconds to wait for Vault to connect or answer. hvac's default is 30 s, far too long for a
+# person waiting at a prompt; tests lower it to exercise the timeout path quickly.
+TIMEOUT_SECONDS = 5.0
+
+# What `vault login` / `bao login` write with their default token helper.
+TOKEN_FILE_NAME = ".vault-token"
+
+# Relative paths only: no empty, "." or ".." segments that could climb out of the org's area.
+_PATH_PATTERN = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*)*")
+
+_CAS_MISMATCH = "check-and-set parameter did not match"
+
+# hvac raises one exception class per HTTP status; map them back so both paths share messages.
+_HVAC_STATUS = {
+    "InvalidRequest": 400,
+    "Unauthorized": 401,
+    "Forbidden": 403,
+    "InvalidPath": 404,
+    "PreconditionFailed": 412,
+    "RateLimitExceeded": 429,
+    "InternalServerError": 500,
+    "VaultNotInitialized": 501,
+    "BadGateway": 502,
+    "VaultDown": 503,
+}
+
+
+def check_path(path: str) -> str:
+    """`path` if it is a valid relative secret path, else InputError."""
+    if not _PATH_PATTERN.fullmatch(path):
+        raise InputError(
+            f"not a valid secret path: {path!r} (use letters, digits and . _ @ + - between slashes)"
+        )
+    return path
+
+
+def check_value(value: str) -> str:
+    """`value` if it can be stored; an empty secret would read back as "missing"."""
+    if not isinstance(value, str) or value == "":
+        raise InputError("refusing to store an empty secret")
+    return value
+
+
+class VaultBackend(SecretBackend):
+    """KV v2 in Vault or OpenBao, reached with the token from VAULT_TOKEN or ~/.vault-token."""
+
+    name = "vault"
+
+    def __init__(self, config: BackendConfig) -> None:
+        self._mount = config.vault_mount.strip("/")
+        self._base = f"{config.vault_prefix.strip('/')}/{config.org_slug}"
+        self._url = (config.vault_url or os.environ.get("VAULT_ADDR") or "").rstrip("/")
+        self._cacert = config.vault_cacert or os.environ.get("VAULT_CACERT") or None
+        self._token_value: str | None = None
+        self._connection: http.client.HTTPConnection | None = None
+        self._hvac: Any = None
+
+    # -- the interface -------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Reach Vault, with the token, inside this organisation's area (sealed, refused ...)."""
+        # A metadata read of a key nobody writes exercises everything a real command needs:
+        # address, TLS, seal, token and a policy covering `<prefix>/<org>/*`.
+        self._get(self._api("metadata", "accessgov-check"), "accessgov-check")
+
+    def location(self, path: str) -> str:
+        """The mount and path as `bao kv` / `vault kv` spell them."""
+        return f"vault kv {self._mount}/{self._full(path)}"
+
+    def current_version(self, path: str) -> int:
+        """KV's current_version: counts discarded (destroyed) versions too; 0 if never written."""
+        status, body = self._get(self._api("metadata", path), path)
+        if status == 404:
+            return 0
+        return int(body["data"]["current_version"])
+
+    def read(self, path: str, version: int | None = None) -> str:
+        """The value of `version` (or of the newest version still readable)."""
+        status, body = self._get(self._api("data", path, version), path)
+        if status == 200:
+            return self._value(body, path)
+        if version is None and _is_deleted_version(body):
+            # The newest version was discarded: the newest one still alive is current.
+            return self._read_newest_live(path)
+        raise SecretNotFound(self._missing(path, version))
+
+    def write(
+        self, path: str, value: str, *, expect_version: int, metadata: dict[str, str] | None = None
+    ) -> int:
+        """A check-and-set write; VersionConflict if the current version is not the expected."""
+        check_value(value)
+        full = self._full(path)
+        kv = self._kv()
+        with self._hvac_errors(path, expect_version):
+            response = kv.create_or_update_secret(
+                path=full, secret={"value": value}, cas=expect_version, mount_point=self._mount
+            )
+        version = int(response["data"]["version"])
+        if metadata:
+            self._set_metadata(path, version, metadata)
+        return version
+
+    def discard(self, path: str, version: int) -> None:
+        """Destroy one version for good (the KV version counter keeps counting past it)."""
+        kv = self._kv()
+        with self._hvac_errors(path):
+            kv.destroy_secret_versions(
+                path=self._full(path), versions=[version], mount_point=self._mount
+            )
+
+    def delete(self, path: str) -> None:
+        """Delete the metadata and every version: the path is as if never written."""
+        kv = self._kv()
+        with self._hvac_errors(path):
+            kv.delete_metadata_and_all_versions(path=self._full(path), mount_point=self._mount)
+
+    # -- reading, standard library only ----------------------------------------------------
+
+    def _full(self, path: str) -> str:
+        return f"{self._base}/{check_path(path)}"
+
+    def _api(self, kind: str, path: str, version: int | None = None) -> str:
+        quoted = urllib.parse.quote(f"{self._mount}/{kind}/{self._full(path)}")
+        return f"/v1/{quoted}" + (f"?version={int(version)}" if version is not None else "")
+
+    def _value(self, body: dict[str, Any], path: str) -> str:
+        value = ((body.get("data") or {}).get("data") or {}).get("value")
+        if not isinstance(value, str) or value == "":
+            raise SecretNotFound(f"{self.location(path)} holds no 'value' field")
+        return value
+
+    def _missing(self, path: str, version: int | None) -> str:
+        which = f"version {version} of " if version is not None else ""
+        return f"no secret at {which}{self.location(path)}"
+
+    def _read_newest_live(self, path: str) -> str:
+        status, body = self._get(self._api("metadata", path), path)
+        versions: dict[str, Any] = (body.get("data") or {}).get("versions") or {}
+        alive = sorted(int(v) for v, info in versions.items() if not info.get("destroyed"))
+        for version in reversed(alive):
+            status, body = self._get(self._api("data", path, version), path)
+            if status == 200:
+                return self._value(body, path)
+        raise SecretNotFound(self._missing(path, None))
+
+    def _get(self, api_path: str, path: str) -> tuple[int, dict[str, Any]]:
+        """GET from Vault: (200 or 404, parsed body); every other outcome is BackendUnavailable."""
+        status, raw = self._request("GET", api_path)
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            raise BackendUnavailable(
+                f"Vault at {self._url} answered HTTP {status} with something that is not"
+                " Vault's JSON: check the Vault address"
+            ) from None
+        if status in (200, 404) and not _is_missing_mount(body):
+            return status, body
+        errors = body.get("errors") if isinstance(body, dict) else None
+        raise BackendUnavailable(self._http_failure(status, errors or [], path))
+
+    def _request(self, method: str, api_path: str) -> tuple[int, bytes]:
+        headers = {"X-Vault-Token": self._token(), "Accept": "application/json"}
+        for attempt in (1, 2):
+            reused = self._connection is not None
+            connection = self._connect()
+            try:
+                connection.request(method, self._url_path() + api_path, headers=headers)
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected) as exc:
+                self._close()
+                # Vault may have closed an idle keep-alive connection: retry once on a new one.
+                if reused and attempt == 1:
+                    continue
+                raise BackendUnavailable(transport_message(self._url, exc)) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                self._close()
+                raise BackendUnavailable(transport_message(self._url, exc)) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if self._connection is None:
+            parts = self._parsed_url()
+            if parts.scheme == "https":
+                context = self._tls_context()
+                self._connection = http.client.HTTPSConnection(
+                    parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS, context=context
+                )
+            else:
+                self._connection = http.client.HTTPConnection(
+                    parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS
+                )
+        return self._connection
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def _parsed_url(self) -> urllib.parse.SplitResult:
+        if not self._url:
+            raise BackendUnavailable(
+                "no Vault address: set VAULT_ADDR or give the Vault URL when running init"
+            )
+        parts = urllib.parse.urlsplit(self._url)
+        try:
+            parts.port  # noqa: B018 - a bad port only raises when read
+        except ValueError:
+            parts = parts._replace(scheme="")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise BackendUnavailable(
+                f"the Vault address {self._url!r} is not an http:// or https:// URL"
+            )
+        return parts
+
+    def _url_path(self) -> str:
+        return self._parsed_url().path.rstrip("/")
+
+    def _tls_context(self) -> ssl.SSLContext:
+        try:
+            return ssl.create_default_context(cafile=self._cacert)
+        except (OSError, ssl.SSLError) as exc:
+            raise BackendUnavailable(
+                f"cannot load the Vault CA bundle {self._cacert} ({_reason(exc)}):"
+                " check VAULT_CACERT or the CA file given at init"
+            ) from exc
+
+    def _token(self) -> str:
+        if self._token_value is None:
+            self._token_value = _find_token()
+        return self._token_value
+
+    # -- writing, through hvac --------------------------------------------------------------
+
+    def _kv(self) -> Any:
+        """hvac's KV v2 client, created on first use (importing hvac is slow)."""
+        if self._hvac is None:
+            import hvac
+
+            self._parsed_url()  # a missing or malformed address fails here, in plain words
+            self._hvac = hvac.Client(
+                url=self._url,
+                token=self._token(),
+                verify=self._cacert or True,
+                timeout=TIMEOUT_SECONDS,
+            )
+        return self._hvac.secrets.kv.v2
+
+    def _set_metadata(self, path: str, version: int, metadata: dict[str, str]) -> None:
+        """Attach custom metadata; if that fails, take the new version back out again."""
+        try:
+            with self._hvac_errors(path):
+                self._kv().update_metadata(
+                    path=self._full(path), custom_metadata=metadata, mount_point=self._mount
+                )
+        except BackendUnavailable:
+            # The caller sees a failed write, so the version it would never record must go.
+            with contextlib.suppress(BackendUnavailable):
+                self.discard(path, version)
+            raise
+
+    @contextlib.contextmanager
+    def _hvac_errors(self, path: str, expect_version: int | None = None) -> Iterator[None]:
+        """Turn hvac's and requests' exceptions into VersionConflict or BackendUnavailable."""
+        import hvac.exceptions
+        import requests
+
+        try:
+            yield
+        except hvac.exceptions.VaultError as exc:
+            status = _HVAC_STATUS.get(type(exc).__name__, 0)
+            errors = list(exc.errors or []) or [str(exc.args[0] if exc.args else "")]
+            if status == 400 and expect_version is not None and _CAS_MISMATCH in " ".join(errors):
+                raise VersionConflict(_conflict_message(self.location(path), expect_version)) from exc
+            raise BackendUnavailable(self._http_failure(status, errors, path)) from exc
+        except requests.exceptions.Timeout as exc:
+            raise BackendUnavailable(_timeout_message(self._url)) from exc
+        except requests.exceptions.RequestException as exc:
+            raise BackendUnavailable(transport_message(self._url, exc)) from exc
+
+    # -- shared by both paths ---------------------------------------------------------------
+
+    def _http_failure(self, status: int, errors: list[str], path: str) -> str:
+        """The one-line message for a Vault answer that is not a success."""
+        detail = "; ".join(str(error) for error in errors if error)[:200]
+        if status == 503 and "sealed" in detail.lower():
+            return (
+                f"Vault at {self._url} is sealed: unseal it ('bao operator unseal' or"
+                " 'vault operator unseal') and try again"
+            )
+        if status in (401, 403):
+            return (
+                f"Vault refused the token for {self.location(path)} ({detail or 'forbidden'}):"
+                " log in again ('bao login' / 'vault login') or ask for a policy that allows"
+                f" {self._mount}/data/{self._base}/* and {self._mount}/metadata/{self._base}/*"
+            )
+        if status == 404:
+            return (
+                f"Vault has no KV version 2 engine at {self._mount}/ ({detail}):"
+                " check the mount given at init"
+            )
+        reason = f"HTTP {status}" if status else "an unexpected answer"
+        return f"Vault at {self._url} could not do this ({reason}: {detail or 'no detail'})"
+
+
+def _find_token() -> str:
+    """The token from VAULT_TOKEN, else from the token helper file ~/.vault-token."""
+    token = os.environ.get("VAULT_TOKEN", "").strip()
+    if token:
+        return token
+    token_file = Path.home() / TOKEN_FILE_NAME
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        token = ""
+    except OSError as exc:
+        raise BackendUnavailable(f"cannot read the Vault token file {token_file}: {_reason(exc)}")
+    if not token:
+        raise BackendUnavailable(
+            "no Vault token: set VAULT_TOKEN, or log in with 'bao login' or 'vault login'"
+            f" (they keep the token in {token_file})"
+        )
+    return token
+
+
+def _conflict_message(location: str, expect_version: int) -> str:
+    if expect_version == 0:
+        return f"{location} already holds a secret: someone else wrote it; look again and retry"
+    return (
+        f"{location} is no longer at version {expect_version}: someone else changed it;"
+        " look again and retry"
+    )
+
+
+def _is_deleted_version(body: dict[str, Any]) -> bool:
+    """A 404 that names a version which exists but was deleted or destroyed."""
+    metadata = (body.get("data") or {}).get("metadata") or {}
+    return bool(metadata.get("destroyed") or metadata.get("deletion_time"))
+
+
+def _is_missing_mount(body: dict[str, Any]) -> bool:
+    """Vault's 404 for a path no engine serves (as opposed to a key that does not exist)."""
+    errors = body.get("errors") or []
+    return any("no handler for route" in str(error) for error in errors)
+
+
+def transport_message(url: str, exc: BaseException) -> str:
+    """A plain message for a failure to talk to Vault at all, from the root cause of `exc`."""
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"cannot verify the TLS certificate of Vault at {url}"
+                f" ({cause.verify_message or 'untrusted'}): set VAULT_CACERT to the CA bundle"
+                " that signed it"
+            )
+    for cause in causes:
+        if isinstance(cause, ssl.SSLError):
+            return (
+                f"the TLS connection to Vault at {url} failed ({_reason(cause)}):"
+                " check that the address uses the right scheme (http or https)"
+            )
+        if isinstance(cause, TimeoutError):
+            return _timeout_message(url)
+        if isinstance(cause, ConnectionRefusedError):
+            return (
+                f"cannot reach Vault at {url} (connection refused): check VAULT_ADDR and that"
+                " the server is running"
+            )
+        if isinstance(cause, socket.gaierror):
+            host = urllib.parse.urlsplit(url).hostname
+            return f"cannot reach Vault at {url} (unknown host {host}): check VAULT_ADDR"
+        if isinstance(cause, http.client.HTTPException):
+            return (
+                f"Vault at {url} did not answer in HTTP ({type(cause).__name__}): check that the"
+                " address is Vault's and uses the right scheme (http or https)"
+            )
+    return f"cannot reach Vault at {url} ({_reason(causes[-1])}): check VAULT_ADDR"
+
+
+def _timeout_message(url: str) -> str:
+    return (
+        f"Vault at {url} did not answer within {TIMEOUT_SECONDS:g} s: check VAULT_ADDR, the"
+        " network and that the server is running"
+    )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and every exception behind it, outermost first (requests nests them deeply)."""
+    seen: set[int] = set()
+    queue = [exc]
+    while queue:
+        current = queue.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        inner += list(current.args)
+        queue += [item for item in inner if isinstance(item, BaseException)]
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason from an exception, never more than one line."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]

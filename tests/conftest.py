@@ -1,0 +1,103 @@
+"""Fixtures shared by the whole test suite.
+
+Every test runs cut off from the real user's world (`isolated_environment`, autouse): its
+own HOME and XDG folders, no Vault address or token, a D-Bus address that leads nowhere. A
+test that needs a real store asks for `openbao` or `secret_service`, which start the server
+once per session and point only that test's environment at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import servers
+
+# Variables that would let a test reach a real Vault, register, operator or keyring choice.
+FOREIGN_VARIABLES = (
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_CACERT",
+    "BAO_ADDR",
+    "BAO_TOKEN",
+    "ACCESSGOV_DB",
+    "ACCESSGOV_OPERATOR",
+    "ACCESSGOV_BACKEND",
+    "PYTHON_KEYRING_BACKEND",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep every test away from the real home folder, keyring and Vault; returns HOME."""
+    home = tmp_path / "home"
+    folders = {
+        "HOME": home,
+        "XDG_DATA_HOME": home / ".local" / "share",
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_STATE_HOME": home / ".local" / "state",
+        "XDG_RUNTIME_DIR": tmp_path / "run",
+    }
+    for name, folder in folders.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        monkeypatch.setenv(name, str(folder))
+    for name in FOREIGN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    # keyring and secretstorage read this at every connection: a dead socket, never the user's.
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-such-bus")
+    return home
+
+
+@pytest.fixture(scope="session")
+def openbao_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.OpenBaoServer]:
+    """One OpenBao dev server for the whole session (skips if bao is not installed)."""
+    try:
+        server = servers.start_openbao(tmp_path_factory.mktemp("openbao"))
+    except servers.ServerNotInstalled as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def openbao(
+    openbao_server: servers.OpenBaoServer,
+    isolated_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> servers.OpenBaoServer:
+    """The session's OpenBao, with VAULT_ADDR and VAULT_TOKEN (root) set for this test."""
+    # Depending on isolated_environment makes this run after it, so these settings win.
+    for name, value in openbao_server.env.items():
+        monkeypatch.setenv(name, value)
+    return openbao_server
+
+
+@pytest.fixture(scope="session")
+def secret_service_session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[servers.SecretServiceSession]:
+    """One private D-Bus bus with gnome-keyring for the session (skips if not installed)."""
+    try:
+        session = servers.start_secret_service(tmp_path_factory.mktemp("secret-service"))
+    except servers.ServerNotInstalled as exc:
+        pytest.skip(str(exc))
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+@pytest.fixture
+def secret_service(
+    secret_service_session: servers.SecretServiceSession,
+    isolated_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> servers.SecretServiceSession:
+    """The session's Secret Service, with DBUS_SESSION_BUS_ADDRESS set for this test."""
+    for name, value in secret_service_session.env.items():
+        monkeypatch.setenv(name, value)
+    return secret_service_session

