@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov import catalogue, validate
 from accessgov.errors import AlreadyExists, InputError, NotFound
 from accessgov.register import Register, Row
-from accessgov.workspace import Operation
+
+if TYPE_CHECKING:
+    from accessgov.workspace import Operation
 
 KINDS = ("social", "messaging-group")
 ACCESS_MODELS = ("delegated", "shared-login")

@@ -6,13 +6,32 @@ accounts to authorised staff members." Only the CEO delegates; the CEO or a trus
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accessgov import authority, validate
 from accessgov.accounts import get_account
 from accessgov.errors import InputError, NotFound
 from accessgov.people import get_person
 from accessgov.register import Register, Row
 from accessgov.timeutil import parse_date
-from accessgov.workspace import Operation, delegations_of
+
+if TYPE_CHECKING:
+    from accessgov.workspace import Operation
+
+
+def delegations_of(register: Register, person: str) -> list[Row]:
+    """A person's delegations, each with the list of accounts in its scope."""
+    rows = register.rows("SELECT * FROM delegations WHERE delegate = ?", (person,))
+    for row in rows:
+        row["accounts"] = [
+            scope["account"]
+            for scope in register.rows(
+                "SELECT account FROM delegation_accounts WHERE delegation = ? ORDER BY account",
+                (row["id"],),
+            )
+        ]
+    return rows
+
 
 
 def list_delegations(register: Register, today: str, *, person: str | None = None,

@@ -6,10 +6,14 @@ confirmed, enrolling or resetting anyone needs an enrolled CEO or trustee and th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accessgov import authority, mfa, sessions
 from accessgov.errors import InputError, NotFound, Refused
 from accessgov.people import get_person
-from accessgov.workspace import Operation
+
+if TYPE_CHECKING:
+    from accessgov.workspace import Operation
 
 
 def enrol(op: Operation, person_id: str) -> str:

@@ -6,13 +6,17 @@ approval must say who approved, with what authority, and how they proved who the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accessgov import authority, catalogue, validate
 from accessgov.accounts import get_account
 from accessgov.errors import InputError, NotFound
 from accessgov.people import get_person
 from accessgov.register import Register, Row
 from accessgov.timeutil import parse_date
-from accessgov.workspace import Operation
+
+if TYPE_CHECKING:
+    from accessgov.workspace import Operation
 
 STATUSES = ("pending", "active", "declined", "revoked", "expired")
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov import sessions
 from accessgov.errors import MfaRequired
 from accessgov.register import Row
-from accessgov.workspace import Operation, Workspace
+
+if TYPE_CHECKING:
+    from accessgov.workspace import Operation, Workspace
 
 
 def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:

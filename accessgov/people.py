@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov import validate
 from accessgov.errors import AlreadyExists, InputError, NotFound
 from accessgov.register import Register, Row
 from accessgov.timeutil import parse_date
-from accessgov.workspace import Operation
+
+if TYPE_CHECKING:
+    from accessgov.workspace import Operation
 
 # The policy's Scope list, in its order.
 CATEGORIES = ("trustee", "ceo", "employee", "volunteer", "sessional", "agency", "contractor",

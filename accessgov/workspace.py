@@ -51,7 +51,10 @@ class Workspace:
         env: Mapping[str, str],
         backend_factory: BackendFactory = open_backend,
         clock: Callable[[], dt.datetime] = utc_now,
+        register: Register | None = None,
     ) -> None:
+        if register is not None:
+            self.__dict__["register"] = register  # already open: reuse it (cached_property)
         self.db_path = db_path
         self.env = dict(env)
         self.backend_factory = backend_factory
@@ -192,6 +195,8 @@ class Operation:
 
     def operator_authority(self, account: str | None) -> str:
         """The operator's authority for `account`, or a refusal."""
+        from accessgov.delegations import delegations_of
+
         delegations = delegations_of(self.register, self.operator["id"])
         return authority.require_authority(self.operator, delegations, account, self.today)
 
@@ -284,20 +289,6 @@ class Operation:
             self.register.update("grants", {"id": grant["id"]}, {"status": "expired"})
             self.log.append(self.at, SYSTEM_ACTOR, "grant.expire", grant["id"],
                             {"person": grant["person"], "account": grant["account"]})
-
-
-def delegations_of(register: Register, person: str) -> list[Row]:
-    """A person's delegations, each with the list of accounts in its scope."""
-    rows = register.rows("SELECT * FROM delegations WHERE delegate = ?", (person,))
-    for row in rows:
-        row["accounts"] = [
-            scope["account"]
-            for scope in register.rows(
-                "SELECT account FROM delegation_accounts WHERE delegation = ? ORDER BY account",
-                (row["id"],),
-            )
-        ]
-    return rows
 
 
 def as_json(value: Any) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import servers
+from tests.support.shell import Shell
 
 # Variables that would let a test reach a real Vault, register, operator or keyring choice.
 FOREIGN_VARIABLES = (
@@ -101,3 +102,40 @@ def secret_service(
     for name, value in secret_service_session.env.items():
         monkeypatch.setenv(name, value)
     return secret_service_session
+
+
+# -- the user's story: a register run through the command line ---------------------------
+
+@pytest.fixture
+def store() -> dict[str, object]:
+    """The memory backend's contents, shared by every command of one test."""
+    return {}
+
+
+@pytest.fixture
+def shell(tmp_path: Path, store: dict[str, object]) -> Shell:
+    """A new InterAct register on the in-memory store (fast unit-level CLI tests)."""
+    from tests.support.memory_backend import MemoryBackend
+
+    def factory(config: object) -> MemoryBackend:
+        return MemoryBackend(config.org_slug, store)  # type: ignore[attr-defined]
+
+    sh = Shell(tmp_path / "data" / "register.db", factory)
+    sh.run("init --org InterAct --backend vault --vault-url http://127.0.0.1:1")
+    return sh
+
+
+@pytest.fixture
+def org(shell: Shell) -> Shell:
+    """InterAct after set-up: the CEO and a trustee with MFA, a member of staff, an account."""
+    shell.run('person add vperkins --name "Vickie Perkins" --email v@example.org --category ceo')
+    shell.enrol("vperkins")
+    shell.run(f'person add spatel --name "Sonal Patel" --email s@example.org --category trustee '
+              f'{shell.as_("vperkins")}')
+    shell.enrol("spatel", by="vperkins")
+    shell.run(f'person add jdoe --name "Jo Doe" --email j@example.org --category employee '
+              f'--title "Young Adults Lead" {shell.as_("vperkins")}')
+    shell.run(f'account add instagram-main --platform instagram --handle @interact '
+              f'--owner vperkins --purpose "Events and news" --mfa totp --access delegated '
+              f'{shell.as_("vperkins")}')
+    return shell

@@ -68,7 +68,8 @@ class AccessGovGroup(click.Group):
             result = super().main(*args, **kwargs)
         except click.UsageError as error:
             where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
-            click.echo(f"Error: {error.format_message()}{where}", err=True)
+            message = " ".join(error.format_message().split())  # click may wrap choices
+            click.echo(f"Error: {message}{where}", err=True)
             sys.exit(error.exit_code)
         except click.ClickException as error:
             click.echo(f"Error: {error.format_message()}", err=True)

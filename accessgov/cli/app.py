@@ -7,14 +7,15 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from accessgov.register import default_path
-from accessgov.secrets import open_backend
+from accessgov.register import Register, default_path
 from accessgov.timeutil import utc_now
-from accessgov.workspace import BackendFactory, Operation, Workspace
+
+if TYPE_CHECKING:
+    from accessgov.workspace import BackendFactory, Operation, Workspace
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ T = TypeVar("T")
 class App:
     """Built by the top-level group; tests may pass their own with a different secret store."""
 
-    def __init__(self, *, backend_factory: BackendFactory = open_backend,
+    def __init__(self, *, backend_factory: BackendFactory | None = None,
                  clock: Callable[[], dt.datetime] = utc_now,
                  env: Mapping[str, str] | None = None,
                  interactive: Callable[[], bool] | None = None) -> None:
@@ -33,6 +34,7 @@ class App:
         self.db_path: Path | None = None
         self.operator: str | None = None
         self._workspace: Workspace | None = None
+        self._register: Register | None = None
 
     def configure(self, *, db_path: str | None, operator: str | None) -> None:
         """Apply the global options."""
@@ -40,12 +42,27 @@ class App:
         self.operator = operator
 
     @property
+    def register(self) -> Register:
+        """The register alone, for read commands: no secret store, no audit key."""
+        if self._workspace is not None:
+            return self._workspace.register
+        if self._register is None:
+            assert self.db_path is not None
+            self._register = Register.open(self.db_path)
+        return self._register
+
+    @property
     def workspace(self) -> Workspace:
         """The workspace for the chosen register (opened on first use)."""
         if self._workspace is None:
+            from accessgov.secrets import open_backend
+            from accessgov.workspace import Workspace
+
             assert self.db_path is not None
+            self.backend_factory = self.backend_factory or open_backend
             self._workspace = Workspace(self.db_path, env=self.env,
-                                        backend_factory=self.backend_factory, clock=self.clock)
+                                        backend_factory=self.backend_factory, clock=self.clock,
+                                        register=self._register)
         return self._workspace
 
     def change(self, work: Callable[[Operation], T], *, otp: str | None = None,
@@ -62,3 +79,5 @@ class App:
         """Release the register."""
         if self._workspace is not None:
             self._workspace.close()
+        elif self._register is not None:
+            self._register.close()

@@ -28,7 +28,7 @@ def log(app: App, limit: int | None, subject: str | None, action: str | None, fm
     """Show audit events, oldest first."""
     from accessgov.audit import events
 
-    rows = events(app.workspace.register, limit=limit, subject=subject, action=action)
+    rows = events(app.register, limit=limit, subject=subject, action=action)
     if fmt == "table":
         rows = [row | {"details": _summary(row["details"])} for row in rows]
     emit_rows(rows, fmt, output_file, LOG_COLUMNS)

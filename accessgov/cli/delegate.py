@@ -52,7 +52,7 @@ def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
     from accessgov.people import get_person
     from accessgov.timeutil import today
 
-    register = app.workspace.register
+    register = app.register
     if person_id:
         get_person(register, person_id)
     rows = list_delegations(register, today(app.clock()), person=person_id,

@@ -118,8 +118,7 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
     """List grants with their approval records."""
     from accessgov.grants import list_grants
 
-    workspace = app.workspace
-    rows = list_grants(workspace.register, _today(app), person=person_id, account=account_id,
+    rows = list_grants(app.register, _today(app), person=person_id, account=account_id,
                        status=status)
     if not rows:
         _check_filters(app, person_id, account_id)
@@ -134,7 +133,7 @@ def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:
     """Show one grant and its approval record."""
     from accessgov.grants import get_grant
 
-    emit_record(get_grant(app.workspace.register, grant_id, _today(app)), fmt, output_file)
+    emit_record(get_grant(app.register, grant_id, _today(app)), fmt, output_file)
 
 
 def _today(app: App) -> str:
@@ -149,6 +148,6 @@ def _check_filters(app: App, person_id: str | None, account_id: str | None) -> N
     from accessgov.people import get_person
 
     if person_id:
-        get_person(app.workspace.register, person_id)
+        get_person(app.register, person_id)
     if account_id:
-        get_account(app.workspace.register, account_id)
+        get_account(app.register, account_id)

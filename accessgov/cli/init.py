@@ -28,7 +28,7 @@ def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: s
     the Vault token comes from VAULT_TOKEN or ~/.vault-token, never from the command line.
     """
     from accessgov.initialise import initialise, org_slug
-    from accessgov.secrets import BackendConfig, resolve_backend_name
+    from accessgov.secrets import BackendConfig, open_backend, resolve_backend_name
     from accessgov.validate import slug as valid_slug
 
     assert app.db_path is not None
@@ -44,7 +44,7 @@ def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: s
         from accessgov.secrets.keyring_backend import choose_keyring_class
 
         config = BackendConfig(kind, org_id, keyring_class=choose_keyring_class())
-    register = initialise(app.db_path, org, config, app.backend_factory)
+    register = initialise(app.db_path, org, config, app.backend_factory or open_backend)
     register.close()
     done(f"Created the register for {org} at {app.db_path}")
     done(f"Secrets will be kept in: {kind}. Next: add the CEO with 'accessgov person add', "

@@ -53,7 +53,7 @@ def list_(app: App, status: str | None, category: str | None, fmt: str,
     """List people with their category and MFA status."""
     from accessgov.people import list_people
 
-    rows = list_people(app.workspace.register, status=status, category=category)
+    rows = list_people(app.register, status=status, category=category)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
 
 
@@ -65,7 +65,7 @@ def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
     """Show one person, their MFA state and the access they hold."""
     from accessgov.people import show_person
 
-    emit_record(show_person(app.workspace.register, person_id), fmt, output_file)
+    emit_record(show_person(app.register, person_id), fmt, output_file)
 
 
 @person.command("update")

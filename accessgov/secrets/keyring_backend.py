@@ -145,10 +145,9 @@ class KeyringBackend(SecretBackend):
     def _delete(self, username: str) -> None:
         from keyring.errors import PasswordDeleteError
 
-        with _keyring_errors():
-            # Deleting an entry that is not there raises: for us it is already done.
-            with contextlib.suppress(PasswordDeleteError):
-                self._keyring().delete_password(self._service, username)
+        # Deleting an entry that is not there raises: for us it is already done.
+        with _keyring_errors(), contextlib.suppress(PasswordDeleteError):
+            self._keyring().delete_password(self._service, username)
 
     def _keyring(self) -> Any:
         """The keyring chosen at init, instantiated on first use."""
@@ -169,13 +168,16 @@ def choose_keyring_class() -> str:
     import keyring
     from keyring.backends.chainer import ChainerBackend
 
-    with _keyring_errors():
+    try:
         chosen = keyring.get_keyring()
-    inside = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
-    usable = [ring for ring in inside if _class_path(ring) not in REFUSED_CLASSES]
-    if not usable:
+        inside = list(chosen.backends) if isinstance(chosen, ChainerBackend) else [chosen]
+        usable = [ring for ring in inside if _class_path(ring) not in REFUSED_CLASSES]
+        best = max(usable, key=lambda ring: float(type(ring).priority), default=None)
+    # Any exception here comes from a backend's priority check: it is the reason.
+    except Exception as exc:
+        raise BackendUnavailable(_no_usable(_plain_reason(exc))) from exc
+    if best is None:
         raise BackendUnavailable(_no_usable(_why_unusable(_class_path(chosen))))
-    best = max(usable, key=lambda ring: float(type(ring).priority))
     return _class_path(best)
 
 
@@ -189,7 +191,7 @@ def _why_unusable(class_path: str) -> str:
         priority = type_.priority  # raises with the reason when the backend cannot run
     except BackendUnavailable as exc:
         return str(exc)
-    except Exception as exc:  # noqa: BLE001 - any exception here *is* the reason
+    except Exception as exc:  # whatever priority raised *is* the reason
         return _plain_reason(exc)
     return f"keyring found no usable backend (the native one has priority {priority})"
 

@@ -184,7 +184,7 @@ class VaultBackend(SecretBackend):
         except ValueError:
             raise BackendUnavailable(
                 f"Vault at {self._url} answered HTTP {status} with something that is not"
-                " Vault's JSON: check the Vault address"
+                " Vault's JSON: check the address and its scheme (http or https)"
             ) from None
         if status in (200, 404) and not _is_missing_mount(body):
             return status, body
@@ -270,7 +270,10 @@ class VaultBackend(SecretBackend):
         if self._hvac is None:
             import hvac
 
-            self._parsed_url()  # a missing or malformed address fails here, in plain words
+            # A missing address or CA file fails here, in the same words as the read path
+            # (requests would raise a bare OSError for the CA file).
+            if self._parsed_url().scheme == "https":
+                self._tls_context()
             self._hvac = hvac.Client(
                 url=self._url,
                 token=self._token(),
@@ -304,11 +307,13 @@ class VaultBackend(SecretBackend):
             status = _HVAC_STATUS.get(type(exc).__name__, 0)
             errors = list(exc.errors or []) or [str(exc.args[0] if exc.args else "")]
             if status == 400 and expect_version is not None and _CAS_MISMATCH in " ".join(errors):
-                raise VersionConflict(_conflict_message(self.location(path), expect_version)) from exc
+                raise VersionConflict(
+                    _conflict_message(self.location(path), expect_version)
+                ) from exc
             raise BackendUnavailable(self._http_failure(status, errors, path)) from exc
         except requests.exceptions.Timeout as exc:
             raise BackendUnavailable(_timeout_message(self._url)) from exc
-        except requests.exceptions.RequestException as exc:
+        except (requests.exceptions.RequestException, OSError) as exc:
             raise BackendUnavailable(transport_message(self._url, exc)) from exc
 
     # -- shared by both paths ---------------------------------------------------------------
@@ -347,7 +352,9 @@ def _find_token() -> str:
     except FileNotFoundError:
         token = ""
     except OSError as exc:
-        raise BackendUnavailable(f"cannot read the Vault token file {token_file}: {_reason(exc)}")
+        raise BackendUnavailable(
+            f"cannot read the Vault token file {token_file}: {_reason(exc)}"
+        ) from exc
     if not token:
         raise BackendUnavailable(
             "no Vault token: set VAULT_TOKEN, or log in with 'bao login' or 'vault login'"
@@ -403,9 +410,9 @@ def transport_message(url: str, exc: BaseException) -> str:
         if isinstance(cause, socket.gaierror):
             host = urllib.parse.urlsplit(url).hostname
             return f"cannot reach Vault at {url} (unknown host {host}): check VAULT_ADDR"
-        if isinstance(cause, http.client.HTTPException):
+        if isinstance(cause, (http.client.HTTPException, ConnectionResetError)):
             return (
-                f"Vault at {url} did not answer in HTTP ({type(cause).__name__}): check that the"
+                f"Vault at {url} did not answer in HTTP ({_reason(cause)}): check that the"
                 " address is Vault's and uses the right scheme (http or https)"
             )
     return f"cannot reach Vault at {url} ({_reason(causes[-1])}): check VAULT_ADDR"

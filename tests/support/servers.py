@@ -124,7 +124,13 @@ def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoS
     workdir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     token = f"root-{secrets.token_hex(12)}"
-    command = [bao, "server", "-dev", "-dev-no-store-token", f"-dev-listen-address=127.0.0.1:{port}"]
+    command = [
+        bao,
+        "server",
+        "-dev",
+        "-dev-no-store-token",
+        f"-dev-listen-address=127.0.0.1:{port}",
+    ]
     if tls:
         command += ["-dev-tls", f"-dev-tls-cert-dir={workdir}"]
     # The root token goes through the environment, not argv, where `ps` would show it.
@@ -181,23 +187,54 @@ _MAX_SOCKET_PATH = 100
 
 
 @dataclasses.dataclass
+class SessionBus:
+    """A private D-Bus session bus (nothing on it until someone connects and claims a name)."""
+
+    address: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """Kill the bus."""
+        _stop_process(self.process)
+
+
+def start_session_bus(tmpdir: Path) -> SessionBus:
+    """Start a dbus-daemon listening on a socket in `tmpdir`; raises ServerNotInstalled."""
+    dbus_daemon = _require("dbus-daemon", _KEYRING_HINT)
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    process = _start_bus(dbus_daemon, tmpdir, _keyring_env(tmpdir))
+    bus = SessionBus(address="", process=process)
+    atexit.register(bus.stop)
+    try:
+        bus.address = _read_address(process, tmpdir / "dbus.log")
+    except BaseException:
+        bus.stop()
+        raise
+    return bus
+
+
+@dataclasses.dataclass
 class SecretServiceSession:
     """A private D-Bus session bus with an unlocked gnome-keyring serving the Secret Service."""
 
-    env: dict[str, str]
+    bus: SessionBus
+    keyring_daemon: subprocess.Popen[bytes]
     password: str
-    processes: list[subprocess.Popen[bytes]]
-    root: Path
 
     @property
     def address(self) -> str:
-        """The D-Bus address clients need (also in `env` as DBUS_SESSION_BUS_ADDRESS)."""
-        return self.env["DBUS_SESSION_BUS_ADDRESS"]
+        """The D-Bus address clients need."""
+        return self.bus.address
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a client process needs to find this Secret Service."""
+        return {"DBUS_SESSION_BUS_ADDRESS": self.bus.address}
 
     def stop(self) -> None:
         """Kill gnome-keyring, then the bus."""
-        for process in reversed(self.processes):
-            _stop_process(process)
+        _stop_process(self.keyring_daemon)
+        self.bus.stop()
 
 
 def start_secret_service(tmpdir: Path, password: str = "accessgov-test") -> SecretServiceSession:
@@ -207,22 +244,20 @@ def start_secret_service(tmpdir: Path, password: str = "accessgov-test") -> Secr
     never touched; the login keyring is created and unlocked with `password`.
     Raises ServerNotInstalled if dbus-daemon or gnome-keyring-daemon is missing.
     """
-    dbus_daemon = _require("dbus-daemon", _KEYRING_HINT)
     keyring_daemon = _require("gnome-keyring-daemon", _KEYRING_HINT)
-    env = _keyring_env(tmpdir)
-    bus = _start_bus(dbus_daemon, tmpdir, env)
-    session = SecretServiceSession(env={}, password=password, processes=[bus], root=tmpdir)
-    atexit.register(session.stop)
+    bus = start_session_bus(tmpdir)
     try:
-        session.env["DBUS_SESSION_BUS_ADDRESS"] = _read_address(bus, tmpdir / "dbus.log")
-        env |= session.env
-        session.processes.append(_start_gnome_keyring(keyring_daemon, tmpdir, env, password))
-        log_path = tmpdir / "gnome-keyring.log"
-        ready = lambda: _secret_service_ready(session.address)  # noqa: E731
-        _wait_until(ready, session.processes[-1], log_path, "gnome-keyring", session.stop)
+        env = _keyring_env(tmpdir) | {"DBUS_SESSION_BUS_ADDRESS": bus.address}
+        daemon = _start_gnome_keyring(keyring_daemon, tmpdir, env, password)
     except BaseException:
-        session.stop()
+        bus.stop()
         raise
+    session = SecretServiceSession(bus=bus, keyring_daemon=daemon, password=password)
+    atexit.register(session.stop)
+    log_path = tmpdir / "gnome-keyring.log"
+    _wait_until(
+        lambda: _secret_service_ready(bus.address), daemon, log_path, "gnome-keyring", session.stop
+    )
     return session
 
 
@@ -332,8 +367,10 @@ def _wait_until(
     while not ready():
         if process.poll() is not None or time.monotonic() > deadline:
             stop()
-            state = f"exited with {process.returncode}" if process.returncode is not None else (
-                f"did not answer within {START_TIMEOUT_SECONDS:g} s"
+            state = (
+                f"exited with {process.returncode}"
+                if process.returncode is not None
+                else (f"did not answer within {START_TIMEOUT_SECONDS:g} s")
             )
             raise ServerFailedToStart(f"{what} {state}{_log_tail(log_path)}")
         time.sleep(0.05)

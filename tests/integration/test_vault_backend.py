@@ -1,0 +1,333 @@
+"""VaultBackend against a real OpenBao dev server: the contract, interop with `bao`, failures."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from accessgov.errors import BackendUnavailable, InputError
+from accessgov.secrets import BackendConfig
+from accessgov.secrets import vault as vault_module
+from accessgov.secrets.base import SecretNotFound
+from accessgov.secrets.vault import VaultBackend
+from tests.secrets.contract import PATH, BackendContract, MakeBackend, new_org
+from tests.support import servers
+
+
+def vault_backend(url: str, org: str | None = None, **options: str) -> VaultBackend:
+    """A VaultBackend for `org` (a fresh one by default) on the server at `url`."""
+    config = BackendConfig(kind="vault", org_slug=org or new_org(), vault_url=url, **options)
+    return VaultBackend(config)
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens: connecting is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def token_with_policy(server: servers.OpenBaoServer, name: str, policy: str) -> str:
+    """A short-lived token holding only `policy` (plus OpenBao's default policy)."""
+    server.api("PUT", f"sys/policies/acl/{name}", {"policy": policy})
+    created = server.api("POST", "auth/token/create", {"policies": [name], "ttl": "10m"})
+    token: str = created["auth"]["client_token"]
+    return token
+
+
+@pytest.mark.integration
+class TestOpenBaoContract(BackendContract):
+    @pytest.fixture
+    def make_backend(self, openbao: servers.OpenBaoServer) -> MakeBackend:
+        return lambda org: vault_backend(openbao.url, org)
+
+
+@pytest.mark.integration
+class TestInteropWithTheBaoCli:
+    def test_what_accessgov_writes_bao_kv_get_reads(self, openbao: servers.OpenBaoServer) -> None:
+        backend = vault_backend(openbao.url, "interact")
+        backend.delete(PATH)
+        backend.write(PATH, "line one\nline two ✓", expect_version=0)
+
+        result = openbao.bao(
+            "kv", "get", "-mount=secret", "-field=value", f"accessgov/interact/{PATH}"
+        )
+
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "line one\nline two ✓"
+        assert backend.location(PATH) == f"vault kv secret/accessgov/interact/{PATH}"
+
+    def test_what_bao_kv_put_writes_accessgov_reads(self, openbao: servers.OpenBaoServer) -> None:
+        backend = vault_backend(openbao.url)
+        full_path = backend.location(PATH).removeprefix("vault kv secret/")
+
+        result = openbao.bao("kv", "put", "-mount=secret", full_path, "value=put by bao")
+
+        assert result.returncode == 0, result.stderr
+        assert backend.read(PATH) == "put by bao"
+        assert backend.current_version(PATH) == 1
+
+    def test_custom_metadata_is_visible_to_bao(self, openbao: servers.OpenBaoServer) -> None:
+        backend = vault_backend(openbao.url)
+        backend.write(PATH, "pw", expect_version=0, metadata={"account": "instagram-main"})
+        full_path = backend.location(PATH).removeprefix("vault kv secret/")
+
+        result = openbao.bao("kv", "metadata", "get", "-mount=secret", "-format=json", full_path)
+
+        assert '"account": "instagram-main"' in result.stdout
+
+
+@pytest.mark.integration
+class TestTokens:
+    def test_the_token_helper_file_is_used_without_vault_token(
+        self, openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.delenv("VAULT_TOKEN")
+        (Path.home() / ".vault-token").write_text(openbao.root_token + "\n")
+
+        vault_backend(openbao.url).check()
+
+    def test_no_token_at_all_is_unavailable(
+        self, openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("VAULT_TOKEN")
+
+        with pytest.raises(BackendUnavailable, match="no Vault token: set VAULT_TOKEN"):
+            vault_backend(openbao.url).read(PATH)
+
+    def test_an_invalid_token_is_refused(
+        self, openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("VAULT_TOKEN", "not-a-real-token")
+        backend = vault_backend(openbao.url)
+
+        with pytest.raises(BackendUnavailable, match=r"^Vault refused the token"):
+            backend.check()
+        with pytest.raises(BackendUnavailable, match=r"^Vault refused the token") as refused:
+            backend.write(PATH, "hunter2-secret", expect_version=0)
+        assert "hunter2" not in str(refused.value)
+
+    def test_a_token_whose_policy_denies_the_path_is_refused(
+        self, openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        policy = 'path "secret/*" { capabilities = ["deny"] }'
+        monkeypatch.setenv("VAULT_TOKEN", token_with_policy(openbao, "deny-all", policy))
+        backend = vault_backend(openbao.url)
+
+        for attempt in (
+            backend.check,
+            lambda: backend.read(PATH),
+            lambda: backend.current_version(PATH),
+            lambda: backend.write(PATH, "pw", expect_version=0),
+            lambda: backend.delete(PATH),
+        ):
+            with pytest.raises(BackendUnavailable, match=r"^Vault refused the token"):
+                attempt()
+
+    def test_a_write_whose_metadata_is_refused_leaves_no_version_behind(
+        self, openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # May write data and destroy versions, but not change metadata: the write half-fails.
+        org = new_org()
+        area = f"accessgov/{org}/*"
+        policy = (
+            f'path "secret/data/{area}" {{ capabilities = ["create", "update", "read"] }}\n'
+            f'path "secret/metadata/{area}" {{ capabilities = ["read"] }}\n'
+            f'path "secret/destroy/{area}" {{ capabilities = ["update"] }}\n'
+        )
+        monkeypatch.setenv("VAULT_TOKEN", token_with_policy(openbao, f"no-meta-{org}", policy))
+
+        with pytest.raises(BackendUnavailable, match="refused the token"):
+            vault_backend(openbao.url, org).write(PATH, "pw", expect_version=0, metadata={"a": "b"})
+
+        monkeypatch.setenv("VAULT_TOKEN", openbao.root_token)
+        as_root = vault_backend(openbao.url, org)
+        with pytest.raises(SecretNotFound):
+            as_root.read(PATH)
+        assert as_root.current_version(PATH) == 1
+
+
+@pytest.mark.integration
+class TestUnreachableVault:
+    def test_a_closed_port_fails_fast_with_a_plain_message(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("VAULT_TOKEN", "any")
+        url = closed_port_url()
+        backend = vault_backend(url)
+
+        for attempt in (
+            backend.check,
+            lambda: backend.read(PATH),
+            lambda: backend.write(PATH, "hunter2-secret", expect_version=0),
+            lambda: backend.discard(PATH, 1),
+        ):
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailable) as failure:
+                attempt()
+            assert time.monotonic() - started < 6
+            assert str(failure.value) == (
+                f"cannot reach Vault at {url} (connection refused): check VAULT_ADDR and that"
+                " the server is running"
+            )
+
+    def test_a_server_that_never_answers_times_out(
+        self, monkeypatch: pytest.MonkeyPatch, silent_server: str
+    ) -> None:
+        monkeypatch.setattr(vault_module, "TIMEOUT_SECONDS", 0.3)
+        monkeypatch.setenv("VAULT_TOKEN", "any")
+        backend = vault_backend(silent_server)
+
+        with pytest.raises(BackendUnavailable, match=r"did not answer within 0\.3 s"):
+            backend.read(PATH)
+        with pytest.raises(BackendUnavailable, match=r"did not answer within 0\.3 s"):
+            backend.write(PATH, "pw", expect_version=0)
+
+    def test_no_address_at_all_is_unavailable(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("VAULT_TOKEN", "any")
+        backend = VaultBackend(BackendConfig(kind="vault", org_slug="x"))
+
+        with pytest.raises(BackendUnavailable, match="no Vault address: set VAULT_ADDR"):
+            backend.read(PATH)
+        with pytest.raises(BackendUnavailable, match="no Vault address: set VAULT_ADDR"):
+            backend.write(PATH, "pw", expect_version=0)
+
+    def test_a_mount_that_does_not_exist_is_unavailable(
+        self, openbao: servers.OpenBaoServer
+    ) -> None:
+        backend = vault_backend(openbao.url, vault_mount="no-such-mount")
+
+        with pytest.raises(BackendUnavailable, match="no KV version 2 engine at no-such-mount/"):
+            backend.read(PATH)
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A URL whose listener accepts connections (in the kernel) but never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@pytest.fixture
+def scratch_openbao(tmp_path: Path) -> Iterator[servers.OpenBaoServer]:
+    """A dev server of this test's own, for tests that break it (seal it, for example)."""
+    server = servers.start_openbao(tmp_path / "scratch-openbao")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def tls_openbao(tmp_path: Path) -> Iterator[servers.OpenBaoServer]:
+    """A dev server speaking TLS with a certificate from a CA of its own."""
+    server = servers.start_openbao(tmp_path / "tls-openbao", tls=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.integration
+def test_a_sealed_vault_says_so(
+    scratch_openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_TOKEN", scratch_openbao.root_token)
+    backend = vault_backend(scratch_openbao.url)
+    backend.write(PATH, "before the seal", expect_version=0)
+
+    sealed = scratch_openbao.bao("operator", "seal")
+
+    assert sealed.returncode == 0, sealed.stderr
+    for attempt in (backend.check, lambda: backend.read(PATH)):
+        with pytest.raises(BackendUnavailable, match=r"is sealed: unseal it"):
+            attempt()
+    with pytest.raises(BackendUnavailable, match=r"is sealed: unseal it"):
+        backend.write(PATH, "after the seal", expect_version=1)
+
+
+@pytest.mark.integration
+def test_tls_is_verified_against_the_configured_ca(
+    tls_openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_TOKEN", tls_openbao.root_token)
+    org = new_org()
+    assert tls_openbao.ca_cert is not None
+
+    untrusting = vault_backend(tls_openbao.url, org)
+    with pytest.raises(BackendUnavailable, match="cannot verify the TLS certificate"):
+        untrusting.read(PATH)
+    with pytest.raises(BackendUnavailable, match="cannot verify the TLS certificate"):
+        untrusting.write(PATH, "pw", expect_version=0)
+
+    trusting = vault_backend(tls_openbao.url, org, vault_cacert=str(tls_openbao.ca_cert))
+    trusting.write(PATH, "over tls", expect_version=0)
+    assert trusting.read(PATH) == "over tls"
+
+    monkeypatch.setenv("VAULT_CACERT", str(tls_openbao.ca_cert))
+    assert vault_backend(tls_openbao.url, org).read(PATH) == "over tls"
+
+
+@pytest.mark.integration
+def test_plain_http_to_a_tls_server_is_unavailable(
+    tls_openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_TOKEN", tls_openbao.root_token)
+    backend = vault_backend(tls_openbao.url.replace("https://", "http://"))
+
+    with pytest.raises(BackendUnavailable, match="not Vault's JSON"):
+        backend.read(PATH)
+
+
+@pytest.mark.integration
+def test_the_read_path_never_imports_hvac(openbao: servers.OpenBaoServer) -> None:
+    backend = vault_backend(openbao.url, "speed")
+    backend.delete(PATH)
+    backend.write(PATH, "fast", expect_version=0)
+    script = (
+        "import sys\n"
+        "from accessgov.secrets import BackendConfig, open_backend\n"
+        f"config = BackendConfig(kind='vault', org_slug='speed', vault_url={openbao.url!r})\n"
+        "backend = open_backend(config)\n"
+        f"print(backend.read({PATH!r}), backend.current_version({PATH!r}))\n"
+        "print(sorted(m for m in ('hvac', 'requests', 'urllib3') if m in sys.modules))\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.splitlines() == ["fast 1", "[]"]
+
+
+@pytest.mark.parametrize(
+    "path", ["", "/abs/path", "a/../b", "a//b", "a/./b", "trailing/", "sp ace"]
+)
+def test_paths_that_could_leave_the_org_area_are_refused(path: str) -> None:
+    backend = vault_backend("http://127.0.0.1:1")
+
+    with pytest.raises(InputError, match="not a valid secret path"):
+        backend.read(path)
+    with pytest.raises(InputError, match="not a valid secret path"):
+        backend.write(path, "pw", expect_version=0)
+
+
+def test_importing_the_vault_backend_does_not_import_hvac() -> None:
+    script = (
+        "import sys, accessgov.secrets.vault\n"
+        "print(sorted(m for m in ('hvac', 'requests', 'urllib3') if m in sys.modules))\n"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "[]"
