@@ -58,7 +58,7 @@ _HVAC_STATUS = {
 }
 
 
-def check_path(path: str) -> str:
+def _check_path(path: str) -> str:
     """`path` if it is a valid relative secret path, else InputError."""
     if not _PATH_PATTERN.fullmatch(path):
         raise InputError(
@@ -67,7 +67,7 @@ def check_path(path: str) -> str:
     return path
 
 
-def check_value(value: str) -> str:
+def _check_value(value: str) -> str:
     """`value` if it can be stored; an empty secret would read back as "missing"."""
     if not isinstance(value, str) or value == "":
         raise InputError("refusing to store an empty secret")
@@ -103,17 +103,16 @@ class VaultBackend(SecretBackend):
     def current_version(self, path: str) -> int:
         """KV's current_version: counts discarded (destroyed) versions too; 0 if never written."""
         status, body = self._get(self._api("metadata", path), path)
-        if status == 404:
-            return 0
-        return int(body["data"]["current_version"])
+        return int((body.get("data") or {}).get("current_version") or 0) if status == 200 else 0
 
     def read(self, path: str, version: int | None = None) -> str:
         """The value of `version` (or of the newest version still readable)."""
         status, body = self._get(self._api("data", path, version), path)
         if status == 200:
             return self._value(body, path)
-        if version is None and _is_deleted_version(body):
-            # The newest version was discarded: the newest one still alive is current.
+        if version is None and _is_destroyed_version(body):
+            # The newest version was discarded, so the newest one still alive is current. (A
+            # version deleted with `bao kv delete` stays missing, as `bao kv get` shows it.)
             return self._read_newest_live(path)
         raise SecretNotFound(self._missing(path, version))
 
@@ -121,7 +120,7 @@ class VaultBackend(SecretBackend):
         self, path: str, value: str, *, expect_version: int, metadata: dict[str, str] | None = None
     ) -> int:
         """A check-and-set write; VersionConflict if the current version is not the expected."""
-        check_value(value)
+        _check_value(value)
         full = self._full(path)
         kv = self._kv()
         with self._hvac_errors(path, expect_version):
@@ -150,7 +149,7 @@ class VaultBackend(SecretBackend):
     # -- reading, standard library only ----------------------------------------------------
 
     def _full(self, path: str) -> str:
-        return f"{self._base}/{check_path(path)}"
+        return f"{self._base}/{_check_path(path)}"
 
     def _api(self, kind: str, path: str, version: int | None = None) -> str:
         quoted = urllib.parse.quote(f"{self._mount}/{kind}/{self._full(path)}")
@@ -182,14 +181,15 @@ class VaultBackend(SecretBackend):
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
+            body = None
+        if not isinstance(body, dict):
             raise BackendUnavailable(
                 f"Vault at {self._url} answered HTTP {status} with something that is not"
                 " Vault's JSON: check the address and its scheme (http or https)"
-            ) from None
+            )
         if status in (200, 404) and not _is_missing_mount(body):
             return status, body
-        errors = body.get("errors") if isinstance(body, dict) else None
-        raise BackendUnavailable(self._http_failure(status, errors or [], path))
+        raise BackendUnavailable(self._http_failure(status, body.get("errors") or [], path))
 
     def _request(self, method: str, api_path: str) -> tuple[int, bytes]:
         headers = {"X-Vault-Token": self._token(), "Accept": "application/json"}
@@ -305,7 +305,7 @@ class VaultBackend(SecretBackend):
             yield
         except hvac.exceptions.VaultError as exc:
             status = _HVAC_STATUS.get(type(exc).__name__, 0)
-            errors = list(exc.errors or []) or [str(exc.args[0] if exc.args else "")]
+            errors = [str(error) for error in exc.errors or []] or [str(exc.args[0] or "")]
             if status == 400 and expect_version is not None and _CAS_MISMATCH in " ".join(errors):
                 raise VersionConflict(
                     _conflict_message(self.location(path), expect_version)
@@ -372,10 +372,10 @@ def _conflict_message(location: str, expect_version: int) -> str:
     )
 
 
-def _is_deleted_version(body: dict[str, Any]) -> bool:
-    """A 404 that names a version which exists but was deleted or destroyed."""
+def _is_destroyed_version(body: dict[str, Any]) -> bool:
+    """A 404 that names a version which existed but was destroyed (discarded)."""
     metadata = (body.get("data") or {}).get("metadata") or {}
-    return bool(metadata.get("destroyed") or metadata.get("deletion_time"))
+    return bool(metadata.get("destroyed"))
 
 
 def _is_missing_mount(body: dict[str, Any]) -> bool:

@@ -73,6 +73,21 @@ class TestInteropWithTheBaoCli:
         assert backend.read(PATH) == "put by bao"
         assert backend.current_version(PATH) == 1
 
+    def test_a_secret_deleted_with_bao_kv_delete_stays_deleted(
+        self, openbao: servers.OpenBaoServer
+    ) -> None:
+        backend = vault_backend(openbao.url)
+        backend.write(PATH, "old", expect_version=0)
+        backend.write(PATH, "deleted by hand", expect_version=1)
+        full_path = backend.location(PATH).removeprefix("vault kv secret/")
+
+        deleted = openbao.bao("kv", "delete", "-mount=secret", full_path)
+
+        assert deleted.returncode == 0, deleted.stderr
+        with pytest.raises(SecretNotFound):
+            backend.read(PATH)
+        assert backend.read(PATH, version=1) == "old"
+
     def test_custom_metadata_is_visible_to_bao(self, openbao: servers.OpenBaoServer) -> None:
         backend = vault_backend(openbao.url)
         backend.write(PATH, "pw", expect_version=0, metadata={"account": "instagram-main"})

@@ -26,6 +26,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -348,8 +349,21 @@ def _spawn(
         stdout=stdout,
         stderr=kwargs.pop("stderr", subprocess.STDOUT),
         start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         **kwargs,
     )
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGKILL it when the test process dies without cleaning up.
+
+    stop() and atexit cover every orderly exit; this covers `kill -9` of pytest, which would
+    otherwise leave a server running (it survives exec, so the bao shim chain keeps it).
+    """
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _free_port() -> int:

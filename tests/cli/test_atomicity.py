@@ -1,0 +1,112 @@
+"""A failure anywhere leaves nothing half-written: not in the register, not in the store."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from accessgov import audit
+from accessgov.errors import BackendUnavailable
+from accessgov.workspace import Workspace
+from tests.support.memory_backend import History, MemoryBackend
+from tests.support.shell import Shell, dump, one_line_error
+
+
+class FailingStore(MemoryBackend):
+    """The shared test store, failing on one named operation (or every one)."""
+
+    def __init__(self, store: dict[str, History], fail_on: str) -> None:
+        super().__init__("interact", store)
+        self.fail_on = fail_on
+
+    def _enter(self, operation: str) -> None:
+        super()._enter(operation)
+        if self.fail_on in (operation, "everything"):
+            raise BackendUnavailable(f"test: the store failed during {operation}")
+
+
+def break_store(sh: Shell, store: dict, fail_on: str) -> None:
+    sh.backend_factory = lambda config: FailingStore(store, fail_on)
+
+
+def test_an_unreachable_store_refuses_changes_with_exit_4(org: Shell, store: dict) -> None:
+    before = dump(org.db)
+    break_store(org, store, "everything")
+    result = org.run(f"grant add jdoe instagram-main --role editor --reason x "
+                     f"{org.as_('vperkins')}", expect=4)
+    assert "the store failed" in one_line_error(result)
+    assert dump(org.db) == before
+
+
+def test_read_commands_do_not_need_the_store(org: Shell, store: dict) -> None:
+    break_store(org, store, "everything")
+    org.run("grant list")
+    org.run("person show jdoe")
+
+
+def test_a_store_failure_while_writing_a_seed_records_nothing(org: Shell, store: dict) -> None:
+    org.run(f'person add kim --name Kim --email k@example.org --category volunteer '
+            f'{org.as_("vperkins")}')
+    before = dump(org.db)
+    break_store(org, store, "write")
+    org.run(f"mfa enrol kim {org.as_('vperkins')}", expect=4)
+    assert dump(org.db) == before
+    assert "interact/mfa/kim" not in store
+
+
+def test_a_register_failure_after_the_store_write_undoes_the_write(
+        org: Shell, store: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    org.run(f'person add kim --name Kim --email k@example.org --category volunteer '
+            f'{org.as_("vperkins")}')
+    code = org.as_("vperkins")
+    before = dump(org.db)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(audit.AuditLog, "append", disk_full)
+    result = org.run(f"mfa enrol kim {code}", expect=70)
+    assert "unexpected error" in one_line_error(result)
+    assert "nothing was changed" in result.stderr
+    assert dump(org.db) == before
+    assert store["interact/mfa/kim"].versions == {}  # the seed written was discarded again
+
+
+def test_init_against_an_unreachable_store_creates_no_register(tmp_path: Path,
+                                                              store: dict) -> None:
+    sh = Shell(tmp_path / "new" / "register.db", lambda config: FailingStore(store, "everything"))
+    result = sh.run("init --org InterAct --backend vault --vault-url http://127.0.0.1:1",
+                    expect=4)
+    one_line_error(result)
+    assert not sh.db.exists()
+
+
+def test_two_writers_at_once_both_succeed(shell: Shell, store: dict) -> None:
+    """BEGIN IMMEDIATE makes writers queue instead of failing half-way."""
+    errors: list[BaseException] = []
+
+    def add_people(prefix: str) -> None:
+        workspace = Workspace(shell.db, env=os.environ, backend_factory=shell.backend_factory)
+        from accessgov.people import add_person
+
+        try:
+            for n in range(15):
+                workspace.change(lambda op, n=n: add_person(
+                    op, f"{prefix}{n}", name=f"{prefix} {n}", email=f"{prefix}{n}@example.org",
+                    category="volunteer"))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            workspace.close()
+
+    threads = [threading.Thread(target=add_people, args=(prefix,)) for prefix in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(dump(shell.db)["people"]) == 30
+    assert "intact: 31 events" in shell.run("audit verify").stdout

@@ -1,0 +1,105 @@
+"""The audit log detects any alteration, deletion, insertion or reordering of its events."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.support.shell import Shell
+
+
+@pytest.fixture
+def history(org: Shell) -> Shell:
+    org.run(f"grant add jdoe instagram-main --role editor --reason x {org.as_('vperkins')}")
+    org.run(f"grant revoke G-0001 --reason done {org.as_('vperkins')}")
+    return org
+
+
+def tamper(sh: Shell, *statements: str) -> None:
+    with sqlite3.connect(sh.db) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def verify(sh: Shell, options: str = "", expect: int = 1) -> dict:
+    return json.loads(sh.run(f"audit verify --format json {options}", expect=expect).stdout)
+
+
+def test_an_untouched_log_verifies(history: Shell) -> None:
+    report = verify(history, expect=0)
+    assert report["ok"] is True and report["events_checked"] > 5
+    assert "is intact" in history.run("audit verify").stdout
+
+
+def test_an_altered_event_is_detected(history: Shell) -> None:
+    tamper(history, "UPDATE audit SET actor = 'spatel' WHERE action = 'grant.approve'")
+    seq = history.run("audit log --action grant.approve --format json").stdout
+    bad = json.loads(seq)[0]["seq"]
+    report = verify(history)
+    assert (report["ok"], report["bad_seq"]) == (False, bad)
+    assert "altered" in report["problem"]
+    text = history.run("audit verify", expect=1).stdout
+    assert f"event {bad} fails" in text
+
+
+def test_altered_details_are_detected(history: Shell) -> None:
+    tamper(history, "UPDATE audit SET details = replace(details, 'done', 'mistake') "
+                    "WHERE action = 'grant.revoke'")
+    assert verify(history)["ok"] is False
+
+
+def test_a_deleted_event_is_detected(history: Shell) -> None:
+    tamper(history, "DELETE FROM audit WHERE seq = 3")
+    report = verify(history)
+    assert report["bad_seq"] == 4 and "missing" in report["problem"]
+
+
+def test_a_deleted_event_with_renumbering_is_detected(history: Shell) -> None:
+    tamper(history, "DELETE FROM audit WHERE seq = 3",
+           "UPDATE audit SET seq = seq - 1 WHERE seq > 3")
+    assert verify(history)["bad_seq"] == 3
+
+
+def test_an_inserted_event_is_detected(history: Shell) -> None:
+    with sqlite3.connect(history.db) as conn:
+        row = conn.execute("SELECT * FROM audit WHERE seq = 2").fetchone()
+        conn.execute("UPDATE audit SET seq = seq + 1000 WHERE seq >= 3")
+        conn.execute("UPDATE audit SET seq = seq - 999 WHERE seq >= 1003")
+        conn.execute("INSERT INTO audit VALUES (3, ?, 'mallory', 'grant.approve', 'G-0099', "
+                     "'{}', ?, ?)", (row[1], row[7], "f" * 64))
+    assert verify(history)["bad_seq"] == 3
+
+
+def test_reordered_events_are_detected(history: Shell) -> None:
+    tamper(history, "UPDATE audit SET seq = -1 WHERE seq = 3",
+           "UPDATE audit SET seq = 3 WHERE seq = 4",
+           "UPDATE audit SET seq = 4 WHERE seq = -1")
+    assert verify(history)["bad_seq"] == 3
+
+
+def test_truncation_is_detected_against_an_anchor(history: Shell, tmp_path) -> None:
+    anchor = tmp_path / "anchor.json"
+    history.run(f"audit head -o {anchor}")
+    verify(history, f"--anchor {anchor}", expect=0)
+    last = json.loads(anchor.read_text())["seq"]
+    tamper(history, f"DELETE FROM audit WHERE seq = {last}")
+    assert verify(history, expect=0)["ok"] is True  # without the anchor, truncation is invisible
+    report = verify(history, f"--anchor {anchor}")
+    assert report["bad_seq"] == last and "truncated" in report["problem"]
+
+
+def test_a_bad_anchor_file_is_explained(history: Shell, tmp_path) -> None:
+    anchor = tmp_path / "anchor.json"
+    anchor.write_text("not json")
+    result = history.run(f"audit verify --anchor {anchor}", expect=2)
+    assert "is not an audit anchor" in result.stderr
+
+
+def test_every_change_writes_exactly_one_event_per_record_changed(org: Shell) -> None:
+    before = len(json.loads(org.run("audit log --format json").stdout))
+    org.run(f"grant add jdoe instagram-main --role editor --reason x {org.as_('vperkins')}")
+    events = json.loads(org.run("audit log --format json").stdout)[before:]
+    assert [e["action"] for e in events] == ["grant.request", "grant.approve"]
+    assert all(e["details"]["verified_by"] == "totp code" for e in events)
