@@ -54,10 +54,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 @pytest.fixture(scope="session")
 def openbao_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.OpenBaoServer]:
     """One OpenBao dev server for the whole session (skips if bao is not installed)."""
-    try:
-        server = servers.start_openbao(tmp_path_factory.mktemp("openbao"))
-    except servers.ServerNotInstalled as exc:
-        pytest.skip(str(exc))
+    server = servers.start_or_skip(servers.start_openbao, tmp_path_factory.mktemp("openbao"))
     try:
         yield server
     finally:
@@ -82,10 +79,8 @@ def secret_service_session(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[servers.SecretServiceSession]:
     """One private D-Bus bus with gnome-keyring for the session (skips if not installed)."""
-    try:
-        session = servers.start_secret_service(tmp_path_factory.mktemp("secret-service"))
-    except servers.ServerNotInstalled as exc:
-        pytest.skip(str(exc))
+    tmpdir = tmp_path_factory.mktemp("secret-service")
+    session = servers.start_or_skip(servers.start_secret_service, tmpdir)
     try:
         yield session
     finally:

@@ -234,7 +234,7 @@ def silent_server() -> Iterator[str]:
 @pytest.fixture
 def scratch_openbao(tmp_path: Path) -> Iterator[servers.OpenBaoServer]:
     """A dev server of this test's own, for tests that break it (seal it, for example)."""
-    server = servers.start_openbao(tmp_path / "scratch-openbao")
+    server = servers.start_or_skip(servers.start_openbao, tmp_path / "scratch-openbao")
     try:
         yield server
     finally:
@@ -244,7 +244,7 @@ def scratch_openbao(tmp_path: Path) -> Iterator[servers.OpenBaoServer]:
 @pytest.fixture
 def tls_openbao(tmp_path: Path) -> Iterator[servers.OpenBaoServer]:
     """A dev server speaking TLS with a certificate from a CA of its own."""
-    server = servers.start_openbao(tmp_path / "tls-openbao", tls=True)
+    server = servers.start_or_skip(servers.start_openbao, tmp_path / "tls", tls=True)
     try:
         yield server
     finally:

@@ -29,10 +29,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+T = TypeVar("T")
 
 START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 5.0
@@ -92,7 +94,11 @@ class OpenBaoServer:
             data=json.dumps(body).encode() if body is not None else None,
             headers={"X-Vault-Token": self.root_token},
         )
-        with urllib.request.urlopen(request, timeout=10, context=self._tls()) as response:
+        # No proxy: a proxy from the environment must not stand between us and loopback.
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=self._tls())
+        )
+        with opener.open(request, timeout=10) as response:
             raw = response.read()
         return json.loads(raw) if raw else None
 
@@ -326,6 +332,16 @@ def _secret_service_ready(address: str) -> bool:
 
 
 # -- shared ---------------------------------------------------------------------------------
+
+
+def start_or_skip(start: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """For tests: `start(*args, **kwargs)`, or skip the test if its program is not installed."""
+    import pytest
+
+    try:
+        return start(*args, **kwargs)
+    except ServerNotInstalled as exc:
+        pytest.skip(str(exc))
 
 
 def _require(program: str, hint: str) -> str:

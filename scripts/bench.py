@@ -1,0 +1,321 @@
+"""`make bench`: time accessgov against the targets of issue 2 and SPEC §8.
+
+Each command runs as a real subprocess (the installed console script), WARMUPS times to warm
+caches, then RUNS times interleaved with the floor, so drift hits every command alike; the
+table shows medians. Ratios are against `python -c "import click, sqlite3"` on this same
+interpreter, measured in the same run.
+
+The registers are synthetic but valid (their audit chains verify with the real key, which
+lives in an OpenBao dev server this script starts). They are cached under bench-data/,
+keyed by schema version, with their audit key beside them (0600; throwaway data), so a rerun
+only plants the key in this run's OpenBao instead of rebuilding.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import itertools
+import math
+import os
+import shlex
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from accessgov import audit  # noqa: E402
+from accessgov.register import LATEST_VERSION  # noqa: E402
+from tests.support import servers  # noqa: E402
+
+RUNS = 15
+WARMUPS = 2
+GENERATOR_VERSION = 1  # bump when the synthetic data changes, to rebuild the cache
+CACHE = ROOT / "bench-data"
+AT = "2026-01-05T09:00:00Z"
+PLATFORMS = ("instagram", "facebook", "x", "linkedin", "tiktok", "youtube")
+ROLES = ("editor", "moderator", "analyst", "admin")
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """How big a synthetic register is."""
+
+    name: str
+    people: int
+    accounts: int
+    grants: int
+    events: int
+
+
+SMALL = Scale("small", people=10, accounts=3, grants=12, events=40)
+BIG = Scale("big", people=10_000, accounts=2_000, grants=100_000, events=200_000)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A measured command and its target: a ratio to the floor, or seconds."""
+
+    label: str
+    command: list[str]
+    limit: float | None = None
+    unit: str = "x"  # "x": ratio to the floor; "s": seconds
+
+
+# -- synthetic registers ------------------------------------------------------------------
+
+
+def person_id(number: int) -> str:
+    """p00000 is the CEO; the next five are trustees."""
+    return f"p{number:05d}"
+
+
+def people(scale: Scale) -> Iterator[tuple[object, ...]]:
+    """Rows for the people table."""
+    for n in range(scale.people):
+        category = "ceo" if n == 0 else "trustee" if n <= 5 else "employee"
+        yield (person_id(n), f"Person {n}", f"p{n}@example.org", category, "active", AT, AT)
+
+
+def accounts(scale: Scale) -> Iterator[tuple[object, ...]]:
+    """Rows for the accounts table, owned by the CEO."""
+    for n in range(scale.accounts):
+        platform = PLATFORMS[n % len(PLATFORMS)]
+        yield (f"acct-{n:04d}", platform, f"@interact{n}", "Events and news", person_id(0),
+               "social", "delegated", "totp", "active", AT, AT)
+
+
+def grant_pairs(scale: Scale) -> Iterator[tuple[int, str, str]]:
+    """(number, person, account): each person gets grants on distinct accounts."""
+    per_person = math.ceil(scale.grants / (scale.people - 1))
+    for n in range(scale.grants):
+        person = 1 + (n // per_person) % (scale.people - 1)
+        account = (person * 7 + n % per_person) % scale.accounts
+        yield n + 1, person_id(person), f"acct-{account:04d}"
+
+
+def grants(scale: Scale) -> Iterator[tuple[object, ...]]:
+    """Rows for the grants table: active, with every tenth one revoked."""
+    for n, person, account in grant_pairs(scale):
+        revoked = n % 10 == 0
+        yield (f"G-{n:04d}", n, person, account, ROLES[n % len(ROLES)], "Posts events",
+               person_id(0), AT, "revoked" if revoked else "active", AT,
+               person_id(0) if revoked else None, AT if revoked else None,
+               "Role changed" if revoked else None)
+
+
+def approvals(scale: Scale) -> Iterator[tuple[object, ...]]:
+    """One approval by the CEO per grant."""
+    for n, _, _ in grant_pairs(scale):
+        yield (f"G-{n:04d}", "approved", person_id(0), "ceo", 1, "totp code", AT)
+
+
+def events(scale: Scale) -> Iterator[tuple[str, str, str]]:
+    """(action, subject, details) for every change above, as accessgov would record it."""
+    for row in people(scale):
+        yield "person.add", str(row[0]), audit.canonical_details(
+            {"name": row[1], "category": row[3]})
+    for row in accounts(scale):
+        yield "account.add", str(row[0]), audit.canonical_details(
+            {"platform": row[1], "handle": row[2], "owner": row[4], "access": "delegated",
+             "mfa_method": "totp"})
+    for n, person, account in grant_pairs(scale):
+        for action in ("grant.request", "grant.approve"):
+            yield action, f"G-{n:04d}", audit.canonical_details(
+                {"person": person, "account": account, "role": ROLES[n % len(ROLES)],
+                 "verified_by": "totp code"})
+
+
+INSERTS = {
+    "people": ("INSERT INTO people (id, name, email, category, status, created_at, "
+               "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", people),
+    "accounts": ("INSERT INTO accounts (id, platform, handle, purpose, owner, kind, access, "
+                 "mfa_method, status, created_at, updated_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", accounts),
+    "grants": ("INSERT INTO grants (id, num, person, account, role, reason, requested_by, "
+               "requested_at, status, decided_at, revoked_by, revoked_at, revoke_reason) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", grants),
+    "approvals": ("INSERT INTO approvals (grant_id, decision, approver, authority, "
+                  "mfa_verified, mfa_method, at) VALUES (?, ?, ?, ?, ?, ?, ?)", approvals),
+}
+
+
+def chain(key: bytes, head: tuple[int, str], scale: Scale) -> Iterator[tuple[object, ...]]:
+    """Audit rows after `head` (seq, mac) until the log holds `scale.events` events."""
+    seq, prev = head
+    for action, subject, details in itertools.islice(events(scale), scale.events - seq):
+        seq += 1
+        mac = audit.compute_mac(key, seq, AT, "p00000", action, subject, details, prev)
+        yield seq, AT, "p00000", action, subject, details, prev, mac
+        prev = mac
+
+
+def fill(db: Path, key: bytes, scale: Scale) -> None:
+    """Add the synthetic records and their audit chain to a register made by `init`."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for sql, rows in INSERTS.values():
+            conn.executemany(sql, rows(scale))
+        head = conn.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         chain(key, head, scale))
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def build(scale: Scale, folder: Path, accessgov: list[str], server: servers.OpenBaoServer,
+          env: dict[str, str]) -> Path:
+    """A new register at `folder`, initialised by accessgov itself, then filled."""
+    from accessgov.workspace import Workspace
+
+    folder.mkdir(parents=True, mode=0o700)
+    db = folder / "register.db"
+    subprocess.run([*accessgov, "--db", str(db), "init", "--org", f"Bench {scale.name}",
+                    "--backend", "vault", "--vault-url", server.url],
+                   env=env, check=True, capture_output=True)
+    workspace = Workspace(db, env=env)
+    key = workspace.audit_key
+    workspace.close()
+    fill(db, key, scale)
+    key_file = folder / "audit-key"
+    key_file.touch(mode=0o600)
+    key_file.write_text(base64.b64encode(key).decode("ascii"), encoding="ascii")
+    return db
+
+
+def plant_key(db: Path, server: servers.OpenBaoServer) -> None:
+    """Point a cached register at this run's OpenBao and put its audit key there."""
+    from accessgov.secrets import BackendConfig, open_backend
+
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE settings SET value = ? WHERE key = 'backend_vault_url'",
+                     (server.url,))
+        settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
+    conn.close()
+    key_text = (db.parent / "audit-key").read_text(encoding="ascii")
+    backend = open_backend(BackendConfig.from_settings(settings))
+    backend.write(audit.KEY_PATH, key_text, expect_version=0)
+
+
+def register_for(scale: Scale, accessgov: list[str], server: servers.OpenBaoServer,
+                 env: dict[str, str]) -> Path:
+    """The cached register for `scale` (built on first use), usable with `server`."""
+    folder = CACHE / f"{scale.name}-schema{LATEST_VERSION}-gen{GENERATOR_VERSION}"
+    db = folder / "register.db"
+    if db.is_file() and (folder / "audit-key").is_file():
+        plant_key(db, server)
+        return db
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    print(f"Building the {scale.name} register ({scale.people:,} people, {scale.grants:,} "
+          f"grants, {scale.events:,} audit events) in {folder.relative_to(ROOT)}/ ...",
+          flush=True)
+    db = build(scale, folder, accessgov, server, env)
+    print(f"  built in {time.perf_counter() - started:.1f}s", flush=True)
+    return db
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+def run_once(command: list[str], env: dict[str, str]) -> float:
+    """Wall time of one run, in seconds; a failing command stops the benchmark."""
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{shlex.join(command)} exited {done.returncode}: "
+                         f"{done.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
+def medians(commands: list[list[str]], env: dict[str, str]) -> list[float]:
+    """Median wall time of each command, runs interleaved round-robin after warm-ups."""
+    for _ in range(WARMUPS):
+        for command in commands:
+            run_once(command, env)
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(RUNS):
+        for command, samples in zip(commands, times, strict=True):
+            samples.append(run_once(command, env))
+    return [statistics.median(samples) for samples in times]
+
+
+def verdict(target: Target, seconds: float, floor: float) -> tuple[str, str, str]:
+    """(value shown, target shown, PASS/FAIL) for one target."""
+    if target.limit is None:
+        return "", "", ""
+    value = seconds / floor if target.unit == "x" else seconds
+    shown = f"{value:.2f}{target.unit}"
+    limit = f"<= {target.limit:g}{target.unit}"
+    return shown, limit, "PASS" if value <= target.limit else "FAIL"
+
+
+def report(targets: list[Target], results: list[float]) -> bool:
+    """Print the table and the exact commands; True when every target passed."""
+    floor, passed = results[0], True
+    print(f"\n{'measured (median of ' + str(RUNS) + ' runs)':<46} {'median':>9}  "
+          f"{'value':>7}  {'target':<9} result")
+    for target, seconds in zip(targets, results, strict=True):
+        value, limit, outcome = verdict(target, seconds, floor)
+        passed = passed and outcome != "FAIL"
+        print(f"{target.label:<46} {seconds * 1000:>6.1f} ms  {value:>7}  {limit:<9} {outcome}")
+    print("\nCommands measured:")
+    for target in targets:
+        print(f"  {target.label}: {shlex.join(target.command)}")
+    return passed
+
+
+def bench_targets(accessgov: list[str], small: Path, big: Path) -> list[Target]:
+    """The floor first, then each target of issue 2 and SPEC §8."""
+    return [
+        Target("floor: python -c 'import click, sqlite3'",
+               [sys.executable, "-c", "import click, sqlite3"]),
+        Target("grant list --format json (small register)",
+               [*accessgov, "--db", str(small), "grant", "list", "--format", "json"], 1.5),
+        Target("grant list --person P --format json (big)",
+               [*accessgov, "--db", str(big), "grant", "list", "--person", person_id(4242),
+                "--format", "json"], 1.5),
+        Target(f"audit verify ({BIG.events:,} events, big)",
+               [*accessgov, "--db", str(big), "audit", "verify"], 2.0, "s"),
+    ]
+
+
+def main() -> int:
+    """Build or reuse the registers, time the targets, print the table; 1 if any FAIL."""
+    from demo import FOREIGN_ENV, find_accessgov  # scripts/ is on sys.path when run
+
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"  # for `bao`
+    accessgov = find_accessgov()
+    scratch = Path(tempfile.mkdtemp(prefix="accessgov-bench-"))
+    server = servers.start_openbao(scratch / "openbao")
+    try:
+        os.environ.update(server.env)  # this process reads the audit key too
+        env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV} | server.env
+        env["XDG_RUNTIME_DIR"] = str(scratch)
+        small = register_for(SMALL, accessgov, server, env)
+        big = register_for(BIG, accessgov, server, env)
+        targets = bench_targets(accessgov, small, big)
+        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
+              f"{WARMUPS} warm-ups, then {RUNS} interleaved runs of each command.", flush=True)
+        passed = report(targets, medians([t.command for t in targets], env))
+    finally:
+        server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

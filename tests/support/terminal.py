@@ -1,0 +1,75 @@
+"""Run the real `accessgov` program in a subprocess, as a user at a terminal would.
+
+Used against the real OpenBao and Secret Service: nothing in-process, real clock, real
+environment. Real time means replay protection is real too: each person has the code of the
+previous step and the current one available without waiting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyotp
+
+
+@dataclasses.dataclass
+class Terminal:
+    """A shell session: an environment and a register path."""
+
+    db: Path
+    env: dict[str, str]
+    seeds: dict[str, str] = dataclasses.field(default_factory=dict)
+    transcript: list[subprocess.CompletedProcess[str]] = dataclasses.field(default_factory=list)
+    _used_steps: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def run(self, command: str, *, expect: int = 0) -> subprocess.CompletedProcess[str]:
+        """`accessgov --db DB <command>`; asserts the exit code, keeps the transcript."""
+        result = subprocess.run(
+            [sys.executable, "-m", "accessgov", "--db", str(self.db), *shlex.split(command)],
+            env=self.env, capture_output=True, text=True, timeout=120, check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        self.transcript.append(result)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == expect, (
+            f"accessgov {command} exited {result.returncode}, expected {expect}\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}"
+        )
+        return result
+
+    def code(self, person: str) -> str:
+        """A code for a step later than the last one used for `person` (may wait <30 s)."""
+        step = int(time.time()) // 30
+        used = self._used_steps.get(person)
+        if used is None:
+            step -= 1  # the previous step is still accepted: one code more without waiting
+        elif used >= step:
+            time.sleep((used + 1) * 30 - time.time() + 0.2)
+            step = used + 1
+        self._used_steps[person] = step
+        return pyotp.TOTP(self.seeds[person]).at(step * 30)
+
+    def enrol(self, person: str, *, by_session: bool = False) -> str:
+        """Enrol and confirm `person`; returns the otpauth URI."""
+        from tests.support.shell import seed_from_uri
+
+        uri = self.run(f"mfa enrol {person}").stdout.splitlines()[0]
+        self.seeds[person] = seed_from_uri(uri)
+        self.run(f"mfa verify {person} --otp {self.code(person)}")
+        return uri
+
+    def everything_written(self) -> bytes:
+        """All bytes the program wrote to its terminal so far."""
+        return "".join(r.stdout + r.stderr for r in self.transcript).encode()
+
+
+def terminal(tmp_path: Path, **extra: str) -> Terminal:
+    """A Terminal inheriting the test's (isolated) environment plus `extra`."""
+    env = dict(os.environ) | extra
+    return Terminal(tmp_path / "accessgov" / "register.db", env)
