@@ -26,19 +26,24 @@ $(STAMP): pyproject.toml
 		-e '.[test]' --config-settings editable_mode=compat
 	touch $@
 
+# The scripts put the venv's bin folder (where `bao` is) on PATH themselves.
 demo: $(STAMP)
-	PATH="$(VENV_PATH)" $(BIN)/python scripts/demo.py
+	$(BIN)/python scripts/demo.py
 
 test: $(STAMP) keyring-deps
-	PATH="$(VENV_PATH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "$(BIN)/python -m pytest $(PYTEST_ARGS)"
+	@PATH="$(VENV_PATH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Runs every checker even when one fails, so one run shows all the problems.
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/mypy
-	$(BIN)/mypy scripts
+	@status=0; \
+	for check in "ruff check ." "mypy" "mypy scripts"; do \
+		echo "$(BIN)/$$check"; $(BIN)/$$check || status=1; \
+	done; \
+	exit $$status
 
 bench: $(STAMP)
-	PATH="$(VENV_PATH)" $(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py
 
 # gnome-keyring on a private D-Bus bus backs the keyring tests. Install it when we may
 # (root or passwordless sudo); otherwise say plainly that those tests will be skipped.

@@ -105,9 +105,10 @@ def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
     for seq, at, actor, action, subject, details, stored_prev, mac in events:
         problem = None
         if seq != expected_seq:
-            problem = f"expected event {expected_seq} but found {seq} (an event is missing or moved)"
+            problem = f"event {expected_seq} before it is missing (deleted or renumbered)"
         elif stored_prev != prev:
-            problem = "it does not follow the event before it (events deleted, inserted or reordered)"
+            problem = ("it does not follow the event before it "
+                       "(events deleted, inserted or reordered)")
         elif not hmac.compare_digest(
             mac, compute_mac(key, seq, at, actor, action, subject, details, prev)
         ):

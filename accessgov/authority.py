@@ -26,7 +26,8 @@ def delegation_covers(delegation: Row, account: str | None) -> bool:
     return bool(delegation["all_accounts"]) or account is None or account in delegation["accounts"]
 
 
-def authority_of(person: Row, delegations: list[Row], account: str | None, today: str) -> str | None:
+def authority_of(person: Row, delegations: list[Row], account: str | None,
+                 today: str) -> str | None:
     """The strongest authority `person` holds for `account`: ceo, trustee or delegation:<id>."""
     if person["status"] != "active":
         return None

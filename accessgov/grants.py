@@ -89,7 +89,8 @@ def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, 
         if expires < op.today:
             raise InputError(f"--expires {expires} is in the past")
     existing = op.register.value(
-        "SELECT id FROM grants WHERE person = ? AND account = ? AND status IN ('active', 'pending')",
+        "SELECT id FROM grants "
+        "WHERE person = ? AND account = ? AND status IN ('active', 'pending')",
         (person_id, account_id),
     )
     if existing:

@@ -17,11 +17,11 @@ from accessgov.timeutil import iso, utc_now
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:
-    db["settings"].create({"key": str, "value": str}, pk="key", not_null={"value"})
-    db["schema_history"].create(
+    db.create_table("settings", {"key": str, "value": str}, pk="key", not_null={"value"})
+    db.create_table("schema_history",
         {"version": int, "applied_at": str, "accessgov_version": str}, pk="version"
     )
-    db["people"].create(
+    db.create_table("people",
         {
             "id": str, "name": str, "email": str, "category": str, "title": str,
             "manager": str, "status": str, "start_date": str, "leave_date": str,
@@ -31,7 +31,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         not_null={"name", "email", "category", "status", "created_at", "updated_at"},
         foreign_keys=[("manager", "people", "id")],
     )
-    db["accounts"].create(
+    db.create_table("accounts",
         {
             "id": str, "platform": str, "handle": str, "url": str, "purpose": str,
             "owner": str, "kind": str, "access": str, "mfa_method": str,
@@ -44,7 +44,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
                   "status", "created_at", "updated_at"},
         foreign_keys=[("owner", "people", "id"), ("overseer", "people", "id")],
     )
-    db["grants"].create(
+    db.create_table("grants",
         {
             "id": str, "num": int, "person": str, "account": str, "role": str, "reason": str,
             "requested_by": str, "requested_at": str, "expires": str, "status": str,
@@ -56,7 +56,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("person", "people", "id"), ("account", "accounts", "id"),
                       ("requested_by", "people", "id"), ("revoked_by", "people", "id")],
     )
-    db["approvals"].create(
+    db.create_table("approvals",
         {
             "id": int, "grant_id": str, "decision": str, "approver": str, "authority": str,
             "board_minute": str, "mfa_verified": int, "mfa_method": str, "at": str,
@@ -65,7 +65,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         not_null={"grant_id", "decision", "approver", "authority", "mfa_verified", "at"},
         foreign_keys=[("grant_id", "grants", "id"), ("approver", "people", "id")],
     )
-    db["delegations"].create(
+    db.create_table("delegations",
         {
             "id": str, "num": int, "delegate": str, "all_accounts": int, "granted_by": str,
             "mfa_verified": int, "mfa_method": str, "valid_from": str, "valid_until": str,
@@ -77,12 +77,12 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         foreign_keys=[("delegate", "people", "id"), ("granted_by", "people", "id"),
                       ("revoked_by", "people", "id")],
     )
-    db["delegation_accounts"].create(
+    db.create_table("delegation_accounts",
         {"delegation": str, "account": str},
         pk=("delegation", "account"),
         foreign_keys=[("delegation", "delegations", "id"), ("account", "accounts", "id")],
     )
-    db["mfa"].create(
+    db.create_table("mfa",
         {
             "person": str, "status": str, "seed_version": int, "enrolled_by": str,
             "enrolled_at": str, "confirmed_at": str, "last_step": int, "failures": int,
@@ -92,7 +92,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         not_null={"status", "seed_version", "enrolled_at", "last_step", "failures"},
         foreign_keys=[("person", "people", "id")],
     )
-    db["sessions"].create(
+    db.create_table("sessions",
         {
             "id": str, "num": int, "person": str, "token_hash": str, "proof": str,
             "created_at": str, "expires_at": str, "ended_at": str, "ended_reason": str,
@@ -101,7 +101,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         not_null={"num", "person", "token_hash", "created_at", "expires_at"},
         foreign_keys=[("person", "people", "id")],
     )
-    db["audit"].create(
+    db.create_table("audit",
         {
             "seq": int, "at": str, "actor": str, "action": str, "subject": str,
             "details": str, "prev": str, "mac": str,
@@ -123,7 +123,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         ("delegation_accounts", ["account"]),
         ("sessions", ["person"]),
     ]:
-        db[table].create_index(columns, unique=columns == ["num"])
+        db.table(table).create_index(columns, unique=columns == ["num"])
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial]
@@ -137,7 +137,7 @@ def apply_migrations(conn: sqlite3.Connection, current: int) -> None:
         db = sqlite_utils.Database(conn)
         for version, migration in enumerate(MIGRATIONS[current:], start=current + 1):
             migration(db)
-            db["schema_history"].insert(
+            db.table("schema_history").insert(
                 {"version": version, "applied_at": iso(utc_now()),
                  "accessgov_version": __version__}
             )

@@ -82,7 +82,7 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
         "created_at": op.at,
         "updated_at": op.at,
     }
-    _ensure_one_ceo(op.register, person_id, person["category"])
+    _ensure_one_ceo(op.register, person_id, category)
     op.register.insert("people", person)
     op.record("person.add", person_id, name=person["name"], category=person["category"],
               title=person["title"], manager=person["manager"])

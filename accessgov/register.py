@@ -2,7 +2,7 @@
 
 It owns the connection, the transaction discipline (one `BEGIN IMMEDIATE` per command), the
 secure creation of the file and forward migrations. Queries are plain `sqlite3`: read commands
-must start fast, and sqlite-utils (≈85–185 ms to import) is loaded only to migrate or import.
+must start fast, and sqlite-utils (85-185 ms to import) is loaded only to migrate or import.
 """
 
 from __future__ import annotations
@@ -160,7 +160,8 @@ class Register:
         """Update the rows matching every `key` column; returns how many changed."""
         assignments = ", ".join(f"{column} = :set_{column}" for column in values)
         conditions = " AND ".join(f"{column} = :key_{column}" for column in key)
-        params = {f"set_{c}": v for c, v in values.items()} | {f"key_{c}": v for c, v in key.items()}
+        params = {f"set_{c}": v for c, v in values.items()}
+        params |= {f"key_{c}": v for c, v in key.items()}
         cursor = self.conn.execute(f"UPDATE {table} SET {assignments} WHERE {conditions}", params)
         return cursor.rowcount
 

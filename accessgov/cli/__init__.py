@@ -62,7 +62,7 @@ class AccessGovGroup(click.Group):
         except Exception:  # the boundary: anything else is a bug, reported without a trace
             ctx.exit(_report_unexpected())
 
-    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
@@ -96,9 +96,10 @@ def _report_unexpected() -> int:
     return UNEXPECTED_EXIT
 
 
-@click.group("accessgov", cls=AccessGovGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("accessgov", cls=AccessGovGroup,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", envvar="ACCESSGOV_DB", type=click.Path(dir_okay=False),
-              help="The register file (default: your user data folder; env ACCESSGOV_DB).")
+              help="The register file (default: in your user data folder).")
 @click.option("--as", "operator", envvar="ACCESSGOV_OPERATOR", metavar="PERSON",
               help="Who is acting (env ACCESSGOV_OPERATOR; default: the open session's person).")
 @click.version_option(package_name="accessgov", prog_name="accessgov")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from accessgov.cli.app import App
@@ -16,12 +19,15 @@ TABLE_COLUMNS = ("id", "platform", "handle", "owner", "access", "mfa_method", "s
                  "active_grants")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 @click.group()
 def account() -> None:
     """The organisation's official online accounts."""
 
 
-def _details(function):  # type: ignore[no-untyped-def]
+def _details(function: F) -> F:
     """The options add and update share."""
     for option in reversed([
         click.option("--url", help="The account's web address."),
@@ -50,7 +56,7 @@ def _details(function):  # type: ignore[no-untyped-def]
 @_details
 @otp_option
 @click.pass_obj
-def add(app: App, account_id: str, otp: str | None, **fields: str | None) -> None:
+def add(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> None:
     """Register an official account."""
     from accessgov.accounts import add_account
 
@@ -91,7 +97,7 @@ def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
 @_details
 @otp_option
 @click.pass_obj
-def update(app: App, account_id: str, otp: str | None, **fields: str | None) -> None:
+def update(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> None:
     """Change an account's details (only the options given change)."""
     from accessgov.accounts import update_account
 

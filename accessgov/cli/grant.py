@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
 from accessgov.cli.app import App
@@ -17,12 +20,15 @@ TABLE_COLUMNS = ("id", "person", "account", "role", "status", "decided_by", "aut
                  "decided_at", "expires")
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 @click.group()
 def grant() -> None:
     """Access to official accounts, and who approved it."""
 
 
-def _request_options(function):  # type: ignore[no-untyped-def]
+def _request_options(function: F) -> F:
     for option in reversed([
         click.argument("person_id", metavar="PERSON"),
         click.argument("account_id", metavar="ACCOUNT"),

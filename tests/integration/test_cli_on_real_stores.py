@@ -112,7 +112,8 @@ def test_unreachable_vault_refuses_changes_and_keeps_everything(vault_org: Termi
 
 def test_a_forbidden_token_refuses_changes(vault_org: Terminal,
                                            openbao: servers.OpenBaoServer) -> None:
-    openbao.api("PUT", "sys/policies/acl/nothing", {"policy": 'path "sys/*" { capabilities = ["deny"] }'})
+    deny = 'path "sys/*" { capabilities = ["deny"] }'
+    openbao.api("PUT", "sys/policies/acl/nothing", {"policy": deny})
     token = openbao.api("POST", "auth/token/create", {"policies": ["nothing"],
                                                        "no_default_policy": True})
     vault_org.env["VAULT_TOKEN"] = token["auth"]["client_token"]
