@@ -313,7 +313,8 @@ VALID: list[tuple[str, Any]] = [
 ]
 
 
-@pytest.mark.parametrize(("schema", "document"), VALID)
+@pytest.mark.parametrize(("schema", "document"), VALID,
+                         ids=[f"{schema}-{n}" for n, (schema, _) in enumerate(VALID)])
 def test_the_strictness_samples_are_valid(schema: str, document: Any) -> None:
     validate_data(schema, document)
 
@@ -371,7 +372,8 @@ MUTATIONS: list[tuple[str, Any, Callable[[dict[str, Any]], None]]] = [
 ]
 
 
-@pytest.mark.parametrize(("schema", "document", "mutate"), MUTATIONS)
+@pytest.mark.parametrize(("schema", "document", "mutate"), MUTATIONS,
+                         ids=[f"{schema}-{n}" for n, (schema, *_) in enumerate(MUTATIONS)])
 def test_schemas_reject_what_they_do_not_describe(
     schema: str, document: Any, mutate: Callable[[dict[str, Any]], None],
 ) -> None:

@@ -1,0 +1,81 @@
+"""The register file: where it lives, who can read it, and how its schema moves forward."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from accessgov import migrations, register
+from accessgov.errors import InputError
+from accessgov.register import Register, default_path
+
+
+def test_the_default_register_lives_in_the_user_data_folder(isolated_environment: Path) -> None:
+    expected = isolated_environment / ".local" / "share" / "accessgov" / "register.db"
+    assert default_path({}) == expected
+    assert default_path({"ACCESSGOV_DB": "~/elsewhere.db"}) == isolated_environment / "elsewhere.db"
+
+
+def test_init_without_db_creates_a_private_folder_and_file(isolated_environment: Path,
+                                                           store: dict) -> None:
+    from click.testing import CliRunner
+
+    from accessgov.cli import cli
+    from accessgov.cli.app import App
+    from tests.support.memory_backend import MemoryBackend
+
+    result = CliRunner().invoke(
+        cli, ["init", "--org", "InterAct", "--backend", "vault", "--vault-url", "http://v"],
+        obj=App(backend_factory=lambda config: MemoryBackend("x", store)))
+    assert result.exit_code == 0, result.output
+    db = isolated_environment / ".local" / "share" / "accessgov" / "register.db"
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+
+
+def test_the_register_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
+    reg = Register.create(tmp_path / "r.db")
+    assert reg.value("PRAGMA journal_mode") == "wal"
+    assert reg.value("PRAGMA foreign_keys") == 1
+    assert reg.value("PRAGMA busy_timeout") == register.BUSY_TIMEOUT_MS
+    with pytest.raises(sqlite3.IntegrityError), reg.transaction():
+        reg.insert("grants", {"id": "G-0001", "num": 1, "person": "ghost", "account": "none",
+                              "role": "admin", "reason": "x", "requested_by": "ghost",
+                              "requested_at": "2026-01-01T00:00:00Z", "status": "pending"})
+
+
+def test_an_older_register_is_migrated_forward_in_place(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "r.db"
+    reg = Register.create(path)
+    with reg.transaction():
+        reg.set_setting("org", "InterAct")
+    reg.close()
+
+    def v2_add_a_column(db: object) -> None:
+        db.table("people").add_column("pronouns", str)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, v2_add_a_column])
+    monkeypatch.setattr(register, "LATEST_VERSION", 2)
+    reg = Register.open(path)
+    assert reg.schema_version == 2
+    assert reg.setting("org") == "InterAct"
+    assert "pronouns" in [c["name"] for c in reg.rows("PRAGMA table_info(people)")]
+    assert [r["version"] for r in reg.rows("SELECT version FROM schema_history")] == [1, 2]
+
+
+def test_a_register_from_a_newer_accessgov_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    Register.create(path).conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(InputError, match="newer accessgov"):
+        Register.open(path)
+
+
+def test_a_file_that_is_not_a_register_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("shopping list\n" * 100)
+    with pytest.raises(InputError, match="not a usable accessgov register"):
+        Register.open(path)
