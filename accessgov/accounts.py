@@ -25,10 +25,10 @@ def get_account(register: Register, account_id: str) -> Row:
     return account
 
 
-def list_accounts(register: Register, *, status: str | None = None,
+def list_accounts(register: Register, today: str, *, status: str | None = None,
                   platform: str | None = None) -> list[Row]:
     """Accounts ordered by id, with how many people hold active grants on each."""
-    where, params = [], []
+    where, params = [], [today]
     if status:
         where.append("a.status = ?")
         params.append(validate.one_of(status, ("active", "archived"), "status"))
@@ -39,19 +39,22 @@ def list_accounts(register: Register, *, status: str | None = None,
     return register.rows(
         "SELECT a.id, a.platform, a.handle, a.url, a.purpose, a.owner, a.kind, a.access, "
         "a.mfa_method, a.mfa_verified_on, a.overseer, a.status, "
-        "(SELECT COUNT(*) FROM grants g WHERE g.account = a.id AND g.status = 'active') "
+        "(SELECT COUNT(*) FROM grants g WHERE g.account = a.id AND g.status = 'active' "
+        "AND (g.expires IS NULL OR g.expires >= ?)) "
         f"AS active_grants FROM accounts a {clause} ORDER BY a.id",
         params,
     )
 
 
-def show_account(register: Register, account_id: str) -> Row:
+def show_account(register: Register, account_id: str, today: str) -> Row:
     """An account with its live and pending grants."""
+    from accessgov.grants import EFFECTIVE_STATUS
+
     account = get_account(register, account_id)
     account["grants"] = register.rows(
-        "SELECT id, person, role, status, expires FROM grants "
-        "WHERE account = ? AND status IN ('active', 'pending') ORDER BY num",
-        (account_id,),
+        f"SELECT g.id, g.person, g.role, {EFFECTIVE_STATUS} AS status, g.expires FROM grants g "
+        "WHERE g.account = :account AND g.status IN ('active', 'pending') ORDER BY g.num",
+        {"account": account_id, "today": today},
     )
     return account
 

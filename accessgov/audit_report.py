@@ -66,7 +66,7 @@ def current_head(workspace: Workspace) -> dict[str, Any]:
     last = register.row("SELECT seq, at, mac FROM audit ORDER BY seq DESC LIMIT 1")
     if last is None:
         raise InputError("the audit log is empty")
-    return {"org": register.setting("org_slug"), "seq": last["seq"], "at": last["at"],
+    return {"org_slug": register.setting("org_slug"), "seq": last["seq"], "at": last["at"],
             "mac": last["mac"]}
 
 

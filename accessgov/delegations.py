@@ -76,7 +76,7 @@ def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_acc
     op.register.insert("delegations", {
         "id": delegation_id, "num": number, "delegate": delegate,
         "all_accounts": int(all_accounts), "granted_by": op.operator["id"], "mfa_verified": 1,
-        "mfa_method": proof.describe(), "valid_from": starts, "valid_until": ends,
+        "verified_by": proof.describe(), "valid_from": starts, "valid_until": ends,
         "created_at": op.at,
     })
     for account in sorted(set(accounts)):

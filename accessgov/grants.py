@@ -22,13 +22,15 @@ STATUSES = ("pending", "active", "declined", "revoked", "expired")
 
 # Effective status: an active grant past its end date reads as expired even before a write
 # command gets round to recording the expiry.
-_LIST_SQL = """
+EFFECTIVE_STATUS = ("CASE WHEN g.status = 'active' AND g.expires IS NOT NULL "
+                    "AND g.expires < :today THEN 'expired' ELSE g.status END")
+
+_LIST_SQL = f"""
 SELECT g.id, g.person, p.name AS person_name, g.account, a.platform, g.role, g.reason,
-       CASE WHEN g.status = 'active' AND g.expires IS NOT NULL AND g.expires < :today
-            THEN 'expired' ELSE g.status END AS status,
+       {EFFECTIVE_STATUS} AS status,
        g.requested_by, g.requested_at, g.expires,
        ap.decision, ap.approver AS decided_by, ap.authority, ap.board_minute,
-       ap.mfa_verified, ap.mfa_method, ap.at AS decided_at,
+       ap.mfa_verified, ap.verified_by, ap.at AS decided_at,
        g.revoked_by, g.revoked_at, g.revoke_reason
 FROM grants g
 JOIN people p ON p.id = g.person
@@ -130,7 +132,7 @@ def decide_grant(op: Operation, grant_id: str, *, approve: bool,
         "grant_id": grant_id, "decision": decision, "approver": op.operator["id"],
         "authority": used, "board_minute": validate.text(board_minute, "board minute")
         if board_minute else None,
-        "mfa_verified": 1, "mfa_method": proof.describe(), "at": op.at,
+        "mfa_verified": 1, "verified_by": proof.describe(), "at": op.at,
     })
     op.register.update("grants", {"id": grant_id},
                        {"status": "active" if approve else "declined", "decided_at": op.at})

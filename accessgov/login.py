@@ -62,7 +62,8 @@ def whoami(workspace: Workspace) -> dict[str, Any]:
     now = workspace.clock()
     session = sessions.live_session(workspace.register, ticket, now) if ticket else None
     if session is None:
-        return {"session": None, "person": None, "expires_at": None,
+        return {"session": None, "person": None, "name": None, "opened_at": None,
+                "expires_at": None, "verified_by": None,
                 "register": str(Path(workspace.db_path).resolve())}
     name = workspace.register.value("SELECT name FROM people WHERE id = ?", (session["person"],))
     return {"session": session["id"], "person": session["person"], "name": name,

@@ -59,7 +59,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     db.create_table("approvals",
         {
             "id": int, "grant_id": str, "decision": str, "approver": str, "authority": str,
-            "board_minute": str, "mfa_verified": int, "mfa_method": str, "at": str,
+            "board_minute": str, "mfa_verified": int, "verified_by": str, "at": str,
         },
         pk="id",
         not_null={"grant_id", "decision", "approver", "authority", "mfa_verified", "at"},
@@ -68,7 +68,7 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
     db.create_table("delegations",
         {
             "id": str, "num": int, "delegate": str, "all_accounts": int, "granted_by": str,
-            "mfa_verified": int, "mfa_method": str, "valid_from": str, "valid_until": str,
+            "mfa_verified": int, "verified_by": str, "valid_from": str, "valid_until": str,
             "created_at": str, "revoked_by": str, "revoked_at": str, "revoke_reason": str,
         },
         pk="id",

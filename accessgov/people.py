@@ -45,18 +45,21 @@ def list_people(register: Register, *, status: str | None = None,
     )
 
 
-def show_person(register: Register, person_id: str) -> Row:
+def show_person(register: Register, person_id: str, today: str) -> Row:
     """A person with their MFA state and the grants they hold or have asked for."""
+    from accessgov.grants import EFFECTIVE_STATUS
+
     person = get_person(register, person_id)
     state = register.row(
         "SELECT status, enrolled_at, confirmed_at, locked_until FROM mfa WHERE person = ?",
         (person_id,),
     )
-    person["mfa"] = state or {"status": "none"}
+    person["mfa"] = state or {"status": "none", "enrolled_at": None, "confirmed_at": None,
+                              "locked_until": None}
     person["grants"] = register.rows(
-        "SELECT id, account, role, status, expires FROM grants "
-        "WHERE person = ? AND status IN ('active', 'pending') ORDER BY num",
-        (person_id,),
+        f"SELECT g.id, g.account, g.role, {EFFECTIVE_STATUS} AS status, g.expires FROM grants g "
+        "WHERE g.person = :person AND g.status IN ('active', 'pending') ORDER BY g.num",
+        {"person": person_id, "today": today},
     )
     return person
 

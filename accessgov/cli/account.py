@@ -74,7 +74,7 @@ def list_(app: App, status: str | None, platform: str | None, fmt: str,
     """List accounts with their owner, MFA and how many people have access."""
     from accessgov.accounts import list_accounts
 
-    rows = list_accounts(app.register, status=status, platform=platform)
+    rows = list_accounts(app.register, app.today(), status=status, platform=platform)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
 
 
@@ -86,7 +86,7 @@ def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
     """Show one account and who has access to it."""
     from accessgov.accounts import show_account
 
-    emit_record(show_account(app.register, account_id), fmt, output_file)
+    emit_record(show_account(app.register, account_id, app.today()), fmt, output_file)
 
 
 @account.command("update")

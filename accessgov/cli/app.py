@@ -75,6 +75,12 @@ class App:
                                hide_input=True, err=True)
         return workspace.change(work, operator=who, code=otp)
 
+    def today(self) -> str:
+        """Today's date in UTC, by this invocation's clock."""
+        from accessgov.timeutil import today
+
+        return today(self.clock())
+
     def close(self) -> None:
         """Release the register."""
         if self._workspace is not None:

@@ -8,7 +8,7 @@ from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_rows, otp_option, output_options
 
 LIST_COLUMNS = ("id", "delegate", "all_accounts", "accounts", "granted_by", "valid_from",
-                "valid_until", "in_force", "mfa_verified", "mfa_method", "created_at",
+                "valid_until", "in_force", "mfa_verified", "verified_by", "created_at",
                 "revoked_by", "revoked_at", "revoke_reason")
 TABLE_COLUMNS = ("id", "delegate", "all_accounts", "accounts", "granted_by", "valid_from",
                  "valid_until", "in_force")
@@ -50,12 +50,11 @@ def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
     """List delegations and whether each is in force today."""
     from accessgov.delegations import list_delegations
     from accessgov.people import get_person
-    from accessgov.timeutil import today
 
     register = app.register
     if person_id:
         get_person(register, person_id)
-    rows = list_delegations(register, today(app.clock()), person=person_id,
+    rows = list_delegations(register, app.today(), person=person_id,
                             include_ended=include_ended)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
 

@@ -14,7 +14,7 @@ ROLES = ("admin", "editor", "moderator", "analyst", "member")
 STATUSES = ("pending", "active", "declined", "revoked", "expired")
 LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "reason", "status",
                 "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
-                "board_minute", "mfa_verified", "mfa_method", "decided_at", "revoked_by",
+                "board_minute", "mfa_verified", "verified_by", "decided_at", "revoked_by",
                 "revoked_at", "revoke_reason")
 TABLE_COLUMNS = ("id", "person", "account", "role", "status", "decided_by", "authority",
                  "decided_at", "expires")
@@ -124,7 +124,7 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
     """List grants with their approval records."""
     from accessgov.grants import list_grants
 
-    rows = list_grants(app.register, _today(app), person=person_id, account=account_id,
+    rows = list_grants(app.register, app.today(), person=person_id, account=account_id,
                        status=status)
     if not rows:
         _check_filters(app, person_id, account_id)
@@ -139,13 +139,7 @@ def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:
     """Show one grant and its approval record."""
     from accessgov.grants import get_grant
 
-    emit_record(get_grant(app.register, grant_id, _today(app)), fmt, output_file)
-
-
-def _today(app: App) -> str:
-    from accessgov.timeutil import today
-
-    return today(app.clock())
+    emit_record(get_grant(app.register, grant_id, app.today()), fmt, output_file)
 
 
 def _check_filters(app: App, person_id: str | None, account_id: str | None) -> None:

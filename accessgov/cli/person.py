@@ -65,7 +65,7 @@ def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
     """Show one person, their MFA state and the access they hold."""
     from accessgov.people import show_person
 
-    emit_record(show_person(app.register, person_id), fmt, output_file)
+    emit_record(show_person(app.register, person_id, app.today()), fmt, output_file)
 
 
 @person.command("update")

@@ -37,7 +37,8 @@ class SecretBackend(abc.ABC):
 
     @abc.abstractmethod
     def current_version(self, path: str) -> int:
-        """The newest live version at `path`, or 0 if nothing is stored there."""
+        """The store's latest version number at `path` (what check-and-set compares to),
+        counting versions discarded since; 0 if nothing was ever stored there."""
 
     @abc.abstractmethod
     def read(self, path: str, version: int | None = None) -> str:

@@ -31,7 +31,7 @@ def test_a_trustee_approves_what_the_ceo_requested_with_a_board_minute(org: Shel
     org.run(f"grant approve G-0001 --board-minute 'BM 2026/11 item 4' {org.as_('spatel')}")
     approved = grant(org, "G-0001")
     assert (approved["status"], approved["decided_by"], approved["authority"],
-            approved["board_minute"], approved["mfa_verified"], approved["mfa_method"]) == (
+            approved["board_minute"], approved["mfa_verified"], approved["verified_by"]) == (
         "active", "spatel", "trustee", "BM 2026/11 item 4", True, "totp code")
     assert approved["requested_by"] == "vperkins"
 

@@ -108,7 +108,7 @@ def test_one_login_serves_a_run_of_work_until_it_expires(org: Shell) -> None:
     assert whoami["person"] == "vperkins" and whoami["session"] == "S-0001"
     org.run("grant add jdoe instagram-main --role editor --reason x")
     grant = json.loads(org.run("grant show G-0001 --format json").stdout)
-    assert grant["mfa_method"] == "session S-0001"
+    assert grant["verified_by"] == "session S-0001"
     org.clock.advance(11 * 60)
     result = org.run("grant revoke G-0001 --reason done", expect=3)
     assert "needs vperkins's MFA" in one_line_error(result)

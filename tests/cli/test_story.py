@@ -16,7 +16,7 @@ def test_ceo_grants_and_revokes_contributor_access(org: Shell) -> None:
     assert [(g["id"], g["person"], g["status"], g["decided_by"], g["authority"])
             for g in grants] == [("G-0001", "jdoe", "active", "vperkins", "ceo")]
     assert grants[0]["mfa_verified"] is True
-    assert grants[0]["mfa_method"].startswith("session S-")
+    assert grants[0]["verified_by"].startswith("session S-")
 
     org.run('grant revoke G-0001 --reason "Role changed"')
     assert json.loads(org.run("grant show G-0001 --format json").stdout)["status"] == "revoked"

@@ -32,7 +32,7 @@ def story(term: Terminal) -> None:
     refused = term.run("grant add vperkins instagram-main --role admin --reason me", expect=3)
     assert "cannot approve their own access" in refused.stderr
     grants = json.loads(term.run("grant list --format json").stdout)
-    assert [(g["id"], g["authority"], g["mfa_method"]) for g in grants] == [
+    assert [(g["id"], g["authority"], g["verified_by"]) for g in grants] == [
         ("G-0001", "ceo", "session S-0001")]
     term.run('grant revoke G-0001 --reason "Role changed"')
     term.run("logout")
