@@ -85,7 +85,10 @@ def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, 
     if account["status"] != "active":
         raise InputError(f"{account_id} is archived; access cannot be granted to it")
     validate.one_of(role, catalogue.ROLES, "role")
-    catalogue.platform(account["platform"]).role_word(role)
+    if account["access"] == "delegated":
+        # With a shared login everyone acts as the account itself; the role only records the
+        # intended use, so the platform's own role words do not apply.
+        catalogue.platform(account["platform"]).role_word(role)
     if expires is not None:
         expires = parse_date(expires, "--expires")
         if expires < op.today:
@@ -139,6 +142,10 @@ def decide_grant(op: Operation, grant_id: str, *, approve: bool,
     op.record(f"grant.{'approve' if approve else 'decline'}", grant_id,
               person=grant["person"], account=grant["account"], role=grant["role"],
               authority=used, board_minute=board_minute, note=note)
+    if approve:
+        from accessgov.credentials import expose_grant_holder
+
+        expose_grant_holder(op, grant)
     return get_grant(op.register, grant_id, op.today)
 
 

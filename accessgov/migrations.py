@@ -126,16 +126,52 @@ def _v1_initial(db: sqlite_utils.Database) -> None:
         db.table(table).create_index(columns, unique=columns == ["num"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial]
+def _v2_credentials(db: sqlite_utils.Database) -> None:
+    """Credential metadata (never the secret) and who has been exposed to which version."""
+    db.create_table(
+        "credentials",
+        {
+            "id": int, "account": str, "kind": str, "backend": str, "reference": str,
+            "version": int, "set_by": str, "set_at": str, "rotated_by": str, "rotated_at": str,
+        },
+        pk="id",
+        not_null={"account", "kind", "backend", "reference", "version", "set_by", "set_at"},
+        foreign_keys=[("account", "accounts", "id"), ("set_by", "people", "id"),
+                      ("rotated_by", "people", "id")],
+    )
+    db.create_table(
+        "credential_versions",
+        {"id": int, "account": str, "kind": str, "version": int, "how": str, "by": str,
+         "at": str},
+        pk="id",
+        not_null={"account", "kind", "version", "how", "by", "at"},
+        foreign_keys=[("account", "accounts", "id"), ("by", "people", "id")],
+    )
+    db.create_table(
+        "exposures",
+        {"id": int, "person": str, "account": str, "kind": str, "version": int, "at": str,
+         "how": str, "grant_id": str},
+        pk="id",
+        not_null={"person", "account", "kind", "version", "at", "how"},
+        foreign_keys=[("person", "people", "id"), ("account", "accounts", "id"),
+                      ("grant_id", "grants", "id")],
+    )
+    db.table("credentials").create_index(["account", "kind"], unique=True)
+    db.table("credential_versions").create_index(["account", "kind", "version"])
+    db.table("exposures").create_index(["account", "kind", "version"])
+    db.table("exposures").create_index(["person"])
 
 
-def apply_migrations(conn: sqlite3.Connection, current: int) -> None:
-    """Run every migration after `current`, inside the caller's open transaction."""
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_credentials]
+
+
+def apply_migrations(conn: sqlite3.Connection, current: int, target: int) -> None:
+    """Run the migrations after `current` up to `target`, inside the caller's transaction."""
     # sqlite-utils reads rows as tuples; the Register's dict row factory would confuse it.
     row_factory, conn.row_factory = conn.row_factory, None
     try:
         db = sqlite_utils.Database(conn)
-        for version, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+        for version, migration in enumerate(MIGRATIONS[current:target], start=current + 1):
             migration(db)
             db.table("schema_history").insert(
                 {"version": version, "applied_at": iso(utc_now()),

@@ -17,7 +17,7 @@ from typing import Any
 from accessgov.errors import AccessGovError, InputError, RegisterBusy
 
 BUSY_TIMEOUT_MS = 5000
-LATEST_VERSION = 1  # keep in step with accessgov.migrations.MIGRATIONS
+LATEST_VERSION = 2  # keep in step with accessgov.migrations.MIGRATIONS
 
 Row = dict[str, Any]
 
@@ -110,7 +110,7 @@ class Register:
         from accessgov.migrations import apply_migrations
 
         with self.transaction():
-            apply_migrations(self.conn, version)
+            apply_migrations(self.conn, version, LATEST_VERSION)
 
     # -- transactions ----------------------------------------------------------------------
 

@@ -134,3 +134,15 @@ def org(shell: Shell) -> Shell:
               f'--owner vperkins --purpose "Events and news" --mfa totp --access delegated '
               f'{shell.as_("vperkins")}')
     return shell
+
+
+@pytest.fixture
+def shared(org: Shell) -> Shell:
+    """org plus a shared-login TikTok account with its password, and jdoe holding a grant."""
+    org.run(f"account add tiktok-main --platform tiktok --handle @interact --owner vperkins "
+            f"--purpose 'Short videos' --access shared-login --mfa totp {org.as_('vperkins')}")
+    org.run(f"cred set tiktok-main --kind password --stdin {org.as_('vperkins')}",
+            input="Tt-first-Canary-7731\n")
+    org.run(f"grant add jdoe tiktok-main --role member --reason 'Posts clips' "
+            f"{org.as_('vperkins')}")
+    return org

@@ -47,6 +47,19 @@ def test_the_register_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
                               "requested_at": "2026-01-01T00:00:00Z", "status": "pending"})
 
 
+def test_a_version_1_register_gains_the_credential_tables(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "r.db"
+    monkeypatch.setattr(register, "LATEST_VERSION", 1)
+    Register.create(path).close()
+    tables = [row["name"] for row in Register.open(path).rows("SELECT name FROM sqlite_master")]
+    assert "people" in tables and "credentials" not in tables
+    monkeypatch.undo()
+    reg = Register.open(path)
+    assert reg.schema_version == register.LATEST_VERSION
+    assert reg.rows("SELECT * FROM credentials") == []
+
+
 def test_an_older_register_is_migrated_forward_in_place(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "r.db"
@@ -59,12 +72,13 @@ def test_an_older_register_is_migrated_forward_in_place(tmp_path: Path,
         db.table("people").add_column("pronouns", str)  # type: ignore[attr-defined]
 
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, v2_add_a_column])
-    monkeypatch.setattr(register, "LATEST_VERSION", 2)
+    monkeypatch.setattr(register, "LATEST_VERSION", len(migrations.MIGRATIONS))
     reg = Register.open(path)
-    assert reg.schema_version == 2
+    assert reg.schema_version == len(migrations.MIGRATIONS)
     assert reg.setting("org") == "InterAct"
     assert "pronouns" in [c["name"] for c in reg.rows("PRAGMA table_info(people)")]
-    assert [r["version"] for r in reg.rows("SELECT version FROM schema_history")] == [1, 2]
+    assert [r["version"] for r in reg.rows("SELECT version FROM schema_history")] == list(
+        range(1, len(migrations.MIGRATIONS) + 1))
 
 
 def test_a_register_from_a_newer_accessgov_is_refused(tmp_path: Path) -> None:

@@ -28,6 +28,8 @@ COMMANDS = {
     "delegate": ("accessgov.cli.delegate", "delegate", "The CEO's delegations of approval."),
     "grant": ("accessgov.cli.grant", "grant", "Access to accounts and its approval."),
     "mfa": ("accessgov.cli.mfa", "mfa", "Operators' authenticator-app MFA."),
+    "cred": ("accessgov.cli.cred", "cred", "Account credentials, kept in the secret store."),
+    "otp": ("accessgov.cli.cred", "otp", "The current code of an account's TOTP seed."),
     "audit": ("accessgov.cli.audit", "audit", "The tamper-evident audit log."),
 }
 UNEXPECTED_EXIT = 70

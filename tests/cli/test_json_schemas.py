@@ -39,7 +39,8 @@ EXERCISED = (
     "audit-verify",
     "audit-head",
 )
-EXERCISED_ELSEWHERE = {"platform-catalogue": "tests/test_catalogue.py"}
+EXERCISED_ELSEWHERE = {"platform-catalogue": "tests/test_catalogue.py",
+                       "cred-list": "tests/cli/test_credentials.py"}
 # Commands that print JSON without a --format option.
 ALWAYS_JSON = ("audit-head",)
 

@@ -1,0 +1,383 @@
+"""Shared credentials of official accounts: kept in the secret store, overseen in the register.
+
+The policy: passwords and login arrangements are under the CEO's and Board's oversight and
+are never shared inappropriately. So the register records, for every credential, where it
+lives and which version is current, and for every person, which version they could know
+(an exposure): by revealing it, by taking a code from its seed, or by holding a grant on a
+shared-login account. The secret itself exists only in the store and on the stdout of the
+person who asked for it.
+"""
+
+from __future__ import annotations
+
+import binascii
+import secrets
+import string
+from typing import TYPE_CHECKING, Any
+
+from accessgov.accounts import get_account
+from accessgov.errors import InputError, NotFound, Refused
+from accessgov.register import Register, Row
+from accessgov.secrets.base import SecretNotFound
+
+if TYPE_CHECKING:
+    from accessgov.workspace import Operation
+
+KINDS = ("password", "recovery-codes", "totp-seed", "api-token")
+MAX_SECRET_CHARS = 16_384
+GENERATED_ALPHABET = string.ascii_letters + string.digits + "!#%*+-=?@^_~"
+MIN_GENERATED_LENGTH, MAX_GENERATED_LENGTH = 12, 128
+
+
+def secret_path(account: str, kind: str) -> str:
+    """Where a credential lives in the store, below the organisation's area (SPEC §4)."""
+    return f"{account}/{kind}"
+
+
+# -- input ----------------------------------------------------------------------------------
+
+def clean_secret(kind: str, value: str) -> str:
+    """The secret as it will be stored, or an InputError that never quotes it."""
+    if kind not in KINDS:
+        raise InputError(f"kind {kind!r} is not known; choose one of: {', '.join(KINDS)}")
+    value = value.removesuffix("\n").removesuffix("\r") if kind != "recovery-codes" \
+        else value.strip()
+    if not value.strip():
+        raise InputError("the secret is empty; nothing was stored")
+    if len(value) > MAX_SECRET_CHARS:
+        raise InputError(f"the secret is longer than {MAX_SECRET_CHARS} characters")
+    if kind == "totp-seed":
+        value = _clean_totp_seed(value.strip())
+    return value
+
+
+def _clean_totp_seed(value: str) -> str:
+    """A base32 seed (spaces allowed) or a full otpauth://totp/ URI, checked to work."""
+    if value.lower().startswith("otpauth://"):
+        if not value.lower().startswith("otpauth://totp/"):
+            raise InputError("only time-based (otpauth://totp/) links are supported")
+        stored = value
+    else:
+        stored = value.replace(" ", "").upper().rstrip("=")
+    try:
+        platform_totp(stored).now()
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        raise InputError("that is not a TOTP seed: expected base32 (letters A-Z and digits "
+                         "2-7, at least 16 characters) or an otpauth://totp/ link") from None
+    return stored
+
+
+def platform_totp(stored: str) -> Any:
+    """A pyotp TOTP for a platform's seed: base32, or an otpauth:// URI with its own digits,
+    period and algorithm. Platforms still hand out 80-bit seeds, which pyotp's default
+    (112 bits, right for the seeds we make ourselves) would refuse."""
+    import hashlib
+    from urllib.parse import parse_qs, urlparse
+
+    import pyotp
+
+    class PlatformTOTP(pyotp.TOTP):
+        min_secret_length_bits = 80
+
+    if not stored.startswith("otpauth://"):
+        return PlatformTOTP(stored)
+    query = {key: values[0] for key, values in parse_qs(urlparse(stored).query).items()}
+    algorithm = query.get("algorithm", "SHA1").lower()
+    if algorithm not in ("sha1", "sha256", "sha512"):
+        raise ValueError("unsupported algorithm")
+    return PlatformTOTP(query["secret"].upper().rstrip("="),
+                        digits=int(query.get("digits", 6)),
+                        interval=int(query.get("period", 30)),
+                        digest=getattr(hashlib, algorithm))
+
+
+def generate_password(length: int) -> str:
+    """A random password from the `secrets` module, with every character class present."""
+    if not MIN_GENERATED_LENGTH <= length <= MAX_GENERATED_LENGTH:
+        raise InputError(f"--length must be between {MIN_GENERATED_LENGTH} and "
+                         f"{MAX_GENERATED_LENGTH}")
+    while True:
+        candidate = "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(length))
+        classes = (string.ascii_lowercase, string.ascii_uppercase, string.digits,
+                   "!#%*+-=?@^_~")
+        if all(any(c in group for c in candidate) for group in classes):
+            return candidate
+
+
+def otp_code(stored_seed: str, now_timestamp: float) -> tuple[str, int]:
+    """The current code of a stored seed, and how many seconds it stays valid."""
+    totp = platform_totp(stored_seed)
+    interval = int(totp.interval)
+    return str(totp.at(int(now_timestamp))), interval - int(now_timestamp) % interval
+
+
+# -- queries --------------------------------------------------------------------------------
+
+def get_credential(register: Register, account: str, kind: str) -> Row | None:
+    """The register's record of one credential, if any."""
+    return register.row("SELECT * FROM credentials WHERE account = ? AND kind = ?",
+                        (account, kind))
+
+
+def list_credentials(register: Register, account: str | None = None) -> list[Row]:
+    """Credential metadata with who has been exposed to each current version."""
+    where, params = ("WHERE c.account = ?", [account]) if account else ("", [])
+    rows = register.rows(
+        "SELECT c.account, a.platform, a.access, c.kind, c.backend, c.reference, c.version, "
+        "c.set_by, c.set_at, COALESCE(c.rotated_by, c.set_by) AS last_changed_by, "
+        "COALESCE(c.rotated_at, c.set_at) AS last_changed_at, "
+        "(SELECT json_group_array(person) FROM (SELECT DISTINCT e.person FROM exposures e "
+        " WHERE e.account = c.account AND e.kind = c.kind AND e.version = c.version "
+        " ORDER BY e.person)) AS exposed_to_current "
+        f"FROM credentials c JOIN accounts a ON a.id = c.account {where} "
+        "ORDER BY c.account, c.kind",
+        params,
+    )
+    import json
+
+    for row in rows:
+        row["exposed_to_current"] = json.loads(row["exposed_to_current"])
+    return rows
+
+
+def resolve_kind(register: Register, account: str, kind: str | None) -> str:
+    """The kind asked for, or the account's only credential, or its password."""
+    if kind:
+        if kind not in KINDS:
+            raise InputError(f"kind {kind!r} is not known; choose one of: {', '.join(KINDS)}")
+        return kind
+    kinds = [row["kind"] for row in
+             register.rows("SELECT kind FROM credentials WHERE account = ?", (account,))]
+    if len(kinds) == 1:
+        return str(kinds[0])
+    if "password" in kinds:
+        return "password"
+    if not kinds:
+        raise NotFound(f"{account} has no credentials in the register")
+    raise InputError(f"{account} has several credentials; choose one with --kind "
+                     f"({', '.join(sorted(kinds))})")
+
+
+# -- authority ------------------------------------------------------------------------------
+
+def _require_manager(op: Operation, account: Row) -> str:
+    """Approvers within scope, or the account's owner, with MFA."""
+    if op.operator["id"] == account["owner"] and op.operator["status"] == "active":
+        op.prove()
+        return "owner"
+    return op.require_approver(account["id"])
+
+
+def _require_holder(op: Operation, account: Row) -> str | None:
+    """An active grant on the account, or ownership, with MFA; returns the grant id."""
+    from accessgov.grants import EFFECTIVE_STATUS
+
+    person = op.operator
+    if person["status"] != "active":
+        raise Refused(f"{person['id']} has left and can no longer see credentials")
+    grant = op.register.value(
+        f"SELECT g.id FROM grants g WHERE g.person = :person AND g.account = :account "
+        f"AND {EFFECTIVE_STATUS} = 'active' ORDER BY g.num DESC LIMIT 1",
+        {"person": person["id"], "account": account["id"], "today": op.today},
+    )
+    if grant is None and person["id"] != account["owner"]:
+        raise Refused(f"{person['id']} has no active grant on {account['id']}, so cannot see "
+                      "its credentials (an approver can grant access first)")
+    op.prove()
+    return str(grant) if grant else None
+
+
+# -- changes ----------------------------------------------------------------------------------
+
+def set_credential(op: Operation, account_id: str, kind: str, secret: str) -> Row:
+    """Store a first secret for an account and record where it lives."""
+    account = _live_account(op.register, account_id)
+    secret = clean_secret(kind, secret)
+    if get_credential(op.register, account_id, kind):
+        raise InputError(f"{account_id} already has a {kind}; use 'accessgov cred rotate "
+                         f"{account_id} --kind {kind}' to change it")
+    authority = _require_manager(op, account)
+    version = _write(op, account, kind, secret, recorded=0, authority=authority)
+    store = op.workspace.backend
+    op.register.insert("credentials", {
+        "account": account_id, "kind": kind, "backend": store.name,
+        "reference": store.location(secret_path(account_id, kind)), "version": version,
+        "set_by": op.operator["id"], "set_at": op.at,
+    })
+    return _recorded(op, account, kind, version, "set", authority)
+
+
+def rotate_credential(op: Operation, account_id: str, kind: str, secret: str) -> Row:
+    """Store a new version; exposures to earlier versions stop counting against it."""
+    account = _live_account(op.register, account_id)
+    secret = clean_secret(kind, secret)
+    current = get_credential(op.register, account_id, kind)
+    if current is None:
+        raise NotFound(f"{account_id} has no {kind} yet; use 'accessgov cred set' first")
+    authority = _require_manager(op, account)
+    version = _write(op, account, kind, secret, recorded=current["version"],
+                     authority=authority)
+    op.register.update("credentials", {"id": current["id"]}, {
+        "version": version, "rotated_by": op.operator["id"], "rotated_at": op.at,
+    })
+    return _recorded(op, account, kind, version, "rotate", authority,
+                     previous=current["version"])
+
+
+def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
+    """Record a secret that was put in the store by another tool (e.g. `bao kv put`)."""
+    account = _live_account(op.register, account_id)
+    if kind not in KINDS:
+        raise InputError(f"kind {kind!r} is not known; choose one of: {', '.join(KINDS)}")
+    authority = _require_manager(op, account)
+    store = op.workspace.backend
+    path = secret_path(account_id, kind)
+    latest = store.current_version(path)
+    current = get_credential(op.register, account_id, kind)
+    recorded = current["version"] if current else 0
+    if latest == 0 or not _is_live(op, path, latest):
+        raise NotFound(f"the store holds no {kind} for {account_id} at "
+                       f"{store.location(path)}")
+    if latest == recorded:
+        raise InputError(f"the register already records version {latest} of {account_id}'s "
+                         f"{kind}")
+    clean_secret(kind, store.read(path, latest))  # what we adopt must be usable
+    if current:
+        op.register.update("credentials", {"id": current["id"]}, {
+            "version": latest, "rotated_by": op.operator["id"], "rotated_at": op.at})
+    else:
+        op.register.insert("credentials", {
+            "account": account_id, "kind": kind, "backend": store.name,
+            "reference": store.location(path), "version": latest,
+            "set_by": op.operator["id"], "set_at": op.at})
+    return _recorded(op, account, kind, latest, "adopt", authority, previous=recorded or None)
+
+
+def reveal(op: Operation, account_id: str, kind: str | None) -> str:
+    """The current secret, for someone with a grant (or the owner); records the exposure."""
+    account = get_account(op.register, account_id)
+    kind = resolve_kind(op.register, account_id, kind)
+    credential = get_credential(op.register, account_id, kind)
+    if credential is None:
+        raise NotFound(f"{account_id} has no {kind} in the register")
+    grant = _require_holder(op, account)
+    secret = op.workspace.backend.read(secret_path(account_id, kind), credential["version"])
+    _expose(op, op.operator["id"], account_id, kind, credential["version"], "reveal", grant)
+    op.record("cred.reveal", account_id, kind=kind, version=credential["version"],
+              grant=grant)
+    return secret
+
+
+def current_otp(op: Operation, account_id: str) -> tuple[str, int]:
+    """The account's current TOTP code, for a grant holder; records an exposure of the seed."""
+    account = get_account(op.register, account_id)
+    credential = get_credential(op.register, account_id, "totp-seed")
+    if credential is None:
+        raise NotFound(f"{account_id} has no TOTP seed in the register; store one with "
+                       f"'accessgov cred set {account_id} --kind totp-seed'")
+    grant = _require_holder(op, account)
+    seed = op.workspace.backend.read(secret_path(account_id, "totp-seed"),
+                                     credential["version"])
+    _expose(op, op.operator["id"], account_id, "totp-seed", credential["version"], "otp", grant)
+    op.record("cred.otp", account_id, kind="totp-seed", version=credential["version"],
+              grant=grant)
+    return otp_code(seed, op.now.timestamp())
+
+
+def expose_grant_holder(op: Operation, grant: Row) -> None:
+    """A new grant on a shared-login account exposes its password from the grant's start."""
+    account = get_account(op.register, grant["account"])
+    credential = get_credential(op.register, grant["account"], "password")
+    if account["access"] == "shared-login" and credential:
+        _expose(op, grant["person"], grant["account"], "password", credential["version"],
+                "shared-login grant", grant["id"])
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _live_account(register: Register, account_id: str) -> Row:
+    account = get_account(register, account_id)
+    if account["status"] != "active":
+        raise InputError(f"{account_id} is archived; its credentials cannot change")
+    return account
+
+
+def _write(op: Operation, account: Row, kind: str, secret: str, *, recorded: int,
+           authority: str) -> int:
+    """Write a new version with check-and-set against what the store really holds."""
+    store = op.workspace.backend
+    path = secret_path(account["id"], kind)
+    latest = store.current_version(path)
+    if latest > recorded and _is_live(op, path, latest):
+        raise InputError(
+            f"the store holds a newer {kind} for {account['id']} (version {latest}) than the "
+            f"register records (version {recorded}): it was changed outside accessgov or a "
+            f"command was interrupted; record it with 'accessgov cred adopt {account['id']} "
+            f"--kind {kind}' first"
+        )
+    return op.write_secret(path, secret, expect_version=latest,
+                           metadata=_store_metadata(op, account, kind, authority))
+
+
+def _is_live(op: Operation, path: str, version: int) -> bool:
+    try:
+        op.workspace.backend.read(path, version)
+    except SecretNotFound:
+        return False
+    return True
+
+
+def _store_metadata(op: Operation, account: Row, kind: str, authority: str) -> dict[str, str]:
+    """What other Vault clients see beside the secret: who set it and who may use it."""
+    holders = op.register.rows(
+        "SELECT g.id, a.approver FROM grants g JOIN approvals a ON a.grant_id = g.id "
+        "WHERE g.account = ? AND g.status = 'active' AND a.decision = 'approved' ORDER BY g.num",
+        (account["id"],),
+    )
+    grants = " ".join(f"{row['id']}:{row['approver']}" for row in holders)
+    if len(grants) > 500:  # Vault limits a metadata value to 512 bytes
+        grants = grants[:480].rsplit(" ", 1)[0] + f" (+{len(holders)} in the register)"
+    return {
+        "accessgov_org": op.register.setting("org_slug") or "",
+        "accessgov_account": account["id"], "accessgov_kind": kind,
+        "accessgov_written_by": op.operator["id"], "accessgov_authority": authority,
+        "accessgov_written_at": op.at, "accessgov_grants": grants or "none",
+    }
+
+
+def _recorded(op: Operation, account: Row, kind: str, version: int, how: str, authority: str,
+              previous: int | None = None) -> Row:
+    op.register.insert("credential_versions", {
+        "account": account["id"], "kind": kind, "version": version, "how": how,
+        "by": op.operator["id"], "at": op.at})
+    exposed = []
+    if kind == "password" and account["access"] == "shared-login":
+        exposed = _expose_grant_holders(op, account["id"], version)
+    op.record(f"cred.{how}", account["id"], kind=kind, version=version,
+              previous_version=previous, authority=authority,
+              stored_at=op.workspace.backend.location(secret_path(account["id"], kind)),
+              exposed_by_shared_login=exposed or None)
+    row = get_credential(op.register, account["id"], kind)
+    assert row is not None
+    return row
+
+
+def _expose_grant_holders(op: Operation, account_id: str, version: int) -> list[str]:
+    from accessgov.grants import EFFECTIVE_STATUS
+
+    holders = op.register.rows(
+        f"SELECT g.id, g.person FROM grants g WHERE g.account = :account "
+        f"AND {EFFECTIVE_STATUS} = 'active' ORDER BY g.num",
+        {"account": account_id, "today": op.today},
+    )
+    for holder in holders:
+        _expose(op, holder["person"], account_id, "password", version, "shared-login grant",
+                holder["id"])
+    return [holder["person"] for holder in holders]
+
+
+def _expose(op: Operation, person: str, account: str, kind: str, version: int, how: str,
+            grant: str | None) -> None:
+    op.register.insert("exposures", {"person": person, "account": account, "kind": kind,
+                                     "version": version, "at": op.at, "how": how,
+                                     "grant_id": grant})
