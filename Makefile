@@ -14,14 +14,27 @@ VENV_PATH := $(CURDIR)/$(BIN):$(PATH)
 KEYRING_PROGRAMS := gnome-keyring-daemon dbus-daemon secret-tool
 KEYRING_PACKAGES := gnome-keyring dbus libsecret-tools
 
+# $(call apt_install,PACKAGES): install with apt as root or with passwordless sudo;
+# exits 3 (installing nothing) when neither is available.
+apt_install = ( if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else exit 3; fi; \
+	echo "Installing with apt: $(1)"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	$$sudo apt-get install -y -qq --no-install-recommends $(1) )
+
 .PHONY: venv demo test lint bench keyring-deps clean
 
 venv: $(STAMP)
 
+# Debian ships the venv module separately (python3-venv): install it if we may.
 # compat mode puts a plain path on sys.path instead of an import-hook finder, which would
 # cost ~9 ms at every start-up of the CLI (start-up time is a product requirement).
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		$(call apt_install,python3-venv) && $(PYTHON) -m venv $(VENV); } || { rm -rf $(VENV); \
+		echo "Cannot create $(VENV): install python3-venv (apt-get install python3-venv)" >&2; \
+		exit 1; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-e '.[test]' --config-settings editable_mode=compat
 	touch $@
@@ -45,26 +58,21 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
-# gnome-keyring on a private D-Bus bus backs the keyring tests. Install it when we may
-# (root or passwordless sudo); otherwise say plainly that those tests will be skipped.
+# gnome-keyring on a private D-Bus bus backs the keyring tests. Install it when we may;
+# otherwise say plainly that those tests will be skipped.
 keyring-deps:
 	@missing=""; \
 	for program in $(KEYRING_PROGRAMS); do \
 		command -v $$program >/dev/null 2>&1 || missing="$$missing $$program"; \
 	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then sudo=""; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
-	else \
-		echo "NOTE: missing$$missing and no root or passwordless sudo to install them:"; \
-		echo "      the keyring tests will be skipped."; \
-		echo "      Install them with: apt-get install $(KEYRING_PACKAGES)"; \
+	[ -z "$$missing" ] && exit 0; \
+	$(call apt_install,$(KEYRING_PACKAGES)); status=$$?; \
+	if [ $$status = 3 ]; then \
+		echo "NOTE: missing$$missing, and no root or passwordless sudo to install them:"; \
+		echo "      the keyring tests will be skipped (apt-get install $(KEYRING_PACKAGES))."; \
 		exit 0; \
 	fi; \
-	echo "Installing$$missing (apt packages: $(KEYRING_PACKAGES))"; \
-	$$sudo apt-get update -qq && \
-	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
-		$(KEYRING_PACKAGES)
+	exit $$status
 
 clean:
 	rm -rf $(VENV) bench-data .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -5,7 +5,6 @@ A plain table renderer is built in: it is all accessgov needs and costs nothing 
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -33,6 +32,8 @@ def as_json(data: Any) -> str:
 
 def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     """CSV with a header row; nested values are written as JSON."""
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any, NoReturn
 
 import click
@@ -85,6 +84,7 @@ class AccessGovGroup(click.Group):
 def _report_unexpected() -> int:
     """Write the traceback to a private file and point to it; never print it."""
     import tempfile
+    import traceback
 
     fd, path = tempfile.mkstemp(prefix="accessgov-error-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -156,7 +156,7 @@ def otp(app: App, account_id: str, otp: str | None) -> None:
 
 def _read_secret(app: App, kind: str, from_stdin: bool) -> str:
     if from_stdin:
-        return click.get_text_stream("stdin").read()
+        return sys.stdin.read()
     if not app.interactive():
         raise click.UsageError("give the secret on standard input with --stdin, or run this "
                                "in a terminal to be asked for it")

@@ -1,0 +1,60 @@
+"""Every command explains itself, and no option can carry a secret on the command line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from accessgov.cli import COMMANDS, cli
+
+
+def all_commands() -> Iterator[tuple[str, click.Command]]:
+    def walk(command: click.Command, path: list[str]) -> Iterator[tuple[str, click.Command]]:
+        yield " ".join(path), command
+        if isinstance(command, click.Group):
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None, name
+                yield from walk(sub, [*path, name])
+
+    yield from walk(cli, [])
+
+
+COMMAND_PATHS = [path for path, _ in all_commands() if path]
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS)
+def test_every_command_has_help(path: str) -> None:
+    result = CliRunner().invoke(cli, [*path.split(), "--help"])
+    assert result.exit_code == 0, result.output
+    command = dict(all_commands())[path]
+    assert command.help and len(command.help.strip()) > 20, f"{path} needs a docstring"
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    assert all(option.help for option in options if option.name != "help"), path
+
+
+def test_the_top_level_help_lists_every_command_without_importing_them() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert all(name in result.output for name in COMMANDS)
+
+
+SECRET_WORDS = re.compile(r"password|secret|seed|token|passphrase|key", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS)
+def test_no_option_takes_a_secret_value(path: str) -> None:
+    """argv is visible to every user through ps and /proc: secrets come from stdin or a prompt."""
+    command = dict(all_commands())[path]
+    for param in command.params:
+        if isinstance(param, click.Option) and any(SECRET_WORDS.search(o) for o in param.opts):
+            assert param.is_flag, f"{path} {param.opts} would take a secret on argv"
+
+
+def test_the_version_is_shown() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0 and "accessgov" in result.output
