@@ -41,10 +41,12 @@ def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
     return session
 
 
-def logout(op: Operation) -> str | None:
-    """End this machine's session for the register; returns the session id, if any."""
-    ticket = op.workspace.ticket()
-    sessions.remove_ticket(op.workspace.runtime_folder, op.workspace.db_path)
+def logout(op: Operation, ticket: sessions.Ticket | None) -> str | None:
+    """Record the end of the session whose ticket was on this machine; returns its id.
+
+    The caller removes the ticket file first, so the session is unusable even when the
+    register cannot be written (the secret store holding the audit key is down).
+    """
     if ticket is None:
         return None
     row = op.register.row("SELECT ended_at FROM sessions WHERE id = ?", (ticket.session_id,))

@@ -37,9 +37,14 @@ def login(app: App, ttl: str, otp: str | None) -> None:
 @click.pass_obj
 def logout(app: App) -> None:
     """End this machine's session for the register."""
+    from accessgov import sessions
     from accessgov.login import logout as end_session
 
-    ended = app.change(end_session)
+    workspace = app.workspace
+    ticket = workspace.ticket()
+    sessions.remove_ticket(workspace.runtime_folder, workspace.db_path)
+    operator = app.operator or (ticket.person if ticket else None)
+    ended = app.change(lambda op: end_session(op, ticket), operator=operator)
     done(f"Logged out (session {ended} ended)." if ended else "No session was open.")
 
 

@@ -41,6 +41,14 @@ def test_an_unreachable_store_refuses_changes_with_exit_4(org: Shell, store: dic
     assert dump(org.db) == before
 
 
+def test_logout_works_even_when_the_store_is_down(org: Shell, store: dict) -> None:
+    org.run(f"login --as vperkins --otp {org.code('vperkins')}")
+    break_store(org, store, "everything")
+    org.run("logout", expect=4)
+    break_store(org, store, "nothing")
+    assert "No session is open" in org.run("whoami").stdout
+
+
 def test_read_commands_do_not_need_the_store(org: Shell, store: dict) -> None:
     break_store(org, store, "everything")
     org.run("grant list")

@@ -58,3 +58,13 @@ def test_no_option_takes_a_secret_value(path: str) -> None:
 def test_the_version_is_shown() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and "accessgov" in result.output
+
+
+def test_the_readme_opens_with_the_two_commands_and_names_every_command() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    opening = "\n".join(readme.splitlines()[:15])
+    assert "make demo" in opening and "make test" in opening
+    for name in COMMANDS:
+        assert f"`{name}" in readme, f"README.md does not mention the {name} command"
