@@ -75,9 +75,11 @@ class AccessGovGroup(click.Group):
         except click.ClickException as error:
             click.echo(f"Error: {error.format_message()}", err=True)
             sys.exit(error.exit_code)
-        except click.Abort:
+        except click.Abort as error:
+            # Ctrl-C (130, as shells do) or end of input at a prompt (an input error).
+            interrupted = isinstance(error.__context__, KeyboardInterrupt)
             click.echo("Aborted: nothing was changed.", err=True)
-            sys.exit(1)
+            sys.exit(130 if interrupted else 2)
         sys.exit(result if isinstance(result, int) else 0)
 
 
