@@ -197,7 +197,7 @@ def set_credential(op: Operation, account_id: str, kind: str, secret: str) -> Ro
         raise InputError(f"{account_id} already has a {kind}; use 'accessgov cred rotate "
                          f"{account_id} --kind {kind}' to change it")
     authority = _require_manager(op, account)
-    version = _write(op, account, kind, secret, recorded=0, authority=authority)
+    version = _write(op, account, kind, secret, recorded=0, authority=authority, how="set")
     store = op.workspace.backend
     op.register.insert("credentials", {
         "account": account_id, "kind": kind, "backend": store.name,
@@ -216,7 +216,7 @@ def rotate_credential(op: Operation, account_id: str, kind: str, secret: str) ->
         raise NotFound(f"{account_id} has no {kind} yet; use 'accessgov cred set' first")
     authority = _require_manager(op, account)
     version = _write(op, account, kind, secret, recorded=current["version"],
-                     authority=authority)
+                     authority=authority, how="rotate")
     op.register.update("credentials", {"id": current["id"]}, {
         "version": version, "rotated_by": op.operator["id"], "rotated_at": op.at,
     })
@@ -242,6 +242,7 @@ def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
         raise InputError(f"the register already records version {latest} of {account_id}'s "
                          f"{kind}")
     clean_secret(kind, store.read(path, latest))  # what we adopt must be usable
+    store.annotate(path, _store_metadata(op, account, kind, authority, "adopt"))
     if current:
         op.register.update("credentials", {"id": current["id"]}, {
             "version": latest, "rotated_by": op.operator["id"], "rotated_at": op.at})
@@ -303,7 +304,7 @@ def _live_account(register: Register, account_id: str) -> Row:
 
 
 def _write(op: Operation, account: Row, kind: str, secret: str, *, recorded: int,
-           authority: str) -> int:
+           authority: str, how: str) -> int:
     """Write a new version with check-and-set against what the store really holds."""
     store = op.workspace.backend
     path = secret_path(account["id"], kind)
@@ -316,7 +317,7 @@ def _write(op: Operation, account: Row, kind: str, secret: str, *, recorded: int
             f"--kind {kind}' first"
         )
     return op.write_secret(path, secret, expect_version=latest,
-                           metadata=_store_metadata(op, account, kind, authority))
+                           metadata=_store_metadata(op, account, kind, authority, how))
 
 
 def _is_live(op: Operation, path: str, version: int) -> bool:
@@ -327,7 +328,8 @@ def _is_live(op: Operation, path: str, version: int) -> bool:
     return True
 
 
-def _store_metadata(op: Operation, account: Row, kind: str, authority: str) -> dict[str, str]:
+def _store_metadata(op: Operation, account: Row, kind: str, authority: str,
+                    how: str) -> dict[str, str]:
     """What other Vault clients see beside the secret: who set it and who may use it."""
     holders = op.register.rows(
         "SELECT g.id, a.approver FROM grants g JOIN approvals a ON a.grant_id = g.id "
@@ -341,7 +343,8 @@ def _store_metadata(op: Operation, account: Row, kind: str, authority: str) -> d
         "accessgov_org": op.register.setting("org_slug") or "",
         "accessgov_account": account["id"], "accessgov_kind": kind,
         "accessgov_written_by": op.operator["id"], "accessgov_authority": authority,
-        "accessgov_written_at": op.at, "accessgov_grants": grants or "none",
+        "accessgov_written_at": op.at, "accessgov_how": how,
+        "accessgov_grants": grants or "none",
     }
 
 

@@ -58,6 +58,10 @@ class SecretBackend(abc.ABC):
     def delete(self, path: str) -> None:
         """Remove every version at `path` (e.g. an operator's TOTP seed on MFA reset)."""
 
+    def annotate(self, path: str, metadata: dict[str, str]) -> None:  # noqa: B027
+        """Attach descriptive metadata beside a secret, where the store can keep it
+        (Vault's custom metadata); stores without such a place ignore it."""
+
 
 __all__ = [
     "BackendUnavailable",

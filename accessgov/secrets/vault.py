@@ -20,6 +20,7 @@ import os
 import re
 import socket
 import ssl
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,11 +124,17 @@ class VaultBackend(SecretBackend):
         _check_value(value)
         full = self._full(path)
         kv = self._kv()
-        with self._hvac_errors(path, expect_version):
-            response = kv.create_or_update_secret(
-                path=full, secret={"value": value}, cas=expect_version, mount_point=self._mount
-            )
-        version = int(response["data"]["version"])
+        try:
+            with self._hvac_errors(path, expect_version):
+                response = kv.create_or_update_secret(
+                    path=full, secret={"value": value}, cas=expect_version,
+                    mount_point=self._mount
+                )
+            version = int(response["data"]["version"])
+        except BackendUnavailable:
+            # The answer may be what was lost, not the write: find out, so that a version
+            # Vault did store is recorded or undone by the caller rather than orphaned.
+            version = self._written_despite_error(path, value, expect_version)
         if metadata:
             self._set_metadata(path, version, metadata)
         return version
@@ -282,6 +289,26 @@ class VaultBackend(SecretBackend):
             )
         return self._hvac.secrets.kv.v2
 
+    def _written_despite_error(self, path: str, value: str, expect_version: int) -> int:
+        """The new version if Vault stored exactly `value` after `expect_version`; else
+        re-raise the write's error (also when Vault cannot be asked)."""
+        error = sys.exc_info()[1]
+        assert error is not None
+        try:
+            if self.current_version(path) == expect_version + 1 and \
+                    self.read(path, expect_version + 1) == value:
+                return expect_version + 1
+        except (BackendUnavailable, SecretNotFound):
+            pass
+        raise error
+
+    def annotate(self, path: str, metadata: dict[str, str]) -> None:
+        """Replace the custom metadata other Vault clients see beside the secret."""
+        with self._hvac_errors(path):
+            self._kv().update_metadata(
+                path=self._full(path), custom_metadata=metadata, mount_point=self._mount
+            )
+
     def _set_metadata(self, path: str, version: int, metadata: dict[str, str]) -> None:
         """Attach custom metadata; if that fails, take the new version back out again."""
         try:
@@ -410,7 +437,13 @@ def transport_message(url: str, exc: BaseException) -> str:
         if isinstance(cause, socket.gaierror):
             host = urllib.parse.urlsplit(url).hostname
             return f"cannot reach Vault at {url} (unknown host {host}): check VAULT_ADDR"
-        if isinstance(cause, (http.client.HTTPException, ConnectionResetError)):
+        if isinstance(cause, (http.client.RemoteDisconnected, ConnectionResetError)):
+            return (
+                f"Vault at {url} closed the connection without answering ({_reason(cause)}):"
+                " check that it is running (it may have stopped or be restarting) and that"
+                " the address uses the right scheme (http or https)"
+            )
+        if isinstance(cause, http.client.HTTPException):
             return (
                 f"Vault at {url} did not answer in HTTP ({_reason(cause)}): check that the"
                 " address is Vault's and uses the right scheme (http or https)"
