@@ -147,8 +147,9 @@ def record_code_failure(register: Register, log: audit.AuditLog, failure: mfa.Fa
         return
     changes = mfa.after_failure(state, now)
     register.update("mfa", {"person": failure.person}, changes)
-    details: dict[str, Any] = {"reason": failure.reason, "failures_in_a_row": changes["failures"]}
-    if changes["locked_until"] and changes["failures"] == 0:
+    details: dict[str, Any] = {"reason": failure.reason,
+                               "failures_in_a_row": state["failures"] + 1}
+    if changes["locked_until"] != state["locked_until"]:
         details["locked_until"] = changes["locked_until"]
     log.append(iso(now), failure.person, "mfa.code_rejected", failure.person, details)
 

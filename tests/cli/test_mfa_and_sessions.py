@@ -77,6 +77,9 @@ def test_five_wrong_codes_lock_the_person_out_even_with_the_right_code(org: Shel
     result = org.run(f"person update jdoe --title Lead {org.as_('vperkins')}", expect=3)
     assert "locked out after 5 wrong codes" in one_line_error(result)
     assert audit_actions(org).count("mfa.code_rejected") == 5
+    rejected = json.loads(org.run("audit log --action mfa.code_rejected --format json").stdout)
+    assert [e["details"]["failures_in_a_row"] for e in rejected] == [1, 2, 3, 4, 5]
+    assert "locked_until" in rejected[-1]["details"]
     org.clock.advance(15 * 60)
     org.run(f"person update jdoe --title Lead {org.as_('vperkins')}")
 
