@@ -11,10 +11,8 @@ from accessgov.register import Register, Row
 if TYPE_CHECKING:
     from accessgov.workspace import Operation
 
-KINDS = ("social", "messaging-group")
+KINDS = catalogue.KINDS
 ACCESS_MODELS = ("delegated", "shared-login")
-EDITABLE = ("handle", "url", "purpose", "owner", "kind", "mfa_method", "recovery_email",
-            "recovery_phone", "overseer")
 
 
 def get_account(register: Register, account_id: str) -> Row:

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 # The policy's Scope list, in its order.
 CATEGORIES = ("trustee", "ceo", "employee", "volunteer", "sessional", "agency", "contractor",
               "student", "other")
-EDITABLE = ("name", "email", "category", "title", "manager", "start_date")
 
 
 def get_person(register: Register, person_id: str) -> Row:

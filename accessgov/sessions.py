@@ -20,7 +20,6 @@ from accessgov.errors import InputError
 from accessgov.register import Register, Row
 from accessgov.timeutil import iso, parse_iso
 
-DEFAULT_TTL = dt.timedelta(minutes=15)
 MAX_TTL = dt.timedelta(hours=12)
 
 

@@ -48,13 +48,3 @@ def parse_duration(text: str, what: str) -> dt.timedelta:
         raise InputError(f"{what} must be a duration such as 15m, 2h or 1h30m, not {text!r}")
     hours, minutes, seconds = (int(part or 0) for part in match.groups())
     return dt.timedelta(hours=hours, minutes=minutes, seconds=seconds)
-
-
-def describe_duration(delta: dt.timedelta) -> str:
-    """`1 hour 30 minutes`, for messages."""
-    minutes = round(delta.total_seconds() / 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{hours} hour{'s' * (hours != 1)}"] if hours else []
-    if minutes or not parts:
-        parts.append(f"{minutes} minute{'s' * (minutes != 1)}")
-    return " ".join(parts)

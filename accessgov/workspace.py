@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -290,8 +289,3 @@ class Operation:
             self.register.update("grants", {"id": grant["id"]}, {"status": "expired"})
             self.log.append(self.at, SYSTEM_ACTOR, "grant.expire", grant["id"],
                             {"person": grant["person"], "account": grant["account"]})
-
-
-def as_json(value: Any) -> str:
-    """Compact JSON for storage in a TEXT column."""
-    return json.dumps(value, separators=(",", ":"))

@@ -7,12 +7,11 @@ from typing import Any, TypeVar
 
 import click
 
+from accessgov.accounts import ACCESS_MODELS, KINDS
+from accessgov.catalogue import MFA_METHODS
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
 
-ACCESS = ("delegated", "shared-login")
-KINDS = ("social", "messaging-group")
-MFA = ("security-key", "totp", "app-prompt", "sms", "none", "unknown")
 LIST_COLUMNS = ("id", "platform", "handle", "url", "purpose", "owner", "kind", "access",
                 "mfa_method", "mfa_verified_on", "overseer", "status", "active_grants")
 TABLE_COLUMNS = ("id", "platform", "handle", "owner", "access", "mfa_method", "status",
@@ -32,7 +31,7 @@ def _details(function: F) -> F:
     for option in reversed([
         click.option("--url", help="The account's web address."),
         click.option("--kind", type=click.Choice(KINDS), help="Default: from the platform."),
-        click.option("--mfa", "mfa_method", type=click.Choice(MFA),
+        click.option("--mfa", "mfa_method", type=click.Choice(MFA_METHODS),
                      help="How the account's own login is protected (today's check)."),
         click.option("--recovery-email", help="The account's recovery email."),
         click.option("--recovery-phone", help="The account's recovery phone number."),
@@ -50,7 +49,7 @@ def _details(function: F) -> F:
 @click.option("--handle", required=True, help="The account's name on the platform, e.g. @interact.")
 @click.option("--owner", required=True, metavar="PERSON", help="Who is accountable for it.")
 @click.option("--purpose", required=True, help="What the account is for.")
-@click.option("--access", type=click.Choice(ACCESS),
+@click.option("--access", type=click.Choice(ACCESS_MODELS),
               help="delegated: everyone has their own login and role; shared-login: one login "
                    "shared (default: from the platform).")
 @_details

@@ -14,6 +14,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_rows, otp_option, output_options
+from accessgov.credentials import KINDS
 from accessgov.errors import InputError
 
 if TYPE_CHECKING:
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-KINDS = ("password", "recovery-codes", "totp-seed", "api-token")
 LIST_COLUMNS = ("account", "platform", "access", "kind", "backend", "reference", "version",
                 "set_by", "set_at", "last_changed_by", "last_changed_at", "exposed_to_current")
 TABLE_COLUMNS = ("account", "kind", "backend", "version", "last_changed_by", "last_changed_at",

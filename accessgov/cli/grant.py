@@ -7,11 +7,11 @@ from typing import Any, TypeVar
 
 import click
 
+from accessgov.catalogue import ROLES
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+from accessgov.grants import STATUSES
 
-ROLES = ("admin", "editor", "moderator", "analyst", "member")
-STATUSES = ("pending", "active", "declined", "revoked", "expired")
 LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "reason", "status",
                 "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
                 "board_minute", "mfa_verified", "verified_by", "decided_at", "revoked_by",
