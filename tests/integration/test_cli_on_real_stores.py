@@ -185,3 +185,13 @@ def test_two_programs_writing_at_once_both_succeed(vault_org: Terminal) -> None:
     events = json.loads(vault_org.run("audit log --action person.update --format json").stdout)
     assert len(events) == 4
     vault_org.run("audit verify")
+
+
+def test_init_without_a_usable_keyring_points_to_vault_and_creates_nothing(
+        tmp_path: Path) -> None:
+    """The autouse fixture leaves no D-Bus session: there is no keyring to use."""
+    term = terminal(tmp_path)
+    result = term.run("init --org InterAct --backend keyring", expect=4)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no usable keyring" in lines[0] and "--backend vault" in lines[0]
+    assert not term.db.exists()
