@@ -235,13 +235,17 @@ def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
     latest = store.current_version(path)
     current = get_credential(op.register, account_id, kind)
     recorded = current["version"] if current else 0
-    if latest == 0 or not _is_live(op, path, latest):
+    try:
+        found = store.read(path, latest) if latest else None
+    except SecretNotFound:
+        found = None
+    if found is None:
         raise NotFound(f"the store holds no {kind} for {account_id} at "
                        f"{store.location(path)}")
     if latest == recorded:
         raise InputError(f"the register already records version {latest} of {account_id}'s "
                          f"{kind}")
-    clean_secret(kind, store.read(path, latest))  # what we adopt must be usable
+    clean_secret(kind, found)  # what we adopt must be usable
     store.annotate(path, _store_metadata(op, account, kind, authority, "adopt"))
     if current:
         op.register.update("credentials", {"id": current["id"]}, {

@@ -10,8 +10,28 @@ Secrets are `str`; a missing secret is an exception, never `None` or "".
 from __future__ import annotations
 
 import abc
+import re
 
-from accessgov.errors import AccessGovError, BackendUnavailable
+from accessgov.errors import AccessGovError, BackendUnavailable, InputError
+
+# Relative paths only: no empty, "." or ".." segments that could climb out of the org's area.
+_PATH_PATTERN = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*)*")
+
+
+def check_path(path: str) -> str:
+    """`path` if it is a valid relative secret path, else InputError."""
+    if not _PATH_PATTERN.fullmatch(path):
+        raise InputError(
+            f"not a valid secret path: {path!r} (use letters, digits and . _ @ + - between slashes)"
+        )
+    return path
+
+
+def check_value(value: str) -> str:
+    """`value` if it can be stored: stores read an empty secret back as "missing"."""
+    if not isinstance(value, str) or value == "":
+        raise InputError("refusing to store an empty secret")
+    return value
 
 
 class SecretNotFound(AccessGovError):

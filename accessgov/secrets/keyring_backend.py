@@ -22,7 +22,13 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from accessgov.errors import AccessGovError, BackendUnavailable, InputError
-from accessgov.secrets.base import SecretBackend, SecretNotFound, VersionConflict
+from accessgov.secrets.base import (
+    SecretBackend,
+    SecretNotFound,
+    VersionConflict,
+    check_path,
+    check_value,
+)
 
 if TYPE_CHECKING:
     from accessgov.secrets import BackendConfig
@@ -49,7 +55,6 @@ LOCKED_MESSAGE = (
 # A harmless lookup that proves the keyring answers (nothing is ever stored under it).
 CHECK_USERNAME = "accessgov-check"
 
-_PATH_PATTERN = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*)*")
 # A path may not end like one of our own bookkeeping entries.
 _RESERVED_SUFFIX = re.compile(r"@(version|v[0-9]+)$")
 
@@ -98,7 +103,7 @@ class KeyringBackend(SecretBackend):
         crash harmless: an orphan `@v<N>` entry is overwritten by the next write.
         `metadata` is not kept: a keyring entry has no place for it (the register has it).
         """
-        _check_value(value)
+        check_value(value)
         current = self.current_version(path)
         if current != expect_version or (expect_version == 0 and self._get(path) is not None):
             raise VersionConflict(_conflict_message(self.location(path), expect_version, current))
@@ -260,15 +265,9 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 
 def _checked(path: str) -> str:
     """`path` if valid and not shaped like one of our bookkeeping entries, else InputError."""
-    if not _PATH_PATTERN.fullmatch(path) or _RESERVED_SUFFIX.search(path):
-        raise InputError(f"not a valid secret path: {path!r}")
+    if _RESERVED_SUFFIX.search(check_path(path)):
+        raise InputError(f"not a valid secret path: {path!r} (it ends like a version entry)")
     return path
-
-
-def _check_value(value: str) -> None:
-    # keyring reads an empty password back as "absent": an empty secret cannot be stored.
-    if not isinstance(value, str) or value == "":
-        raise InputError("refusing to store an empty secret")
 
 
 def _conflict_message(location: str, expect_version: int, current: int) -> str:

@@ -17,7 +17,6 @@ import contextlib
 import http.client
 import json
 import os
-import re
 import socket
 import ssl
 import sys
@@ -26,8 +25,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from accessgov.errors import BackendUnavailable, InputError
-from accessgov.secrets.base import SecretBackend, SecretNotFound, VersionConflict
+from accessgov.errors import BackendUnavailable
+from accessgov.secrets.base import (
+    SecretBackend,
+    SecretNotFound,
+    VersionConflict,
+    check_path,
+    check_value,
+)
 
 if TYPE_CHECKING:
     from accessgov.secrets import BackendConfig
@@ -38,9 +43,6 @@ TIMEOUT_SECONDS = 5.0
 
 # What `vault login` / `bao login` write with their default token helper.
 TOKEN_FILE_NAME = ".vault-token"
-
-# Relative paths only: no empty, "." or ".." segments that could climb out of the org's area.
-_PATH_PATTERN = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*)*")
 
 _CAS_MISMATCH = "check-and-set parameter did not match"
 
@@ -57,22 +59,6 @@ _HVAC_STATUS = {
     "BadGateway": 502,
     "VaultDown": 503,
 }
-
-
-def _check_path(path: str) -> str:
-    """`path` if it is a valid relative secret path, else InputError."""
-    if not _PATH_PATTERN.fullmatch(path):
-        raise InputError(
-            f"not a valid secret path: {path!r} (use letters, digits and . _ @ + - between slashes)"
-        )
-    return path
-
-
-def _check_value(value: str) -> str:
-    """`value` if it can be stored; an empty secret would read back as "missing"."""
-    if not isinstance(value, str) or value == "":
-        raise InputError("refusing to store an empty secret")
-    return value
 
 
 class VaultBackend(SecretBackend):
@@ -121,7 +107,7 @@ class VaultBackend(SecretBackend):
         self, path: str, value: str, *, expect_version: int, metadata: dict[str, str] | None = None
     ) -> int:
         """A check-and-set write; VersionConflict if the current version is not the expected."""
-        _check_value(value)
+        check_value(value)
         full = self._full(path)
         kv = self._kv()
         try:
@@ -156,7 +142,7 @@ class VaultBackend(SecretBackend):
     # -- reading, standard library only ----------------------------------------------------
 
     def _full(self, path: str) -> str:
-        return f"{self._base}/{_check_path(path)}"
+        return f"{self._base}/{check_path(path)}"
 
     def _api(self, kind: str, path: str, version: int | None = None) -> str:
         quoted = urllib.parse.quote(f"{self._mount}/{kind}/{self._full(path)}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from accessgov.errors import BackendUnavailable, InputError
-from accessgov.secrets.base import SecretBackend, SecretNotFound, VersionConflict
+from accessgov.errors import BackendUnavailable
+from accessgov.secrets.base import SecretBackend, SecretNotFound, VersionConflict, check_value
 
 
 @dataclasses.dataclass
@@ -64,8 +64,7 @@ class MemoryBackend(SecretBackend):
     ) -> int:
         """Check-and-set, exactly like KV v2's `cas`."""
         self._enter("write")
-        if not isinstance(value, str) or value == "":
-            raise InputError("refusing to store an empty secret")
+        check_value(value)
         history = self.store.setdefault(self._key(path), History())
         if history.latest != expect_version:
             raise VersionConflict(
