@@ -6,12 +6,12 @@ import contextlib
 import re
 from pathlib import Path
 
-from accessgov import audit
+from accessgov.audit import chain as audit
+from accessgov.common.timeutil import iso, utc_now
+from accessgov.db.register import Register
 from accessgov.errors import InputError
-from accessgov.register import Register
-from accessgov.secrets import BackendConfig
 from accessgov.secrets.base import VersionConflict
-from accessgov.timeutil import iso, utc_now
+from accessgov.secrets.config import BackendConfig
 from accessgov.workspace import BackendFactory
 
 

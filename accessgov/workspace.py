@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from accessgov import audit, authority, mfa, sessions
+from accessgov.audit import chain as audit
+from accessgov.common.timeutil import iso, today, utc_now
+from accessgov.db.register import Register, Row
 from accessgov.errors import BackendUnavailable, MfaRequired, NotFound, Refused
-from accessgov.register import Register, Row
-from accessgov.secrets import BackendConfig, open_backend
+from accessgov.identity import authority, sessions
+from accessgov.identity import totp as mfa
 from accessgov.secrets.base import SecretBackend, SecretNotFound
-from accessgov.timeutil import iso, today, utc_now
+from accessgov.secrets.config import BackendConfig, open_backend
 
 T = TypeVar("T")
 BackendFactory = Callable[[BackendConfig], SecretBackend]
@@ -195,7 +197,7 @@ class Operation:
 
     def operator_authority(self, account: str | None) -> str:
         """The operator's authority for `account`, or a refusal."""
-        from accessgov.delegations import delegations_of
+        from accessgov.access.delegations import delegations_of
 
         delegations = delegations_of(self.register, self.operator["id"])
         return authority.require_authority(self.operator, delegations, account, self.today)

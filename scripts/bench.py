@@ -32,8 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from accessgov import audit  # noqa: E402
-from accessgov.register import LATEST_VERSION  # noqa: E402
+from accessgov.audit import chain as audit  # noqa: E402
+from accessgov.db.register import LATEST_VERSION  # noqa: E402
 from tests.support import servers  # noqa: E402
 
 RUNS = 15
@@ -196,7 +196,7 @@ def build(scale: Scale, folder: Path, accessgov: list[str], server: servers.Open
 
 def plant_key(db: Path, server: servers.OpenBaoServer) -> None:
     """Point a cached register at this run's OpenBao and put its audit key there."""
-    from accessgov.secrets import BackendConfig, open_backend
+    from accessgov.secrets.config import BackendConfig, open_backend
 
     conn = sqlite3.connect(db)
     with conn:

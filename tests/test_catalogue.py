@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from accessgov import catalogue
-from accessgov.catalogue import MFA_METHODS, ROLES, Platform, all_platforms, platform
+from accessgov.access import catalogue
+from accessgov.access.catalogue import MFA_METHODS, ROLES, Platform, all_platforms, platform
 from accessgov.errors import InputError
 
 SPEC_PLATFORMS = [
@@ -214,7 +214,7 @@ def test_data_is_shipped_as_package_data() -> None:
 
 def test_importing_the_catalogue_stays_cheap() -> None:
     code = (
-        "import sys, accessgov.catalogue as c; c.all_platforms(); "
+        "import sys, accessgov.access.catalogue as c; c.all_platforms(); "
         "heavy = {'click', 'sqlite3', 'sqlite_utils', 'hvac', 'requests', 'keyring'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )

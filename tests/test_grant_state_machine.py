@@ -13,11 +13,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from accessgov import audit, authority, enrolment, grants, people
-from accessgov.accounts import add_account
+from accessgov.access import grants, people
+from accessgov.access.accounts import add_account
+from accessgov.audit import chain as audit
 from accessgov.errors import AccessGovError
+from accessgov.identity import authority, enrolment
 from accessgov.initialise import initialise
-from accessgov.secrets import BackendConfig
+from accessgov.secrets.config import BackendConfig
 from accessgov.workspace import Workspace
 from tests.support.memory_backend import MemoryBackend
 from tests.support.shell import Clock
@@ -47,7 +49,7 @@ class GrantLifecycle(RuleBasedStateMachine):
         code = None
         if operator in self.seeds:
             self.clock.advance(30)
-            from accessgov.mfa import current_code
+            from accessgov.identity.totp import current_code
 
             code = current_code(self.seeds[operator], self.clock.now)
         return self.workspace.change(work, operator=operator, code=code)
@@ -72,7 +74,7 @@ class GrantLifecycle(RuleBasedStateMachine):
         uri = self._change(lambda op: enrolment.enrol(op, person), by)
         self.seeds[person] = parse_qs(urlparse(str(uri)).query)["secret"][0]
         self.clock.advance(30)
-        from accessgov.mfa import current_code
+        from accessgov.identity.totp import current_code
 
         code = current_code(self.seeds[person], self.clock.now)
         self._change(lambda op: enrolment.confirm(op, person, code), person)

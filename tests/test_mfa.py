@@ -7,9 +7,9 @@ import datetime as dt
 import pyotp
 import pytest
 
-from accessgov import mfa
 from accessgov.errors import LockedOut
-from accessgov.mfa import CodeRejected
+from accessgov.identity import totp as mfa
+from accessgov.identity.totp import CodeRejected
 
 RFC_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # ASCII "12345678901234567890"
 T0 = dt.datetime.fromtimestamp(1111111109, dt.UTC)

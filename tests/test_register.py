@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from accessgov import migrations, register
+from accessgov.db import migrations, register
+from accessgov.db.register import Register, default_path
 from accessgov.errors import InputError
-from accessgov.register import Register, default_path
 
 
 def test_the_default_register_lives_in_the_user_data_folder(isolated_environment: Path) -> None:

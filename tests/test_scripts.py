@@ -13,8 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 import bench
 import demo
 
-from accessgov import audit
-from accessgov.register import Register
+from accessgov.audit import chain as audit
+from accessgov.db.register import Register
 
 RFC_SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # RFC 6238's SHA1 key, base32
 

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
-from accessgov.accounts import ACCESS_MODELS, KINDS
-from accessgov.catalogue import MFA_METHODS
+from accessgov.access.accounts import ACCESS_MODELS, KINDS
+from accessgov.access.catalogue import MFA_METHODS
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
 
@@ -57,7 +57,7 @@ def _details(function: F) -> F:
 @click.pass_obj
 def add(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> None:
     """Register an official account."""
-    from accessgov.accounts import add_account
+    from accessgov.access.accounts import add_account
 
     app.change(lambda op: add_account(op, account_id, **fields), otp=otp)  # type: ignore[arg-type]
     done(f"Added account {account_id} ({fields['platform']} {fields['handle']}).")
@@ -71,7 +71,7 @@ def add(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> 
 def list_(app: App, status: str | None, platform: str | None, fmt: str,
           output_file: str | None) -> None:
     """List accounts with their owner, MFA and how many people have access."""
-    from accessgov.accounts import list_accounts
+    from accessgov.access.accounts import list_accounts
 
     rows = list_accounts(app.register, app.today(), status=status, platform=platform)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
@@ -83,7 +83,7 @@ def list_(app: App, status: str | None, platform: str | None, fmt: str,
 @click.pass_obj
 def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
     """Show one account and who has access to it."""
-    from accessgov.accounts import show_account
+    from accessgov.access.accounts import show_account
 
     emit_record(show_account(app.register, account_id, app.today()), fmt, output_file)
 
@@ -98,7 +98,7 @@ def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
 @click.pass_obj
 def update(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> None:
     """Change an account's details (only the options given change)."""
-    from accessgov.accounts import update_account
+    from accessgov.access.accounts import update_account
 
     app.change(lambda op: update_account(op, account_id, dict(fields)), otp=otp)
     done(f"Updated account {account_id}.")
@@ -111,7 +111,7 @@ def update(app: App, /, account_id: str, otp: str | None, **fields: str | None) 
 @click.pass_obj
 def archive(app: App, account_id: str, reason: str, otp: str | None) -> None:
     """Retire an account that is no longer used (its grants must be ended first)."""
-    from accessgov.accounts import archive_account
+    from accessgov.access.accounts import archive_account
 
     app.change(lambda op: archive_account(op, account_id, reason), otp=otp)
     done(f"Archived account {account_id}.")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from accessgov.register import Register, default_path
-from accessgov.timeutil import utc_now
+from accessgov.common.timeutil import utc_now
+from accessgov.db.register import Register, default_path
 
 if TYPE_CHECKING:
     from accessgov.workspace import BackendFactory, Operation, Workspace
@@ -55,7 +55,7 @@ class App:
     def workspace(self) -> Workspace:
         """The workspace for the chosen register (opened on first use)."""
         if self._workspace is None:
-            from accessgov.secrets import open_backend
+            from accessgov.secrets.config import open_backend
             from accessgov.workspace import Workspace
 
             assert self.db_path is not None
@@ -77,7 +77,7 @@ class App:
 
     def today(self) -> str:
         """Today's date in UTC, by this invocation's clock."""
-        from accessgov.timeutil import today
+        from accessgov.common.timeutil import today
 
         return today(self.clock())
 

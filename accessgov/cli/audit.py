@@ -26,7 +26,7 @@ def audit() -> None:
 def log(app: App, limit: int | None, subject: str | None, action: str | None, fmt: str,
         output_file: str | None) -> None:
     """Show audit events, oldest first."""
-    from accessgov.audit import events
+    from accessgov.audit.chain import events
 
     rows = events(app.register, limit=limit, subject=subject, action=action)
     if fmt == "table":
@@ -41,7 +41,7 @@ def log(app: App, limit: int | None, subject: str | None, action: str | None, fm
 @click.pass_obj
 def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> None:
     """Recompute the audit chain; exit 1 naming the first bad event if any was tampered with."""
-    from accessgov.audit_report import verify_register
+    from accessgov.audit.verification import verify_register
 
     report = verify_register(app.workspace, anchor)
     emit(report.render(fmt), output_file)
@@ -55,7 +55,7 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
 @click.pass_obj
 def head(app: App, output_file: str | None) -> None:
     """Print the chain's current head as an anchor for a later 'audit verify --anchor'."""
-    from accessgov.audit_report import current_head
+    from accessgov.audit.verification import current_head
 
     emit(json.dumps(current_head(app.workspace), indent=2) + "\n", output_file)
 

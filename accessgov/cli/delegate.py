@@ -31,7 +31,7 @@ def delegate() -> None:
 def add(app: App, person_id: str, accounts: tuple[str, ...], all_accounts: bool,
         valid_from: str | None, valid_until: str | None, otp: str | None) -> None:
     """Let PERSON approve access within a scope (the CEO only)."""
-    from accessgov.delegations import add_delegation
+    from accessgov.access.delegations import add_delegation
 
     delegation_id = app.change(lambda op: add_delegation(
         op, person_id, accounts=list(accounts), all_accounts=all_accounts,
@@ -48,8 +48,8 @@ def add(app: App, person_id: str, accounts: tuple[str, ...], all_accounts: bool,
 def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
           output_file: str | None) -> None:
     """List delegations and whether each is in force today."""
-    from accessgov.delegations import list_delegations
-    from accessgov.people import get_person
+    from accessgov.access.delegations import list_delegations
+    from accessgov.access.people import get_person
 
     register = app.register
     if person_id:
@@ -66,7 +66,7 @@ def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
 @click.pass_obj
 def revoke(app: App, delegation_id: str, reason: str, otp: str | None) -> None:
     """End a delegation (the CEO or a trustee)."""
-    from accessgov.delegations import revoke_delegation
+    from accessgov.access.delegations import revoke_delegation
 
     app.change(lambda op: revoke_delegation(op, delegation_id, reason=reason), otp=otp)
     done(f"Revoked delegation {delegation_id}.")

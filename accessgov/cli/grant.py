@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 
 import click
 
-from accessgov.catalogue import ROLES
+from accessgov.access.catalogue import ROLES
+from accessgov.access.grants import STATUSES
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
-from accessgov.grants import STATUSES
 
 LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "reason", "status",
                 "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
@@ -48,7 +48,7 @@ def _request_options(function: F) -> F:
 def request(app: App, person_id: str, account_id: str, role: str, reason: str,
             expires: str | None, otp: str | None) -> None:
     """Ask for access for someone; an approver then approves or declines it."""
-    from accessgov.grants import request_grant
+    from accessgov.access.grants import request_grant
 
     grant_id = app.change(lambda op: request_grant(op, person_id, account_id, role=role,
                                                    reason=reason, expires=expires), otp=otp)
@@ -62,7 +62,7 @@ def request(app: App, person_id: str, account_id: str, role: str, reason: str,
 @click.pass_obj
 def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) -> None:
     """Approve a pending request (CEO, trustee or delegate; never your own)."""
-    from accessgov.grants import decide_grant
+    from accessgov.access.grants import decide_grant
 
     row = app.change(lambda op: decide_grant(op, grant_id, approve=True,
                                              board_minute=board_minute), otp=otp)
@@ -77,7 +77,7 @@ def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) 
 @click.pass_obj
 def decline(app: App, grant_id: str, reason: str | None, otp: str | None) -> None:
     """Decline a pending request."""
-    from accessgov.grants import decide_grant
+    from accessgov.access.grants import decide_grant
 
     app.change(lambda op: decide_grant(op, grant_id, approve=False, note=reason), otp=otp)
     done(f"Declined {grant_id}.")
@@ -91,7 +91,7 @@ def decline(app: App, grant_id: str, reason: str | None, otp: str | None) -> Non
 def add(app: App, person_id: str, account_id: str, role: str, reason: str,
         expires: str | None, board_minute: str | None, otp: str | None) -> None:
     """Request and approve access in one step (you cannot grant yourself access)."""
-    from accessgov.grants import add_grant
+    from accessgov.access.grants import add_grant
 
     row = app.change(lambda op: add_grant(op, person_id, account_id, role=role, reason=reason,
                                           expires=expires, board_minute=board_minute), otp=otp)
@@ -106,7 +106,7 @@ def add(app: App, person_id: str, account_id: str, role: str, reason: str,
 @click.pass_obj
 def revoke(app: App, grant_id: str, reason: str, otp: str | None) -> None:
     """End someone's access. Remember to remove them on the platform itself too."""
-    from accessgov.grants import revoke_grant
+    from accessgov.access.grants import revoke_grant
 
     row = app.change(lambda op: revoke_grant(op, grant_id, reason=reason), otp=otp)
     done(f"Revoked {grant_id}: remove {row['person']} from {row['account']} "
@@ -122,7 +122,7 @@ def revoke(app: App, grant_id: str, reason: str, otp: str | None) -> None:
 def list_(app: App, person_id: str | None, account_id: str | None, status: str | None,
           fmt: str, output_file: str | None) -> None:
     """List grants with their approval records."""
-    from accessgov.grants import list_grants
+    from accessgov.access.grants import list_grants
 
     rows = list_grants(app.register, app.today(), person=person_id, account=account_id,
                        status=status)
@@ -137,15 +137,15 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
 @click.pass_obj
 def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:
     """Show one grant and its approval record."""
-    from accessgov.grants import get_grant
+    from accessgov.access.grants import get_grant
 
     emit_record(get_grant(app.register, grant_id, app.today()), fmt, output_file)
 
 
 def _check_filters(app: App, person_id: str | None, account_id: str | None) -> None:
     """An empty list for an unknown id is a typo, not an answer."""
-    from accessgov.accounts import get_account
-    from accessgov.people import get_person
+    from accessgov.access.accounts import get_account
+    from accessgov.access.people import get_person
 
     if person_id:
         get_person(app.register, person_id)

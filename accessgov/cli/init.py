@@ -27,9 +27,9 @@ def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: s
     The store (OS keyring or Vault/OpenBao) is checked first and receives the audit key;
     the Vault token comes from VAULT_TOKEN or ~/.vault-token, never from the command line.
     """
+    from accessgov.common.validate import slug as valid_slug
     from accessgov.initialise import initialise, org_slug
-    from accessgov.secrets import BackendConfig, open_backend, resolve_backend_name
-    from accessgov.validate import slug as valid_slug
+    from accessgov.secrets.config import BackendConfig, open_backend, resolve_backend_name
 
     assert app.db_path is not None
     kind, _source = resolve_backend_name(backend, app.env)

@@ -26,7 +26,7 @@ def enrol(app: App, person_id: str, otp: str | None) -> None:
     confirm later with 'accessgov mfa verify PERSON --otp CODE'. The first enrolment of the
     CEO needs no code; after that a CEO or trustee with MFA enrols people.
     """
-    from accessgov.enrolment import enrol as start_enrolment
+    from accessgov.identity.enrolment import enrol as start_enrolment
 
     uri = app.change(lambda op: start_enrolment(op, person_id), otp=otp)
     click.echo(uri)
@@ -60,14 +60,14 @@ def verify(app: App, person_id: str, otp: str | None) -> None:
 @click.pass_obj
 def reset(app: App, person_id: str, reason: str, otp: str | None) -> None:
     """Remove PERSON's MFA: their seed is deleted and their sessions end (CEO or trustee)."""
-    from accessgov.enrolment import reset as reset_mfa
+    from accessgov.identity.enrolment import reset as reset_mfa
 
     app.change(lambda op: reset_mfa(op, person_id, reason=reason), otp=otp)
     done(f"Reset {person_id}'s MFA; enrol them again with 'accessgov mfa enrol {person_id}'.")
 
 
 def _confirm(app: App, person_id: str, code: str) -> None:
-    from accessgov.enrolment import confirm
+    from accessgov.identity.enrolment import confirm
 
     completed_setup = app.workspace.change(lambda op: confirm(op, person_id, code),
                                            operator=person_id)

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
-from accessgov import output
 from accessgov.cli.app import App
+from accessgov.reports import output
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from accessgov.access.people import CATEGORIES
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
-from accessgov.people import CATEGORIES
 
 LIST_COLUMNS = ("id", "name", "email", "category", "title", "manager", "status", "start_date",
                 "leave_date", "mfa")
@@ -36,7 +36,7 @@ def add(app: App, person_id: str, name: str, email: str, category: str, title: s
     On a new register this needs no code, so the CEO can be added and enrolled; after that,
     an approver with MFA adds people.
     """
-    from accessgov.people import add_person
+    from accessgov.access.people import add_person
 
     app.change(lambda op: add_person(op, person_id, name=name, email=email, category=category,
                                      title=title, manager=manager, start=start), otp=otp)
@@ -51,7 +51,7 @@ def add(app: App, person_id: str, name: str, email: str, category: str, title: s
 def list_(app: App, status: str | None, category: str | None, fmt: str,
           output_file: str | None) -> None:
     """List people with their category and MFA status."""
-    from accessgov.people import list_people
+    from accessgov.access.people import list_people
 
     rows = list_people(app.register, status=status, category=category)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
@@ -63,7 +63,7 @@ def list_(app: App, status: str | None, category: str | None, fmt: str,
 @click.pass_obj
 def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
     """Show one person, their MFA state and the access they hold."""
-    from accessgov.people import show_person
+    from accessgov.access.people import show_person
 
     emit_record(show_person(app.register, person_id, app.today()), fmt, output_file)
 
@@ -85,7 +85,7 @@ def update(app: App, person_id: str, name: str | None, email: str | None,
 
     Someone leaving is handled by offboarding, not here.
     """
-    from accessgov.people import update_person
+    from accessgov.access.people import update_person
 
     changes = {"name": name, "email": email, "category": category, "title": title,
                "manager": manager, "start_date": start}

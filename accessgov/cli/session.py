@@ -19,8 +19,8 @@ def login(app: App, ttl: str, otp: str | None) -> None:
     The session belongs to this user on this machine and this register; only a hash of its
     token is kept in the register.
     """
-    from accessgov.login import login as open_session
-    from accessgov.timeutil import parse_duration
+    from accessgov.common.timeutil import parse_duration
+    from accessgov.identity.login import login as open_session
 
     length = parse_duration(ttl, "--ttl")
     if otp is None and app.interactive():
@@ -37,8 +37,8 @@ def login(app: App, ttl: str, otp: str | None) -> None:
 @click.pass_obj
 def logout(app: App) -> None:
     """End this machine's session for the register."""
-    from accessgov import sessions
-    from accessgov.login import logout as end_session
+    from accessgov.identity import sessions
+    from accessgov.identity.login import logout as end_session
 
     workspace = app.workspace
     ticket = workspace.ticket()
@@ -53,7 +53,7 @@ def logout(app: App) -> None:
 @click.pass_obj
 def whoami(app: App, fmt: str, output_file: str | None) -> None:
     """Show whose session is open on this machine, and until when."""
-    from accessgov.login import whoami as current
+    from accessgov.identity.login import whoami as current
 
     info = current(app.workspace)
     if fmt == "table" and info["session"] is None:

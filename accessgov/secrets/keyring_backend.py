@@ -31,7 +31,7 @@ from accessgov.secrets.base import (
 )
 
 if TYPE_CHECKING:
-    from accessgov.secrets import BackendConfig
+    from accessgov.secrets.config import BackendConfig
 
 # Keyrings that would lose secrets (null), refuse every call (fail), or keep them in plain text.
 REFUSED_CLASSES = {

@@ -35,7 +35,7 @@ from accessgov.secrets.base import (
 )
 
 if TYPE_CHECKING:
-    from accessgov.secrets import BackendConfig
+    from accessgov.secrets.config import BackendConfig
 
 # Seconds to wait for Vault to connect or answer. hvac's default is 30 s, far too long for a
 # person waiting at a prompt; tests lower it to exercise the timeout path quickly.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from accessgov import audit
+from accessgov.audit import chain as audit
 from accessgov.errors import BackendUnavailable
 from accessgov.workspace import Workspace
 from tests.support.memory_backend import History, MemoryBackend
@@ -98,7 +98,7 @@ def test_two_writers_at_once_both_succeed(shell: Shell, store: dict) -> None:
 
     def add_people(prefix: str) -> None:
         workspace = Workspace(shell.db, env=os.environ, backend_factory=shell.backend_factory)
-        from accessgov.people import add_person
+        from accessgov.access.people import add_person
 
         try:
             for n in range(15):

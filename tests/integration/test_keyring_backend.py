@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from accessgov.errors import BackendUnavailable, InputError
-from accessgov.secrets import BackendConfig
 from accessgov.secrets.base import VersionConflict
+from accessgov.secrets.config import BackendConfig
 from accessgov.secrets.keyring_backend import KeyringBackend, choose_keyring_class
 from tests.secrets.contract import PATH, BackendContract, MakeBackend, new_org
 from tests.support import servers

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from accessgov.errors import BackendUnavailable, InputError
-from accessgov.secrets import BackendConfig
 from accessgov.secrets import vault as vault_module
 from accessgov.secrets.base import SecretNotFound
+from accessgov.secrets.config import BackendConfig
 from accessgov.secrets.vault import VaultBackend
 from tests.secrets.contract import PATH, BackendContract, MakeBackend, new_org
 from tests.support import servers
@@ -309,7 +309,7 @@ def test_the_read_path_never_imports_hvac(openbao: servers.OpenBaoServer) -> Non
     backend.write(PATH, "fast", expect_version=0)
     script = (
         "import sys\n"
-        "from accessgov.secrets import BackendConfig, open_backend\n"
+        "from accessgov.secrets.config import BackendConfig, open_backend\n"
         f"config = BackendConfig(kind='vault', org_slug='speed', vault_url={openbao.url!r})\n"
         "backend = open_backend(config)\n"
         f"print(backend.read({PATH!r}), backend.current_version({PATH!r}))\n"

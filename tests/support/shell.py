@@ -20,8 +20,8 @@ from click.testing import CliRunner, Result
 
 from accessgov.cli import cli
 from accessgov.cli.app import App
-from accessgov.secrets import BackendConfig
 from accessgov.secrets.base import SecretBackend
+from accessgov.secrets.config import BackendConfig
 
 
 class Clock:

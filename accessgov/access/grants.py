@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accessgov import authority, catalogue, validate
-from accessgov.accounts import get_account
+from accessgov.access import catalogue
+from accessgov.access.accounts import get_account
+from accessgov.access.people import get_person
+from accessgov.common import validate
+from accessgov.common.timeutil import parse_date
+from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
-from accessgov.people import get_person
-from accessgov.register import Register, Row
-from accessgov.timeutil import parse_date
+from accessgov.identity import authority
 
 if TYPE_CHECKING:
     from accessgov.workspace import Operation
@@ -143,7 +145,7 @@ def decide_grant(op: Operation, grant_id: str, *, approve: bool,
               person=grant["person"], account=grant["account"], role=grant["role"],
               authority=used, board_minute=board_minute, note=note)
     if approve:
-        from accessgov.credentials import expose_grant_holder
+        from accessgov.access.credentials import expose_grant_holder
 
         expose_grant_holder(op, grant)
     return get_grant(op.register, grant_id, op.today)

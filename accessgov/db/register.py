@@ -107,7 +107,7 @@ class Register:
                 f"the register at {self.path} was written by a newer accessgov "
                 f"(schema {version}); upgrade accessgov to use it"
             )
-        from accessgov.migrations import apply_migrations
+        from accessgov.db.migrations import apply_migrations
 
         with self.transaction():
             apply_migrations(self.conn, version, LATEST_VERSION)

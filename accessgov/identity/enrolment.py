@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accessgov import authority, mfa, sessions
+from accessgov.access.people import get_person
 from accessgov.errors import InputError, NotFound, Refused
-from accessgov.people import get_person
+from accessgov.identity import authority, sessions
+from accessgov.identity import totp as mfa
 
 if TYPE_CHECKING:
     from accessgov.workspace import Operation

@@ -6,8 +6,8 @@ delegation from the CEO within its scope. Nobody approves access for themselves.
 
 from __future__ import annotations
 
+from accessgov.db.register import Row
 from accessgov.errors import Refused
-from accessgov.register import Row
 
 APPROVER_CATEGORIES = ("ceo", "trustee")
 

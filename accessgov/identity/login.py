@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from accessgov import sessions
+from accessgov.db.register import Row
 from accessgov.errors import MfaRequired
-from accessgov.register import Row
+from accessgov.identity import sessions
 
 if TYPE_CHECKING:
     from accessgov.workspace import Operation, Workspace

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from accessgov import audit, output
+from accessgov.audit import chain as audit
 from accessgov.errors import InputError
+from accessgov.reports import output
 from accessgov.workspace import Workspace
 
 

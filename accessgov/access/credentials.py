@@ -15,9 +15,9 @@ import secrets
 import string
 from typing import TYPE_CHECKING, Any
 
-from accessgov.accounts import get_account
+from accessgov.access.accounts import get_account
+from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound, Refused
-from accessgov.register import Register, Row
 from accessgov.secrets.base import SecretNotFound
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def _require_manager(op: Operation, account: Row) -> str:
 
 def _require_holder(op: Operation, account: Row) -> str | None:
     """An active grant on the account, or ownership, with MFA; returns the grant id."""
-    from accessgov.grants import EFFECTIVE_STATUS
+    from accessgov.access.grants import EFFECTIVE_STATUS
 
     person = op.operator
     if person["status"] != "active":
@@ -370,7 +370,7 @@ def _recorded(op: Operation, account: Row, kind: str, version: int, how: str, au
 
 
 def _expose_grant_holders(op: Operation, account_id: str, version: int) -> list[str]:
-    from accessgov.grants import EFFECTIVE_STATUS
+    from accessgov.access.grants import EFFECTIVE_STATUS
 
     holders = op.register.rows(
         f"SELECT g.id, g.person FROM grants g WHERE g.account = :account "

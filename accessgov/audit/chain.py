@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from accessgov.register import Register, Row
+from accessgov.db.register import Register, Row
 
 KEY_PATH = "audit/key"
 GENESIS = "0" * 64

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from accessgov import __version__
-from accessgov.timeutil import iso, utc_now
+from accessgov.common.timeutil import iso, utc_now
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:

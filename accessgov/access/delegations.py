@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accessgov import authority, validate
-from accessgov.accounts import get_account
+from accessgov.access.accounts import get_account
+from accessgov.access.people import get_person
+from accessgov.common import validate
+from accessgov.common.timeutil import parse_date
+from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
-from accessgov.people import get_person
-from accessgov.register import Register, Row
-from accessgov.timeutil import parse_date
+from accessgov.identity import authority
 
 if TYPE_CHECKING:
     from accessgov.workspace import Operation

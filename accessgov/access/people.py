@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from accessgov import validate
+from accessgov.common import validate
+from accessgov.common.timeutil import parse_date
+from accessgov.db.register import Register, Row
 from accessgov.errors import AlreadyExists, InputError, NotFound
-from accessgov.register import Register, Row
-from accessgov.timeutil import parse_date
 
 if TYPE_CHECKING:
     from accessgov.workspace import Operation
@@ -46,7 +46,7 @@ def list_people(register: Register, *, status: str | None = None,
 
 def show_person(register: Register, person_id: str, today: str) -> Row:
     """A person with their MFA state and the grants they hold or have asked for."""
-    from accessgov.grants import EFFECTIVE_STATUS
+    from accessgov.access.grants import EFFECTIVE_STATUS
 
     person = get_person(register, person_id)
     state = register.row(

@@ -16,9 +16,9 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from accessgov.common.timeutil import iso, parse_iso
+from accessgov.db.register import Register, Row
 from accessgov.errors import InputError
-from accessgov.register import Register, Row
-from accessgov.timeutil import iso, parse_iso
 
 MAX_TTL = dt.timedelta(hours=12)
 

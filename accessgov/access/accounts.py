@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from accessgov import catalogue, validate
+from accessgov.access import catalogue
+from accessgov.common import validate
+from accessgov.db.register import Register, Row
 from accessgov.errors import AlreadyExists, InputError, NotFound
-from accessgov.register import Register, Row
 
 if TYPE_CHECKING:
     from accessgov.workspace import Operation
@@ -46,7 +47,7 @@ def list_accounts(register: Register, today: str, *, status: str | None = None,
 
 def show_account(register: Register, account_id: str, today: str) -> Row:
     """An account with its live and pending grants."""
-    from accessgov.grants import EFFECTIVE_STATUS
+    from accessgov.access.grants import EFFECTIVE_STATUS
 
     account = get_account(register, account_id)
     account["grants"] = register.rows(

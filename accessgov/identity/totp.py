@@ -12,9 +12,9 @@ import datetime as dt
 import hmac
 import re
 
+from accessgov.common.timeutil import iso, parse_iso
+from accessgov.db.register import Row
 from accessgov.errors import LockedOut, MfaFailed
-from accessgov.register import Row
-from accessgov.timeutil import iso, parse_iso
 
 ISSUER = "accessgov"
 STEP_SECONDS = 30
