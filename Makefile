@@ -1,7 +1,7 @@
 # accessgov: every target sets up what it needs on a fresh Debian machine with Python 3.11.
 #   make demo    the issue's story on a throwaway register with a local OpenBao
 #   make test    the whole suite, with real OpenBao and real gnome-keyring
-#   make lint    ruff + mypy (strict for the package)
+#   make lint    ruff, mypy (strict for the package) and import-linter (one-way layers)
 #   make bench   start-up and big-register timings against their targets
 
 PYTHON ?= python3
@@ -50,7 +50,7 @@ test: $(STAMP) keyring-deps
 # Runs every checker even when one fails, so one run shows all the problems.
 lint: $(STAMP)
 	@status=0; \
-	for check in "ruff check ." "mypy" "mypy scripts"; do \
+	for check in "ruff check ." "mypy" "mypy scripts" "lint-imports"; do \
 		echo "$(BIN)/$$check"; $(BIN)/$$check || status=1; \
 	done; \
 	exit $$status

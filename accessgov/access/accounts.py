@@ -2,44 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accessgov.access import catalogue
 from accessgov.common import validate
+from accessgov.db.queries import EFFECTIVE_STATUS, LIVE_GRANT, get_account
 from accessgov.db.register import Register, Row
 from accessgov.errors import AlreadyExists, InputError, NotFound
-
-if TYPE_CHECKING:
-    from accessgov.workspace import Operation
+from accessgov.identity.authority import require_editor
+from accessgov.operation import Operation
 
 KINDS = catalogue.KINDS
 ACCESS_MODELS = ("delegated", "shared-login")
 
 
-def get_account(register: Register, account_id: str) -> Row:
-    """One account, or NotFound."""
-    account = register.row("SELECT * FROM accounts WHERE id = ?", (account_id,))
-    if account is None:
-        raise NotFound(f"there is no account {account_id!r} in the register")
-    return account
-
 
 def list_accounts(register: Register, today: str, *, status: str | None = None,
                   platform: str | None = None) -> list[Row]:
     """Accounts ordered by id, with how many people hold active grants on each."""
-    where, params = [], [today]
+    where, params = [], {"today": today}
     if status:
-        where.append("a.status = ?")
-        params.append(validate.one_of(status, ("active", "archived"), "status"))
+        where.append("a.status = :status")
+        params["status"] = validate.one_of(status, ("active", "archived"), "status")
     if platform:
-        where.append("a.platform = ?")
-        params.append(catalogue.platform(platform).id)
+        where.append("a.platform = :platform")
+        params["platform"] = catalogue.platform(platform).id
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     return register.rows(
         "SELECT a.id, a.platform, a.handle, a.url, a.purpose, a.owner, a.kind, a.access, "
         "a.mfa_method, a.mfa_verified_on, a.overseer, a.status, "
-        "(SELECT COUNT(*) FROM grants g WHERE g.account = a.id AND g.status = 'active' "
-        "AND (g.expires IS NULL OR g.expires >= ?)) "
+        f"(SELECT COUNT(*) FROM grants g WHERE g.account = a.id AND {LIVE_GRANT}) "
         f"AS active_grants FROM accounts a {clause} ORDER BY a.id",
         params,
     )
@@ -47,8 +39,6 @@ def list_accounts(register: Register, today: str, *, status: str | None = None,
 
 def show_account(register: Register, account_id: str, today: str) -> Row:
     """An account with its live and pending grants."""
-    from accessgov.access.grants import EFFECTIVE_STATUS
-
     account = get_account(register, account_id)
     account["grants"] = register.rows(
         f"SELECT g.id, g.person, g.role, {EFFECTIVE_STATUS} AS status, g.expires FROM grants g "
@@ -66,7 +56,7 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
     """Register an official account (during set-up anyone may; afterwards an approver)."""
     validate.slug(account_id, "account id")
     entry = catalogue.platform(platform)
-    op.require_editor(account_id)
+    require_editor(op, account_id)
     if op.register.row("SELECT 1 FROM accounts WHERE id = ?", (account_id,)):
         raise AlreadyExists(f"there is already an account {account_id!r} in the register")
     access = access or ("delegated" if entry.delegated_access else "shared-login")
@@ -108,7 +98,7 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
 def update_account(op: Operation, account_id: str, changes: dict[str, Any]) -> Row:
     """Change an account's details; only the fields given change."""
     account = get_account(op.register, account_id)
-    op.require_editor(account_id)
+    require_editor(op, account_id)
     clean: dict[str, Any] = {}
     for field, value in changes.items():
         if value is None:
@@ -127,7 +117,7 @@ def update_account(op: Operation, account_id: str, changes: dict[str, Any]) -> R
 def archive_account(op: Operation, account_id: str, reason: str) -> Row:
     """Retire an account that is no longer used; its grants must be revoked first."""
     account = get_account(op.register, account_id)
-    op.require_editor(account_id)
+    require_editor(op, account_id)
     if account["status"] == "archived":
         raise InputError(f"{account_id} is already archived")
     live = op.register.value(

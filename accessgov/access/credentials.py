@@ -13,15 +13,16 @@ from __future__ import annotations
 import binascii
 import secrets
 import string
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from accessgov.access.accounts import get_account
+from accessgov.access import exposures
+from accessgov.db.queries import get_account, get_credential, live_grant_of
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound, Refused
+from accessgov.identity.authority import require_approver
+from accessgov.identity.proof import prove
+from accessgov.operation import Operation
 from accessgov.secrets.base import SecretNotFound
-
-if TYPE_CHECKING:
-    from accessgov.workspace import Operation
 
 KINDS = ("password", "recovery-codes", "totp-seed", "api-token")
 MAX_SECRET_CHARS = 16_384
@@ -113,22 +114,17 @@ def otp_code(stored_seed: str, now_timestamp: float) -> tuple[str, int]:
 
 # -- queries --------------------------------------------------------------------------------
 
-def get_credential(register: Register, account: str, kind: str) -> Row | None:
-    """The register's record of one credential, if any."""
-    return register.row("SELECT * FROM credentials WHERE account = ? AND kind = ?",
-                        (account, kind))
-
 
 def list_credentials(register: Register, account: str | None = None) -> list[Row]:
     """Credential metadata with who has been exposed to each current version."""
+    if account:
+        get_account(register, account)
     where, params = ("WHERE c.account = ?", [account]) if account else ("", [])
     rows = register.rows(
         "SELECT c.account, a.platform, a.access, c.kind, c.backend, c.reference, c.version, "
         "c.set_by, c.set_at, COALESCE(c.rotated_by, c.set_by) AS last_changed_by, "
         "COALESCE(c.rotated_at, c.set_at) AS last_changed_at, "
-        "(SELECT json_group_array(person) FROM (SELECT DISTINCT e.person FROM exposures e "
-        " WHERE e.account = c.account AND e.kind = c.kind AND e.version = c.version "
-        " ORDER BY e.person)) AS exposed_to_current "
+        f"{exposures.EXPOSED_TO_CURRENT} AS exposed_to_current "
         f"FROM credentials c JOIN accounts a ON a.id = c.account {where} "
         "ORDER BY c.account, c.kind",
         params,
@@ -163,28 +159,22 @@ def resolve_kind(register: Register, account: str, kind: str | None) -> str:
 def _require_manager(op: Operation, account: Row) -> str:
     """Approvers within scope, or the account's owner, with MFA."""
     if op.operator["id"] == account["owner"] and op.operator["status"] == "active":
-        op.prove()
+        prove(op)
         return "owner"
-    return op.require_approver(account["id"])
+    return require_approver(op, account["id"])
 
 
 def _require_holder(op: Operation, account: Row) -> str | None:
     """An active grant on the account, or ownership, with MFA; returns the grant id."""
-    from accessgov.access.grants import EFFECTIVE_STATUS
-
     person = op.operator
     if person["status"] != "active":
         raise Refused(f"{person['id']} has left and can no longer see credentials")
-    grant = op.register.value(
-        f"SELECT g.id FROM grants g WHERE g.person = :person AND g.account = :account "
-        f"AND {EFFECTIVE_STATUS} = 'active' ORDER BY g.num DESC LIMIT 1",
-        {"person": person["id"], "account": account["id"], "today": op.today},
-    )
+    grant = live_grant_of(op.register, person["id"], account["id"], op.today)
     if grant is None and person["id"] != account["owner"]:
         raise Refused(f"{person['id']} has no active grant on {account['id']}, so cannot see "
                       "its credentials (an approver can grant access first)")
-    op.prove()
-    return str(grant) if grant else None
+    prove(op)
+    return grant
 
 
 # -- changes ----------------------------------------------------------------------------------
@@ -198,7 +188,7 @@ def set_credential(op: Operation, account_id: str, kind: str, secret: str) -> Ro
                          f"{account_id} --kind {kind}' to change it")
     authority = _require_manager(op, account)
     version = _write(op, account, kind, secret, recorded=0, authority=authority, how="set")
-    store = op.workspace.backend
+    store = op.store
     op.register.insert("credentials", {
         "account": account_id, "kind": kind, "backend": store.name,
         "reference": store.location(secret_path(account_id, kind)), "version": version,
@@ -230,7 +220,7 @@ def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
     if kind not in KINDS:
         raise InputError(f"kind {kind!r} is not known; choose one of: {', '.join(KINDS)}")
     authority = _require_manager(op, account)
-    store = op.workspace.backend
+    store = op.store
     path = secret_path(account_id, kind)
     latest = store.current_version(path)
     current = get_credential(op.register, account_id, kind)
@@ -266,8 +256,9 @@ def reveal(op: Operation, account_id: str, kind: str | None) -> str:
     if credential is None:
         raise NotFound(f"{account_id} has no {kind} in the register")
     grant = _require_holder(op, account)
-    secret = op.workspace.backend.read(secret_path(account_id, kind), credential["version"])
-    _expose(op, op.operator["id"], account_id, kind, credential["version"], "reveal", grant)
+    secret = op.store.read(secret_path(account_id, kind), credential["version"])
+    exposures.expose(op.register, op.operator["id"], account_id, kind, credential["version"],
+                     "reveal", grant, op.at)
     op.record("cred.reveal", account_id, kind=kind, version=credential["version"],
               grant=grant)
     return secret
@@ -281,21 +272,14 @@ def current_otp(op: Operation, account_id: str) -> tuple[str, int]:
         raise NotFound(f"{account_id} has no TOTP seed in the register; store one with "
                        f"'accessgov cred set {account_id} --kind totp-seed'")
     grant = _require_holder(op, account)
-    seed = op.workspace.backend.read(secret_path(account_id, "totp-seed"),
+    seed = op.store.read(secret_path(account_id, "totp-seed"),
                                      credential["version"])
-    _expose(op, op.operator["id"], account_id, "totp-seed", credential["version"], "otp", grant)
+    exposures.expose(op.register, op.operator["id"], account_id, "totp-seed",
+                     credential["version"], "otp", grant, op.at)
     op.record("cred.otp", account_id, kind="totp-seed", version=credential["version"],
               grant=grant)
     return otp_code(seed, op.now.timestamp())
 
-
-def expose_grant_holder(op: Operation, grant: Row) -> None:
-    """A new grant on a shared-login account exposes its password from the grant's start."""
-    account = get_account(op.register, grant["account"])
-    credential = get_credential(op.register, grant["account"], "password")
-    if account["access"] == "shared-login" and credential:
-        _expose(op, grant["person"], grant["account"], "password", credential["version"],
-                "shared-login grant", grant["id"])
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -310,7 +294,7 @@ def _live_account(register: Register, account_id: str) -> Row:
 def _write(op: Operation, account: Row, kind: str, secret: str, *, recorded: int,
            authority: str, how: str) -> int:
     """Write a new version with check-and-set against what the store really holds."""
-    store = op.workspace.backend
+    store = op.store
     path = secret_path(account["id"], kind)
     latest = store.current_version(path)
     if latest > recorded and _is_live(op, path, latest):
@@ -326,7 +310,7 @@ def _write(op: Operation, account: Row, kind: str, secret: str, *, recorded: int
 
 def _is_live(op: Operation, path: str, version: int) -> bool:
     try:
-        op.workspace.backend.read(path, version)
+        op.store.read(path, version)
     except SecretNotFound:
         return False
     return True
@@ -359,32 +343,12 @@ def _recorded(op: Operation, account: Row, kind: str, version: int, how: str, au
         "by": op.operator["id"], "at": op.at})
     exposed = []
     if kind == "password" and account["access"] == "shared-login":
-        exposed = _expose_grant_holders(op, account["id"], version)
+        exposed = exposures.expose_grant_holders(op.register, account["id"], version,
+                                                   op.today, op.at)
     op.record(f"cred.{how}", account["id"], kind=kind, version=version,
               previous_version=previous, authority=authority,
-              stored_at=op.workspace.backend.location(secret_path(account["id"], kind)),
+              stored_at=op.store.location(secret_path(account["id"], kind)),
               exposed_by_shared_login=exposed or None)
     row = get_credential(op.register, account["id"], kind)
     assert row is not None
     return row
-
-
-def _expose_grant_holders(op: Operation, account_id: str, version: int) -> list[str]:
-    from accessgov.access.grants import EFFECTIVE_STATUS
-
-    holders = op.register.rows(
-        f"SELECT g.id, g.person FROM grants g WHERE g.account = :account "
-        f"AND {EFFECTIVE_STATUS} = 'active' ORDER BY g.num",
-        {"account": account_id, "today": op.today},
-    )
-    for holder in holders:
-        _expose(op, holder["person"], account_id, "password", version, "shared-login grant",
-                holder["id"])
-    return [holder["person"] for holder in holders]
-
-
-def _expose(op: Operation, person: str, account: str, kind: str, version: int, how: str,
-            grant: str | None) -> None:
-    op.register.insert("exposures", {"person": person, "account": account, "kind": kind,
-                                     "version": version, "at": op.at, "how": how,
-                                     "grant_id": grant})

@@ -6,38 +6,21 @@ accounts to authorised staff members." Only the CEO delegates; the CEO or a trus
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from accessgov.access.accounts import get_account
-from accessgov.access.people import get_person
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
+from accessgov.db.queries import delegations_of, get_account, get_delegation, get_person
 from accessgov.db.register import Register, Row
-from accessgov.errors import InputError, NotFound
+from accessgov.errors import InputError
 from accessgov.identity import authority
-
-if TYPE_CHECKING:
-    from accessgov.workspace import Operation
-
-
-def delegations_of(register: Register, person: str) -> list[Row]:
-    """A person's delegations, each with the list of accounts in its scope."""
-    rows = register.rows("SELECT * FROM delegations WHERE delegate = ?", (person,))
-    for row in rows:
-        row["accounts"] = [
-            scope["account"]
-            for scope in register.rows(
-                "SELECT account FROM delegation_accounts WHERE delegation = ? ORDER BY account",
-                (row["id"],),
-            )
-        ]
-    return rows
-
+from accessgov.identity.proof import prove
+from accessgov.operation import Operation
 
 
 def list_delegations(register: Register, today: str, *, person: str | None = None,
                      include_ended: bool = False) -> list[Row]:
     """Delegations with their scope and whether each is in force today."""
+    if person:
+        get_person(register, person)
     people = [person] if person else [
         row["delegate"] for row in register.rows("SELECT DISTINCT delegate FROM delegations")
     ]
@@ -72,7 +55,7 @@ def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_acc
     if ends is not None and (ends < starts or ends < op.today):
         raise InputError("--until must be after --from and not in the past")
     authority.require_ceo(op.operator, "give delegations")
-    proof = op.prove()
+    proof = prove(op)
     delegation_id, number = op.next_id("delegations", "D")
     op.register.insert("delegations", {
         "id": delegation_id, "num": number, "delegate": delegate,
@@ -91,14 +74,12 @@ def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_acc
 
 def revoke_delegation(op: Operation, delegation_id: str, *, reason: str) -> None:
     """End a delegation early (the CEO or a trustee)."""
-    delegation = op.register.row("SELECT * FROM delegations WHERE id = ?", (delegation_id,))
-    if delegation is None:
-        raise NotFound(f"there is no delegation {delegation_id!r} in the register")
+    delegation = get_delegation(op.register, delegation_id)
     if delegation["revoked_at"]:
         raise InputError(f"{delegation_id} was already revoked on {delegation['revoked_at'][:10]}")
     reason = validate.text(reason, "reason")
     authority.require_board_or_ceo(op.operator, "revoke delegations")
-    op.prove()
+    prove(op)
     op.register.update("delegations", {"id": delegation_id}, {
         "revoked_by": op.operator["id"], "revoked_at": op.at, "revoke_reason": reason,
     })

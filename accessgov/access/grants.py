@@ -6,26 +6,19 @@ approval must say who approved, with what authority, and how they proved who the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from accessgov.access import catalogue
-from accessgov.access.accounts import get_account
-from accessgov.access.people import get_person
+from accessgov.access import catalogue, exposures
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
+from accessgov.db.queries import EFFECTIVE_STATUS, get_account, get_grant_row, get_person
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
 from accessgov.identity import authority
-
-if TYPE_CHECKING:
-    from accessgov.workspace import Operation
+from accessgov.identity.authority import require_approver
+from accessgov.identity.proof import prove
+from accessgov.operation import Operation
 
 STATUSES = ("pending", "active", "declined", "revoked", "expired")
 
-# Effective status: an active grant past its end date reads as expired even before a write
-# command gets round to recording the expiry.
-EFFECTIVE_STATUS = ("CASE WHEN g.status = 'active' AND g.expires IS NOT NULL "
-                    "AND g.expires < :today THEN 'expired' ELSE g.status END")
 
 _LIST_SQL = f"""
 SELECT g.id, g.person, p.name AS person_name, g.account, a.platform, g.role, g.reason,
@@ -46,9 +39,11 @@ def list_grants(register: Register, today: str, *, person: str | None = None,
     """Grants with their approval records, oldest first."""
     where, params = [], {"today": today}
     if person:
+        get_person(register, person)  # an unknown id is a typo, not an empty answer
         where.append("g.person = :person")
         params["person"] = person
     if account:
+        get_account(register, account)
         where.append("g.account = :account")
         params["account"] = account
     if status:
@@ -105,7 +100,7 @@ def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, 
             f"{person_id} already has grant {existing} on {account_id}; "
             "revoke or decline it before asking for another"
         )
-    op.require_approver(account_id)
+    require_approver(op, account_id)
     grant_id, number = op.next_id("grants", "G")
     op.register.insert("grants", {
         "id": grant_id, "num": number, "person": person_id, "account": account_id,
@@ -120,7 +115,7 @@ def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, 
 def decide_grant(op: Operation, grant_id: str, *, approve: bool,
                  board_minute: str | None = None, note: str | None = None) -> Row:
     """Approve or decline a pending grant, recording who decided, with what authority."""
-    grant = _grant_row(op.register, grant_id)
+    grant = get_grant_row(op.register, grant_id)
     if grant["status"] != "pending":
         raise InputError(f"{grant_id} is {grant['status']}, not pending; only pending "
                          "requests can be approved or declined")
@@ -130,8 +125,8 @@ def decide_grant(op: Operation, grant_id: str, *, approve: bool,
         if grant["expires"] and grant["expires"] < op.today:
             raise InputError(f"{grant_id} was requested until {grant['expires']}, which has "
                              "passed; decline it and request again")
-    used = op.require_approver(grant["account"])
-    proof = op.prove()
+    used = require_approver(op, grant["account"])
+    proof = prove(op)
     decision = "approved" if approve else "declined"
     op.register.insert("approvals", {
         "grant_id": grant_id, "decision": decision, "approver": op.operator["id"],
@@ -145,9 +140,7 @@ def decide_grant(op: Operation, grant_id: str, *, approve: bool,
               person=grant["person"], account=grant["account"], role=grant["role"],
               authority=used, board_minute=board_minute, note=note)
     if approve:
-        from accessgov.access.credentials import expose_grant_holder
-
-        expose_grant_holder(op, grant)
+        exposures.expose_grant_holder(op.register, grant, op.at)
     return get_grant(op.register, grant_id, op.today)
 
 
@@ -161,12 +154,12 @@ def add_grant(op: Operation, person_id: str, account_id: str, *, role: str, reas
 
 def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
     """End an active grant: the person must be removed from the account."""
-    grant = _grant_row(op.register, grant_id)
+    grant = get_grant_row(op.register, grant_id)
     if grant["status"] != "active":
         hint = " (use grant decline for a pending request)" if grant["status"] == "pending" else ""
         raise InputError(f"{grant_id} is {grant['status']}, not active{hint}")
     reason = validate.text(reason, "reason")
-    op.require_approver(grant["account"])
+    require_approver(op, grant["account"])
     op.register.update("grants", {"id": grant_id}, {
         "status": "revoked", "revoked_by": op.operator["id"], "revoked_at": op.at,
         "revoke_reason": reason,
@@ -176,12 +169,6 @@ def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
     return get_grant(op.register, grant_id, op.today)
 
 
-def _grant_row(register: Register, grant_id: str) -> Row:
-    grant = register.row("SELECT * FROM grants WHERE id = ?", (grant_id,))
-    if grant is None:
-        raise NotFound(f"there is no grant {grant_id!r} in the register")
-    return grant
-
 
 def _ensure_grantee_can_hold(register: Register, grant: Row) -> None:
     person = get_person(register, grant["person"])
@@ -190,3 +177,16 @@ def _ensure_grantee_can_hold(register: Register, grant: Row) -> None:
         raise InputError(f"{person['id']} has left; the request cannot be approved")
     if account["status"] != "active":
         raise InputError(f"{account['id']} is archived; the request cannot be approved")
+
+
+def expire_due_grants(op: Operation) -> None:
+    """Grants whose end date has passed become expired, each with its audit event."""
+    due = op.register.rows(
+        "SELECT id, person, account FROM grants "
+        "WHERE status = 'active' AND expires IS NOT NULL AND expires < ?",
+        (op.today,),
+    )
+    for grant in due:
+        op.register.update("grants", {"id": grant["id"]}, {"status": "expired"})
+        op.record_system("grant.expire", grant["id"], person=grant["person"],
+                         account=grant["account"])

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
+from accessgov.db.queries import EFFECTIVE_STATUS, get_person
 from accessgov.db.register import Register, Row
-from accessgov.errors import AlreadyExists, InputError, NotFound
-
-if TYPE_CHECKING:
-    from accessgov.workspace import Operation
+from accessgov.errors import AlreadyExists, InputError
+from accessgov.identity.authority import require_editor
+from accessgov.operation import Operation
 
 # The policy's Scope list, in its order.
 CATEGORIES = ("trustee", "ceo", "employee", "volunteer", "sessional", "agency", "contractor",
               "student", "other")
 
-
-def get_person(register: Register, person_id: str) -> Row:
-    """One person, or NotFound."""
-    person = register.row("SELECT * FROM people WHERE id = ?", (person_id,))
-    if person is None:
-        raise NotFound(f"there is no person {person_id!r} in the register")
-    return person
 
 
 def list_people(register: Register, *, status: str | None = None,
@@ -46,8 +39,6 @@ def list_people(register: Register, *, status: str | None = None,
 
 def show_person(register: Register, person_id: str, today: str) -> Row:
     """A person with their MFA state and the grants they hold or have asked for."""
-    from accessgov.access.grants import EFFECTIVE_STATUS
-
     person = get_person(register, person_id)
     state = register.row(
         "SELECT status, enrolled_at, confirmed_at, locked_until FROM mfa WHERE person = ?",
@@ -68,7 +59,7 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
                start: str | None = None) -> Row:
     """Add someone to the register (during set-up anyone may; afterwards an approver)."""
     validate.slug(person_id, "person id")
-    op.require_editor()
+    require_editor(op)
     if op.register.row("SELECT 1 FROM people WHERE id = ?", (person_id,)):
         raise AlreadyExists(f"there is already a person {person_id!r} in the register")
     person = {
@@ -94,7 +85,7 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
 def update_person(op: Operation, person_id: str, changes: dict[str, Any]) -> Row:
     """Change a person's details; only the fields given change."""
     person = get_person(op.register, person_id)
-    op.require_editor()
+    require_editor(op)
     clean: dict[str, Any] = {}
     for field, value in changes.items():
         if value is None:

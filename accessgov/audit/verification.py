@@ -1,4 +1,4 @@
-"""`audit verify` and anchors: the results of checking the chain, ready to print."""
+"""`audit verify` and anchors: the results of checking the chain."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from accessgov.audit import chain as audit
+from accessgov.audit import chain
+from accessgov.db.register import Register
 from accessgov.errors import InputError
-from accessgov.reports import output
-from accessgov.workspace import Workspace
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,7 +17,7 @@ class VerifyReport:
     """The verdict on one register's chain."""
 
     org: str
-    verdict: audit.Verdict
+    verdict: chain.Verdict
     anchored: bool
 
     @property
@@ -37,33 +36,26 @@ class VerifyReport:
             "problem": self.verdict.problem,
         }
 
-    def render(self, fmt: str) -> str:
-        """A sentence for people, or JSON / CSV for tools."""
-        if fmt == "json":
-            return output.as_json(self.as_dict())
-        if fmt == "csv":
-            data = self.as_dict()
-            return output.as_csv([data], list(data))
+    def sentence(self) -> str:
+        """The verdict for people."""
         if self.ok:
             anchored = " and the anchored head is still in place" if self.anchored else ""
             return (f"The audit log of {self.org} is intact: {self.verdict.events} events "
-                    f"checked{anchored}.\n")
+                    f"checked{anchored}.")
         return (f"The audit log of {self.org} has been tampered with: event "
                 f"{self.verdict.bad_seq} fails because {self.verdict.problem}. "
-                f"{self.verdict.events} events before it check out.\n")
+                f"{self.verdict.events} events before it check out.")
 
 
-def verify_register(workspace: Workspace, anchor_file: str | None) -> VerifyReport:
+def verify_register(register: Register, key: bytes, anchor_file: str | None) -> VerifyReport:
     """Check the whole chain, against an anchor if one is given."""
     anchor = read_anchor(Path(anchor_file)) if anchor_file else None
-    register = workspace.register
-    verdict = audit.verify(register, workspace.audit_key, anchor)
+    verdict = chain.verify(register, key, anchor)
     return VerifyReport(register.setting("org") or "", verdict, anchor is not None)
 
 
-def current_head(workspace: Workspace) -> dict[str, Any]:
+def current_head(register: Register) -> dict[str, Any]:
     """The last event's seq and mac: proof of how long the log was at this moment."""
-    register = workspace.register
     last = register.row("SELECT seq, at, mac FROM audit ORDER BY seq DESC LIMIT 1")
     if last is None:
         raise InputError("the audit log is empty")
@@ -71,11 +63,11 @@ def current_head(workspace: Workspace) -> dict[str, Any]:
             "mac": last["mac"]}
 
 
-def read_anchor(path: Path) -> audit.Head:
+def read_anchor(path: Path) -> chain.Head:
     """An anchor file written by `audit head`."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return audit.Head(int(data["seq"]), str(data["mac"]))
+        return chain.Head(int(data["seq"]), str(data["mac"]))
     except (OSError, ValueError, KeyError, TypeError):
         raise InputError(f"{path} is not an audit anchor written by 'accessgov audit head'") \
             from None

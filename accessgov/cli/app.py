@@ -15,7 +15,8 @@ from accessgov.common.timeutil import utc_now
 from accessgov.db.register import Register, default_path
 
 if TYPE_CHECKING:
-    from accessgov.workspace import BackendFactory, Operation, Workspace
+    from accessgov.operation import Operation
+    from accessgov.workspace import BackendFactory, Workspace
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ import json
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import emit, emit_rows, output_options
+from accessgov.cli.options import emit, emit_record, emit_rows, output_options
 
 LOG_COLUMNS = ("seq", "at", "actor", "action", "subject", "details")
 
@@ -43,8 +43,12 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
     """Recompute the audit chain; exit 1 naming the first bad event if any was tampered with."""
     from accessgov.audit.verification import verify_register
 
-    report = verify_register(app.workspace, anchor)
-    emit(report.render(fmt), output_file)
+    workspace = app.workspace
+    report = verify_register(workspace.register, workspace.audit_key, anchor)
+    if fmt == "table":
+        emit(report.sentence() + "\n", output_file)
+    else:
+        emit_record(report.as_dict(), fmt, output_file)
     if not report.ok:
         click.get_current_context().exit(1)
 
@@ -57,7 +61,7 @@ def head(app: App, output_file: str | None) -> None:
     """Print the chain's current head as an anchor for a later 'audit verify --anchor'."""
     from accessgov.audit.verification import current_head
 
-    emit(json.dumps(current_head(app.workspace), indent=2) + "\n", output_file)
+    emit(json.dumps(current_head(app.register), indent=2) + "\n", output_file)
 
 
 def _summary(details: dict[str, object]) -> str:

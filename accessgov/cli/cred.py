@@ -19,7 +19,7 @@ from accessgov.errors import InputError
 
 if TYPE_CHECKING:
     from accessgov.db.register import Row
-    from accessgov.workspace import Operation
+    from accessgov.operation import Operation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,11 +131,8 @@ def reveal(app: App, account_id: str, kind: str | None, otp: str | None) -> None
 @click.pass_obj
 def list_(app: App, account_id: str | None, fmt: str, output_file: str | None) -> None:
     """List credentials (never their values) and who could know each current version."""
-    from accessgov.access.accounts import get_account
     from accessgov.access.credentials import list_credentials
 
-    if account_id:
-        get_account(app.register, account_id)
     rows = list_credentials(app.register, account_id)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
 

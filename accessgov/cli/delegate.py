@@ -49,12 +49,7 @@ def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
           output_file: str | None) -> None:
     """List delegations and whether each is in force today."""
     from accessgov.access.delegations import list_delegations
-    from accessgov.access.people import get_person
-
-    register = app.register
-    if person_id:
-        get_person(register, person_id)
-    rows = list_delegations(register, app.today(), person=person_id,
+    rows = list_delegations(app.register, app.today(), person=person_id,
                             include_ended=include_ended)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
 

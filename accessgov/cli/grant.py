@@ -126,8 +126,6 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
 
     rows = list_grants(app.register, app.today(), person=person_id, account=account_id,
                        status=status)
-    if not rows:
-        _check_filters(app, person_id, account_id)
     emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
 
 
@@ -140,14 +138,3 @@ def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:
     from accessgov.access.grants import get_grant
 
     emit_record(get_grant(app.register, grant_id, app.today()), fmt, output_file)
-
-
-def _check_filters(app: App, person_id: str | None, account_id: str | None) -> None:
-    """An empty list for an unknown id is a typo, not an answer."""
-    from accessgov.access.accounts import get_account
-    from accessgov.access.people import get_person
-
-    if person_id:
-        get_person(app.register, person_id)
-    if account_id:
-        get_account(app.register, account_id)

@@ -55,7 +55,8 @@ def whoami(app: App, fmt: str, output_file: str | None) -> None:
     """Show whose session is open on this machine, and until when."""
     from accessgov.identity.login import whoami as current
 
-    info = current(app.workspace)
+    workspace = app.workspace
+    info = current(workspace.register, workspace.ticket(), app.clock(), workspace.db_path)
     if fmt == "table" and info["session"] is None:
         done("No session is open. Run 'accessgov login --as PERSON' to open one.")
         return

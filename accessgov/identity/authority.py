@@ -6,8 +6,11 @@ delegation from the CEO within its scope. Nobody approves access for themselves.
 
 from __future__ import annotations
 
-from accessgov.db.register import Row
+from accessgov.db.queries import delegations_of
+from accessgov.db.register import Register, Row
 from accessgov.errors import Refused
+from accessgov.identity.proof import prove
+from accessgov.operation import SETUP_ACTOR, Operation
 
 APPROVER_CATEGORIES = ("ceo", "trustee")
 
@@ -72,3 +75,28 @@ def require_board_or_ceo(person: Row, action: str) -> None:
     """Acts for the CEO or a trustee (revoking delegations, enrolling or resetting MFA)."""
     if person["category"] not in APPROVER_CATEGORIES or person["status"] != "active":
         raise Refused(f"only the CEO or a trustee can {action}; {person['id']} is neither")
+
+
+def is_set_up(register: Register) -> bool:
+    """True once the CEO has confirmed MFA: from then on every change needs proof."""
+    return bool(register.setting("bootstrapped_at"))
+
+
+def operator_authority(op: Operation, account: str | None) -> str:
+    """The operator's authority for `account`, or a refusal."""
+    delegations = delegations_of(op.register, op.operator["id"])
+    return require_authority(op.operator, delegations, account, op.today)
+
+
+def require_approver(op: Operation, account: str | None = None) -> str:
+    """An approver (within scope of `account`) who has proved themselves with MFA."""
+    granted = operator_authority(op, account)
+    prove(op)
+    return granted
+
+
+def require_editor(op: Operation, account: str | None = None) -> str:
+    """Who may change people and accounts: anyone during set-up, approvers after."""
+    if not is_set_up(op.register):
+        return SETUP_ACTOR
+    return require_approver(op, account)

@@ -6,15 +6,11 @@ confirmed, enrolling or resetting anyone needs an enrolled CEO or trustee and th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from accessgov.access.people import get_person
+from accessgov.db.queries import get_person, mfa_state
 from accessgov.errors import InputError, NotFound, Refused
-from accessgov.identity import authority, sessions
-from accessgov.identity import totp as mfa
-
-if TYPE_CHECKING:
-    from accessgov.workspace import Operation
+from accessgov.identity import authority, sessions, totp
+from accessgov.identity.proof import prove
+from accessgov.operation import Operation
 
 
 def enrol(op: Operation, person_id: str) -> str:
@@ -26,15 +22,15 @@ def enrol(op: Operation, person_id: str) -> str:
     if state and state["status"] == "confirmed":
         raise InputError(f"{person_id} already has MFA; use 'accessgov mfa reset {person_id}' "
                          "first to give them a new authenticator")
-    if op.bootstrapped:
+    if authority.is_set_up(op.register):
         authority.require_board_or_ceo(op.operator, "enrol people in MFA")
-        op.prove()
+        prove(op)
     elif person["category"] != "ceo":
         raise Refused("the CEO must set up and confirm MFA first; until then only the CEO's "
                       "MFA can be enrolled")
-    seed = mfa.new_seed()
-    path = mfa.seed_path(person_id)
-    store = op.workspace.backend
+    seed = totp.new_seed()
+    path = totp.seed_path(person_id)
+    store = op.store
     version = op.write_secret(path, seed, expect_version=store.current_version(path))
     op.register.conn.execute(
         "INSERT OR REPLACE INTO mfa (person, status, seed_version, enrolled_by, enrolled_at, "
@@ -44,7 +40,7 @@ def enrol(op: Operation, person_id: str) -> str:
     )
     op.record("mfa.enrol", person_id, stored_at=store.location(path))
     org = op.register.setting("org_slug") or "accessgov"
-    return mfa.provisioning_uri(seed, f"{person_id}@{org}")
+    return totp.provisioning_uri(seed, f"{person_id}@{org}")
 
 
 def confirm(op: Operation, person_id: str, code: str) -> bool:
@@ -53,18 +49,18 @@ def confirm(op: Operation, person_id: str, code: str) -> bool:
     Returns True when this confirmation completed the register's bootstrap (the CEO).
     """
     person = get_person(op.register, person_id)
-    state = op.register.row("SELECT * FROM mfa WHERE person = ?", (person_id,))
+    state = mfa_state(op.register, person_id)
     if state is None:
         raise NotFound(f"{person_id} has no MFA enrolment; run 'accessgov mfa enrol {person_id}'")
     if state["status"] == "confirmed":
         raise InputError(f"{person_id}'s MFA is already confirmed")
-    seed = op.workspace.backend.read(mfa.seed_path(person_id), state["seed_version"])
-    step = mfa.check_code(state, seed, code, op.now)
+    seed = op.store.read(totp.seed_path(person_id), state["seed_version"])
+    step = totp.check_code(state, seed, code, op.now)
     op.register.update("mfa", {"person": person_id}, {
         "status": "confirmed", "confirmed_at": op.at, "last_step": step, "failures": 0,
         "locked_until": None,
     })
-    bootstraps = person["category"] == "ceo" and not op.bootstrapped
+    bootstraps = person["category"] == "ceo" and not authority.is_set_up(op.register)
     if bootstraps:
         op.register.set_setting("bootstrapped_at", op.at)
     op.record("mfa.confirm", person_id, completes_setup=bootstraps or None)
@@ -79,12 +75,14 @@ def reset(op: Operation, person_id: str, *, reason: str) -> None:
         raise InputError(f"{person_id} has no MFA to reset")
     authority.require_board_or_ceo(op.operator, "reset MFA")
     _ensure_someone_can_still_enrol(op, person_id)
-    op.prove()
+    prove(op)
     op.register.conn.execute("DELETE FROM mfa WHERE person = ?", (person_id,))
     ended = sessions.end_sessions(op.register, person_id, "mfa reset", op.at)
     op.record("mfa.reset", person_id, reason=reason, sessions_ended=ended)
-    # Last, so that any refusal above leaves the seed where it was.
-    op.workspace.backend.delete(mfa.seed_path(person_id))
+    # Only once the register no longer claims the seed: a crash before the commit leaves the
+    # enrolment whole, a crash after it leaves an unused seed that the next enrolment replaces.
+    store = op.store
+    op.after_commit(lambda: store.delete(totp.seed_path(person_id)))
 
 
 def _ensure_someone_can_still_enrol(op: Operation, person_id: str) -> None:

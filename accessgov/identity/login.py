@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from accessgov.db.register import Row
+from accessgov.db.register import Register, Row
 from accessgov.errors import MfaRequired
 from accessgov.identity import sessions
-
-if TYPE_CHECKING:
-    from accessgov.workspace import Operation, Workspace
+from accessgov.identity.proof import prove
+from accessgov.operation import Operation
 
 
 def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
@@ -20,9 +19,9 @@ def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
     if not code_given:
         raise MfaRequired("logging in needs a code from your authenticator app (--otp CODE)")
     person = op.operator
-    proof = op.prove()
-    folder = op.workspace.runtime_folder
-    old = op.workspace.ticket()
+    proof = prove(op)
+    folder = op.seat.runtime_folder
+    old = op.seat.read_ticket()
     if old:
         sessions.end_sessions(op.register, old.person, "replaced by a new login", op.at)
     session_id, number = op.next_id("sessions", "S")
@@ -35,7 +34,7 @@ def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
     op.register.insert("sessions", session)
     op.record("session.open", session_id, person=person["id"], expires_at=session["expires_at"])
     path = sessions.write_ticket(folder, sessions.Ticket(
-        str(op.workspace.db_path.resolve()), person["id"], session_id, token))
+        str(op.seat.db_path.resolve()), person["id"], session_id, token))
     # The ticket must not outlive a transaction that did not commit.
     op.on_rollback(lambda: path.unlink(missing_ok=True))
     return session
@@ -58,16 +57,15 @@ def logout(op: Operation, ticket: sessions.Ticket | None) -> str | None:
     return ticket.session_id
 
 
-def whoami(workspace: Workspace) -> dict[str, Any]:
+def whoami(register: Register, ticket: sessions.Ticket | None, now: dt.datetime,
+           db_path: Path) -> dict[str, Any]:
     """Who the open session on this machine belongs to, and until when."""
-    ticket = workspace.ticket()
-    now = workspace.clock()
-    session = sessions.live_session(workspace.register, ticket, now) if ticket else None
+    session = sessions.live_session(register, ticket, now) if ticket else None
+    where = str(db_path.resolve())
     if session is None:
         return {"session": None, "person": None, "name": None, "opened_at": None,
-                "expires_at": None, "verified_by": None,
-                "register": str(Path(workspace.db_path).resolve())}
-    name = workspace.register.value("SELECT name FROM people WHERE id = ?", (session["person"],))
+                "expires_at": None, "verified_by": None, "register": where}
+    name = register.value("SELECT name FROM people WHERE id = ?", (session["person"],))
     return {"session": session["id"], "person": session["person"], "name": name,
             "opened_at": session["created_at"], "expires_at": session["expires_at"],
-            "verified_by": session["proof"], "register": str(Path(workspace.db_path).resolve())}
+            "verified_by": session["proof"], "register": where}

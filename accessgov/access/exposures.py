@@ -1,0 +1,54 @@
+"""Who could know which secret, since when: the one place that answers it.
+
+An exposure says a person could know one version of a credential: they revealed it, took a
+code from its seed, or hold a grant on a shared-login account (everyone on such an account
+uses its one password). A rotation makes a new version, which nobody has been exposed to yet.
+"""
+
+from __future__ import annotations
+
+from accessgov.db.queries import get_account, get_credential, live_grants_on
+from accessgov.db.register import Register, Row
+
+HOW = ("reveal", "otp", "shared-login grant")
+
+# For a credentials row `c`: who could know its current version, as a JSON array of ids.
+EXPOSED_TO_CURRENT = (
+    "(SELECT json_group_array(person) FROM (SELECT DISTINCT e.person FROM exposures e "
+    "WHERE e.account = c.account AND e.kind = c.kind AND e.version = c.version "
+    "ORDER BY e.person))"
+)
+
+
+def expose(register: Register, person: str, account: str, kind: str, version: int, how: str,
+           grant: str | None, at: str) -> None:
+    """Record that `person` could know `version` of a credential from `at` on."""
+    register.insert("exposures", {"person": person, "account": account, "kind": kind,
+                                  "version": version, "at": at, "how": how,
+                                  "grant_id": grant})
+
+
+def expose_grant_holder(register: Register, grant: Row, at: str) -> None:
+    """A new grant on a shared-login account exposes its password from the grant's start."""
+    account = get_account(register, grant["account"])
+    credential = get_credential(register, grant["account"], "password")
+    if account["access"] == "shared-login" and credential:
+        expose(register, grant["person"], grant["account"], "password", credential["version"],
+               "shared-login grant", grant["id"], at)
+
+
+def expose_grant_holders(register: Register, account: str, version: int, today: str,
+                         at: str) -> list[str]:
+    """Every holder of a live grant on a shared-login account knows its new password."""
+    holders = live_grants_on(register, account, today)
+    for holder in holders:
+        expose(register, holder["person"], account, "password", version,
+               "shared-login grant", holder["id"], at)
+    return [holder["person"] for holder in holders]
+
+
+def exposed_to(register: Register, account: str, kind: str, version: int) -> list[str]:
+    """The people who could know this version, by id."""
+    return [row["person"] for row in register.rows(
+        "SELECT DISTINCT person FROM exposures WHERE account = ? AND kind = ? AND version = ? "
+        "ORDER BY person", (account, kind, version))]
