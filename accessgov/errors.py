@@ -5,11 +5,25 @@ Messages are plain English for the person at the keyboard and never contain a se
 
 from __future__ import annotations
 
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What accessgov's exit status means, for scripts and for people."""
+
+    OK = 0
+    FINDINGS = 1  # a check found problems (policy check, audit verify)
+    INPUT = 2  # usage or input error: unknown id, bad date, malformed file
+    REFUSED = 3  # no authority, self-approval, missing or wrong code, lock-out, tampering
+    UNAVAILABLE = 4  # the secret store cannot be used, or the register is busy
+    UNEXPECTED = 70  # a bug: the traceback went to a file (EX_SOFTWARE)
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
 
 class AccessGovError(Exception):
     """Something the user can fix: bad input, an unknown id, a refused action."""
 
-    exit_code = 2
+    exit_code = ExitCode.INPUT
 
 
 class InputError(AccessGovError):
@@ -27,7 +41,7 @@ class AlreadyExists(InputError):
 class Refused(AccessGovError):
     """The operator lacks the authority or MFA proof for this action (exit 3)."""
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED
 
 
 class MfaRequired(Refused):
@@ -45,16 +59,16 @@ class LockedOut(Refused):
 class BackendUnavailable(AccessGovError):
     """The secret store cannot be used: unreachable, sealed, locked or forbidden (exit 4)."""
 
-    exit_code = 4
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class RegisterBusy(AccessGovError):
     """Another accessgov process held the register for longer than the busy timeout (exit 4)."""
 
-    exit_code = 4
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class Findings(AccessGovError):
     """A check found problems (exit 1): audit verify, policy checks."""
 
-    exit_code = 1
+    exit_code = ExitCode.FINDINGS

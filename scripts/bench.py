@@ -1,4 +1,4 @@
-"""`make bench`: time accessgov against the targets of issues 2 and 3 and SPEC §8.
+"""`make bench`: time accessgov against the speed targets the README lists.
 
 Each command runs as a real subprocess (the installed console script), WARMUPS times to warm
 caches, then RUNS times interleaved with the floor, so drift hits every command alike; the
@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from accessgov.audit import chain as audit  # noqa: E402
-from accessgov.db.register import LATEST_VERSION  # noqa: E402
+from accessgov.db.migrations import LATEST_VERSION  # noqa: E402
 from tests.support import servers  # noqa: E402
 
 RUNS = 15
@@ -310,7 +310,7 @@ def reveal_targets(accessgov: list[str], reveal: RevealSetup) -> list[Target]:
 
 
 def bench_targets(accessgov: list[str], small: Path, big: Path) -> list[Target]:
-    """The floor first, then each target of issue 2 and SPEC §8."""
+    """The floor first, then each speed target."""
     return [
         Target("floor: python -c 'import click, sqlite3'",
                [sys.executable, "-c", "import click, sqlite3"]),

@@ -31,7 +31,7 @@ MIN_GENERATED_LENGTH, MAX_GENERATED_LENGTH = 12, 128
 
 
 def secret_path(account: str, kind: str) -> str:
-    """Where a credential lives in the store, below the organisation's area (SPEC §4)."""
+    """Where a credential lives in the store, below the organisation's area."""
     return f"{account}/{kind}"
 
 

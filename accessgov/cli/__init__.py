@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from accessgov.cli.app import App
-from accessgov.errors import AccessGovError
+from accessgov.errors import AccessGovError, ExitCode
 
 # name -> (module, attribute, one-line help shown in `accessgov --help`)
 COMMANDS = {
@@ -31,7 +31,6 @@ COMMANDS = {
     "otp": ("accessgov.cli.cred", "otp", "The current code of an account's TOTP seed."),
     "audit": ("accessgov.cli.audit", "audit", "The tamper-evident audit log."),
 }
-UNEXPECTED_EXIT = 70
 
 
 class AccessGovGroup(click.Group):
@@ -79,11 +78,11 @@ class AccessGovGroup(click.Group):
             # Ctrl-C (130, as shells do) or end of input at a prompt (an input error).
             interrupted = isinstance(error.__context__, KeyboardInterrupt)
             click.echo("Aborted: nothing was changed.", err=True)
-            sys.exit(130 if interrupted else 2)
-        sys.exit(result if isinstance(result, int) else 0)
+            sys.exit(ExitCode.INTERRUPTED if interrupted else ExitCode.INPUT)
+        sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
 
-def _report_unexpected() -> int:
+def _report_unexpected() -> ExitCode:
     """Write the traceback to a private file and point to it; never print it."""
     import tempfile
     import traceback
@@ -97,7 +96,7 @@ def _report_unexpected() -> int:
         f"changed. Details for a developer are in {path}",
         err=True,
     )
-    return UNEXPECTED_EXIT
+    return ExitCode.UNEXPECTED
 
 
 @click.group("accessgov", cls=AccessGovGroup,

@@ -8,6 +8,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import emit, emit_record, emit_rows, output_options
+from accessgov.errors import ExitCode
 
 LOG_COLUMNS = ("seq", "at", "actor", "action", "subject", "details")
 
@@ -50,7 +51,7 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
     else:
         emit_record(report.as_dict(), fmt, output_file)
     if not report.ok:
-        click.get_current_context().exit(1)
+        click.get_current_context().exit(ExitCode.FINDINGS)
 
 
 @audit.command("head")

@@ -1,19 +1,22 @@
 """Forward migrations of the register's schema, written with sqlite-utils.
 
 Each migration takes the schema from version N-1 to N and runs inside the caller's
-transaction; `PRAGMA user_version` records where a file stands. Never edit a released
-migration: add a new one.
+transaction; `PRAGMA user_version` records where a file stands, and LATEST_VERSION is
+simply how many there are. Never edit a released migration: add a new one. Importing this
+module is cheap: sqlite-utils is loaded only when a migration runs.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from accessgov import __version__
 from accessgov.common.timeutil import iso, utc_now
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _v1_initial(db: sqlite_utils.Database) -> None:
@@ -163,11 +166,14 @@ def _v2_credentials(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_credentials]
+LATEST_VERSION = len(MIGRATIONS)
 
 
 def apply_migrations(conn: sqlite3.Connection, current: int, target: int) -> None:
     """Run the migrations after `current` up to `target`, inside the caller's transaction."""
     # sqlite-utils reads rows as tuples; the Register's dict row factory would confuse it.
+    import sqlite_utils  # 85 ms: only when a schema is created or migrated
+
     row_factory, conn.row_factory = conn.row_factory, None
     try:
         db = sqlite_utils.Database(conn)

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from accessgov.db.migrations import LATEST_VERSION, apply_migrations
 from accessgov.errors import AccessGovError, InputError, RegisterBusy
 
 BUSY_TIMEOUT_MS = 5000
-LATEST_VERSION = 2  # keep in step with accessgov.migrations.MIGRATIONS
 
 Row = dict[str, Any]
 
@@ -74,7 +74,8 @@ class Register:
     @classmethod
     def _connect(cls, path: Path) -> Register:
         try:
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (see PITFALLS.md).
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, because Python's implicit
+            # deferred BEGIN can fail with SQLITE_BUSY when two writers read then write.
             conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
             conn.row_factory = _dict_row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -107,8 +108,6 @@ class Register:
                 f"the register at {self.path} was written by a newer accessgov "
                 f"(schema {version}); upgrade accessgov to use it"
             )
-        from accessgov.db.migrations import apply_migrations
-
         with self.transaction():
             apply_migrations(self.conn, version, LATEST_VERSION)
 

@@ -1,4 +1,4 @@
-"""Who may approve what (SPEC §2), as pure functions over register rows.
+"""Who may approve what, as pure functions over register rows.
 
 Approvers are the one active CEO, active trustees (the Board), and holders of an active
 delegation from the CEO within its scope. Nobody approves access for themselves.

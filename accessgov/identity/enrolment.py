@@ -1,4 +1,4 @@
-"""Operator MFA: two-step enrolment, confirmation, and reset (SPEC §2).
+"""Operator MFA: two-step enrolment, confirmation, and reset.
 
 Bootstrap: on a new register the CEO's first enrolment needs no code; once the CEO has
 confirmed, enrolling or resetting anyone needs an enrolled CEO or trustee and their code.

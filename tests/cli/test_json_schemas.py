@@ -1,4 +1,4 @@
-"""Every command's JSON output matches its schema in schemas/ (SPEC §3).
+"""Every command's JSON output matches its schema in schemas/.
 
 One register with some of everything (grants in every status, both kinds of delegation
 scope, an open session, MFA none/pending/confirmed) is built through the command line, and

@@ -81,7 +81,7 @@ def set_up(term: Terminal, init: str) -> str:
 
 
 def kv_path(slug: str, account: str, kind: str) -> str:
-    """The path SPEC §4 documents, as `bao kv` spells it with -mount=secret."""
+    """The path the README documents, as `bao kv` spells it with -mount=secret."""
     return f"accessgov/{slug}/{account}/{kind}"
 
 

@@ -1,4 +1,4 @@
-"""Check a command's JSON output against its schema in schemas/ (SPEC §3)."""
+"""Check a command's JSON output against its schema in schemas/."""
 
 from __future__ import annotations
 
