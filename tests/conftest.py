@@ -109,14 +109,22 @@ def store() -> dict[str, object]:
 
 @pytest.fixture
 def shell(tmp_path: Path, store: dict[str, object]) -> Shell:
-    """A new InterAct register on the in-memory store (fast unit-level CLI tests)."""
+    """A new InterAct register bound to the in-memory store (fast unit-level CLI tests).
+
+    The register is made by the core's `initialise` with a config that names the memory
+    store, so its settings say what really holds its secrets; `init` itself, with the real
+    keyring and OpenBao, is tested in tests/integration/.
+    """
+    from accessgov.initialise import initialise
+    from accessgov.secrets.config import BackendConfig
     from tests.support.memory_backend import MemoryBackend
 
-    def factory(config: object) -> MemoryBackend:
-        return MemoryBackend(config.org_slug, store)  # type: ignore[attr-defined]
+    def factory(config: BackendConfig) -> MemoryBackend:
+        assert config.kind == "memory", config
+        return MemoryBackend(config.org_slug, store)  # type: ignore[arg-type]
 
     sh = Shell(tmp_path / "data" / "register.db", factory)
-    sh.run("init --org InterAct --backend vault --vault-url http://127.0.0.1:1")
+    initialise(sh.db, "InterAct", BackendConfig("memory", "interact"), factory).close()
     return sh
 
 

@@ -86,9 +86,15 @@ def test_five_wrong_codes_lock_the_person_out_even_with_the_right_code(org: Shel
 
 def test_a_refused_action_leaves_the_code_unused(org: Shell) -> None:
     code = org.code("vperkins")
-    org.run(f"grant add vperkins instagram-main --role admin --reason x --as vperkins "
-            f"--otp {code}", expect=3)
+    refused = org.run(f"grant add vperkins instagram-main --role admin --reason x --as vperkins "
+                      f"--otp {code}", expect=3)
+    assert "cannot approve their own access" in one_line_error(refused)
+    assert "mfa.code_rejected" not in audit_actions(org)
+    # The same code still works once: the refusal did not spend it.
     org.run(f"grant add jdoe instagram-main --role admin --reason x --as vperkins --otp {code}")
+    granted = json.loads(org.run("grant show G-0001 --format json").stdout)
+    assert (granted["person"], granted["decided_by"], granted["verified_by"]) == (
+        "jdoe", "vperkins", "totp code")
 
 
 def test_without_a_terminal_or_code_a_sensitive_command_exits_3(org: Shell) -> None:
