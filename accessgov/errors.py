@@ -56,6 +56,10 @@ class LockedOut(Refused):
     """Too many wrong codes in a row: the person must wait."""
 
 
+class Tampered(Refused):
+    """A record was written behind the log (it fails its seal): nothing trusts it."""
+
+
 class BackendUnavailable(AccessGovError):
     """The secret store cannot be used: unreachable, sealed, locked or forbidden (exit 4)."""
 

@@ -7,9 +7,12 @@ import re
 from pathlib import Path
 
 from accessgov.audit import chain as audit
+from accessgov.audit.state import SEALED_MARKER
 from accessgov.common.timeutil import iso, utc_now
+from accessgov.db import seals
 from accessgov.db.register import Register
 from accessgov.errors import InputError
+from accessgov.identity.authority import SETUP_MARKER
 from accessgov.secrets.base import VersionConflict
 from accessgov.secrets.config import BackendConfig
 from accessgov.workspace import BackendFactory
@@ -45,6 +48,9 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
             f"so another register for '{config.org_slug}' uses that place; keep registers apart "
             "with a different --slug (or --vault-prefix)"
         ) from None
+    # The key did not exist, so any marker left beside it belongs to a register long gone.
+    for stale in (SETUP_MARKER, SEALED_MARKER):
+        store.delete(stale)
     created = False
     try:
         register = Register.create(db_path)
@@ -52,16 +58,17 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
         key = audit.decode_key(store.read(audit.KEY_PATH, key_version))
         now = iso(utc_now())
         with register.transaction():
+            seals.track(register)
             for name, value in (config.as_settings() | {
                 "org": org, "org_slug": config.org_slug, "created_at": now,
                 "audit_key_version": str(key_version),
             }).items():
                 register.set_setting(name, value)
-            audit.AuditLog(register, key).append(
-                now, "setup", "register.init", config.org_slug,
-                {"org": org, "backend": config.kind,
-                 "audit_key_at": store.location(audit.KEY_PATH)},
-            )
+            log = audit.AuditLog(register, seals.Keys.derive(key))
+            log.append(now, "setup", "register.init", config.org_slug,
+                       {"org": org, "backend": config.kind,
+                        "audit_key_at": store.location(audit.KEY_PATH)})
+            log.commit()
     except BaseException:
         with contextlib.suppress(Exception):
             store.delete(audit.KEY_PATH)  # we created it with check-and-set 0: it is ours

@@ -15,9 +15,10 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from accessgov.common.timeutil import iso, today
+from accessgov.db import seals
 from accessgov.db.queries import get_person
 from accessgov.db.register import Register, Row
 from accessgov.errors import MfaRequired
@@ -32,6 +33,10 @@ class Journal(Protocol):
 
     def append(self, at: str, actor: str, action: str, subject: str,
                details: Mapping[str, Any]) -> int: ...
+
+    def commit(self) -> None: ...
+
+    def discard(self) -> None: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,10 +64,11 @@ class Operation:
     """The register, the clock, the claimed operator and the store, for one transaction."""
 
     def __init__(self, register: Register, journal: Journal, now: dt.datetime, *,
-                 operator_id: str | None, code: str | None,
+                 keys: seals.Keys, operator_id: str | None, code: str | None,
                  store: Callable[[], SecretBackend], seat: Seat) -> None:
         self.register = register
         self.journal = journal
+        self.keys = keys
         self.now = now
         self.at = iso(now)
         self.today = today(now)
@@ -70,6 +76,9 @@ class Operation:
         self.code = code
         self.seat = seat
         self.proof: Proof | None = None
+        self.attempt: tuple[str, str] | None = None  # (action, subject) being decided
+        self.facts: dict[str, object] = {}  # what this change has established once
+        self._vouched: set[tuple[str, str]] = set()  # sealed rows this change has checked
         self._store = store
         self._undo: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
@@ -86,7 +95,29 @@ class Operation:
             raise MfaRequired(
                 "name the person acting with --as PERSON (or run 'accessgov login --as PERSON')"
             )
-        return get_person(self.register, self.operator_id)
+        return self.trusted("people", get_person(self.register, self.operator_id))
+
+    @overload
+    def trusted(self, table: str, row: Row) -> Row: ...
+
+    @overload
+    def trusted(self, table: str, row: None) -> None: ...
+
+    @overload
+    def trusted(self, table: str, row: Row | None) -> Row | None: ...
+
+    def trusted(self, table: str, row: Row | None) -> Row | None:
+        """`row` if it carries accessgov's seal; a refusal if it was written behind the log.
+        Every row a decision rests on passes through here. A row this change already found
+        sealed, or created itself, is trusted though the change has written to it since."""
+        if row is None:
+            return None
+        key = (table, seals.row_key(table, row))
+        if key in self._vouched or seals.created_here(self.register, *key):
+            return row
+        seals.require_sealed(self.keys.rows, self.register, table, row)
+        self._vouched.add(key)
+        return row
 
     @functools.cached_property
     def store(self) -> SecretBackend:

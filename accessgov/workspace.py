@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from accessgov.access.grants import expire_due_grants
-from accessgov.audit import chain
+from accessgov.audit import chain, state
 from accessgov.common.timeutil import utc_now
+from accessgov.db import seals
 from accessgov.db.register import Register
-from accessgov.errors import BackendUnavailable
+from accessgov.errors import AccessGovError, BackendUnavailable, MfaRequired, Refused
 from accessgov.identity import authority, sessions, totp
 from accessgov.identity.proof import record_code_failure
 from accessgov.operation import Operation, Seat
@@ -89,42 +90,76 @@ class Workspace:
         return ticket.person if ticket else None
 
     def needs_code(self, named: str | None) -> bool:
-        """Whether a sensitive command by this operator would need a TOTP code typed now."""
+        """Whether a sensitive command by this operator would need a TOTP code typed now
+        (only to decide whether to ask; the change itself checks everything)."""
         operator = self.operator_id(named)
-        if operator is None or not authority.is_set_up(self.register):
+        if operator is None or not authority.setup_claimed(self.register):
             return False
         ticket = self.ticket()
         return not (
             ticket
             and ticket.person == operator
-            and sessions.live_session(self.register, ticket, self.clock())
+            and sessions.claimed_session(self.register, ticket, self.clock())
         )
+
+    @functools.cached_property
+    def keys(self) -> seals.Keys:
+        """The audit key and the keys derived from it."""
+        return seals.Keys.derive(self.audit_key)
 
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
                code: str | None = None) -> T:
-        """Run `work` as one transaction with its audit events; all of it or none of it."""
-        register, key, now = self.register, self.audit_key, self.clock()
-        operation = Operation(
-            register, chain.AuditLog(register, key), now, operator_id=self.operator_id(operator),
-            code=code, store=lambda: self.backend,
-            seat=Seat(self.db_path, self.runtime_folder, self.ticket),
-        )
+        """Run `work` as one transaction with its audit events; all of it or none of it.
+
+        A rejected code or a refused attempt is itself recorded, in the same transaction after
+        the work was undone, so that the write lock is never let go between the check and
+        the record (five wrong codes in parallel are five, not six).
+        """
+        register = self.register
+        op = self._operation(operator, code)
+        failure: AccessGovError | None = None
         try:
             with register.transaction():
-                expire_due_grants(operation)
-                result = work(operation)
-        except totp.CodeRejected as rejected:
-            operation.undo_side_effects()
-            # The command is abandoned, but the failed attempt itself must be on record.
-            with register.transaction():
-                record_code_failure(register, chain.AuditLog(register, key), rejected.failure,
-                                    now)
-            raise
+                seals.track(register)
+                try:
+                    with register.savepoint():
+                        state.guard(op)
+                        expire_due_grants(op)
+                        result = work(op)
+                        op.journal.commit()
+                except (totp.CodeRejected, Refused) as refused:
+                    if isinstance(refused, MfaRequired):
+                        raise
+                    failure = refused
+                    self._record_failure(op, refused)
         except BaseException:
-            operation.undo_side_effects()
+            op.undo_side_effects()
             raise
-        self.warnings += operation.run_after_commit()
+        if failure is not None:
+            raise failure
+        self.warnings += op.run_after_commit()
         return result
+
+    def _operation(self, operator: str | None, code: str | None) -> Operation:
+        keys = self.keys
+        return Operation(
+            self.register, chain.AuditLog(self.register, keys), self.clock(), keys=keys,
+            operator_id=self.operator_id(operator), code=code, store=lambda: self.backend,
+            seat=Seat(self.db_path, self.runtime_folder, self.ticket),
+        )
+
+    def _record_failure(self, op: Operation, failure: AccessGovError) -> None:
+        """Undo the work's side effects, then put the attempt itself on record."""
+        op.undo_side_effects()
+        op.journal.discard()
+        if isinstance(failure, totp.CodeRejected):
+            record_code_failure(op.register, op.journal, failure.failure, op.now)
+        else:
+            action, subject = op.attempt or ("unknown", "-")
+            op.journal.append(op.at, op.actor, "refused", subject, {
+                "attempted": action, "reason": str(failure),
+                "verified_by": op.proof.describe() if op.proof else "not verified"})
+        op.journal.commit()
 
     def close(self) -> None:
         """Close the register if it was opened."""

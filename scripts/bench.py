@@ -33,12 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from accessgov.audit import chain as audit  # noqa: E402
+from accessgov.db import seals  # noqa: E402
 from accessgov.db.migrations import LATEST_VERSION  # noqa: E402
 from tests.support import servers  # noqa: E402
 
 RUNS = 15
 WARMUPS = 2
-GENERATOR_VERSION = 2  # bump when the synthetic data changes, to rebuild the cache
+GENERATOR_VERSION = 3  # bump when the synthetic data changes, to rebuild the cache
 CACHE = ROOT / "bench-data"
 AT = "2026-01-05T09:00:00Z"
 PLATFORMS = ("instagram", "facebook", "x", "linkedin", "tiktok", "youtube")
@@ -53,11 +54,16 @@ class Scale:
     people: int
     accounts: int
     grants: int
-    events: int
+
+    @property
+    def events(self) -> int:
+        """Audit events the synthetic history needs: one per person and account, a request
+        and an approval per grant, and a revocation for every tenth grant."""
+        return self.people + self.accounts + 2 * self.grants + self.grants // 10
 
 
-SMALL = Scale("small", people=10, accounts=3, grants=12, events=40)
-BIG = Scale("big", people=10_000, accounts=2_000, grants=100_000, events=200_000)
+SMALL = Scale("small", people=10, accounts=3, grants=12)
+BIG = Scale("big", people=10_000, accounts=2_000, grants=100_000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,20 +125,27 @@ def approvals(scale: Scale) -> Iterator[tuple[object, ...]]:
         yield (f"G-{n:04d}", "approved", person_id(0), "ceo", 1, "totp code", AT)
 
 
-def events(scale: Scale) -> Iterator[tuple[str, str, str]]:
-    """(action, subject, details) for every change above, as accessgov would record it."""
+def events(scale: Scale) -> Iterator[tuple[str, str, str, list[tuple[str, str]]]]:
+    """(action, subject, details, rows written) for every change above, as accessgov would
+    record it: a change's last event lists the rows it wrote."""
     for row in people(scale):
         yield "person.add", str(row[0]), audit.canonical_details(
-            {"name": row[1], "category": row[3]})
+            {"name": row[1], "category": row[3]}), [("people", str(row[0]))]
     for row in accounts(scale):
         yield "account.add", str(row[0]), audit.canonical_details(
             {"platform": row[1], "handle": row[2], "owner": row[4], "access": "delegated",
-             "mfa_method": "totp"})
+             "mfa_method": "totp"}), [("accounts", str(row[0]))]
     for n, person, account in grant_pairs(scale):
-        for action in ("grant.request", "grant.approve"):
-            yield action, f"G-{n:04d}", audit.canonical_details(
-                {"person": person, "account": account, "role": ROLES[n % len(ROLES)],
-                 "verified_by": "totp code"})
+        grant = f"G-{n:04d}"
+        details = audit.canonical_details(
+            {"person": person, "account": account, "role": ROLES[n % len(ROLES)],
+             "verified_by": "totp code"})
+        yield "grant.request", grant, details, []
+        yield "grant.approve", grant, details, [("grants", grant), ("approvals", str(n))]
+        if n % 10 == 0:
+            yield "grant.revoke", grant, audit.canonical_details(
+                {"person": person, "account": account, "reason": "Role changed"}), [
+                ("grants", grant)]
 
 
 INSERTS = {
@@ -144,31 +157,58 @@ INSERTS = {
     "grants": ("INSERT INTO grants (id, num, person, account, role, reason, requested_by, "
                "requested_at, status, decided_at, revoked_by, revoked_at, revoke_reason) "
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", grants),
-    "approvals": ("INSERT INTO approvals (grant_id, decision, approver, authority, "
-                  "mfa_verified, verified_by, at) VALUES (?, ?, ?, ?, ?, ?, ?)", approvals),
+    "approvals": ("INSERT INTO approvals (id, grant_id, decision, approver, authority, "
+                  "mfa_verified, verified_by, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  lambda scale: ((n, *row) for n, row in enumerate(approvals(scale), 1))),
 }
 
 
-def chain(key: bytes, head: tuple[int, str], scale: Scale) -> Iterator[tuple[object, ...]]:
-    """Audit rows after `head` (seq, mac) until the log holds `scale.events` events."""
+def chain(key: bytes, head: tuple[int, str], scale: Scale,
+          written: dict[tuple[str, str], int]) -> Iterator[tuple[object, ...]]:
+    """Audit rows after `head` (seq, mac); notes in `written` which event last wrote each
+    row."""
     seq, prev = head
-    for action, subject, details in itertools.islice(events(scale), scale.events - seq):
+    for action, subject, details, rows in events(scale):
         seq += 1
-        mac = audit.compute_mac(key, seq, AT, "p00000", action, subject, details, prev)
-        yield seq, AT, "p00000", action, subject, details, prev, mac
+        listed = "\n".join(f"+{table}\t{pk}" for table, pk in rows)
+        for row in rows:
+            written[row] = seq
+        mac = audit.compute_mac(key, seq, AT, "p00000", action, subject, details, prev, listed)
+        yield seq, AT, "p00000", action, subject, details, prev, mac, listed
         prev = mac
 
 
+def seal_rows(conn: sqlite3.Connection, row_key: bytes,
+              written: dict[tuple[str, str], int]) -> None:
+    """Give every synthetic row the seal accessgov would have given it."""
+    for table in INSERTS:
+        names = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")
+                 if row[1] != "seal"]
+        keys = [names.index(column) for column in seals.SEALED[table]]
+        updates = []
+        for values in conn.execute(f"SELECT rowid, {', '.join(names)} FROM {table}").fetchall():
+            rowid, values = values[0], list(values[1:])
+            seq = written[(table, "\t".join(str(values[i]) for i in keys))]
+            values[names.index("sealed_seq")] = seq
+            seal = seals.compute(row_key, table, names, dict(zip(names, values, strict=True)))
+            updates.append((seq, seal, rowid))
+        conn.executemany(f"UPDATE {table} SET sealed_seq = ?, seal = ? WHERE rowid = ?",
+                         updates)
+
+
 def fill(db: Path, key: bytes, scale: Scale) -> None:
-    """Add the synthetic records and their audit chain to a register made by `init`."""
+    """Add the synthetic records, their audit chain and their seals to a register made by
+    `init`."""
     conn = sqlite3.connect(db, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
         for sql, rows in INSERTS.values():
             conn.executemany(sql, rows(scale))
         head = conn.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                         chain(key, head, scale))
+        written: dict[tuple[str, str], int] = {}
+        conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         chain(key, head, scale, written))
+        seal_rows(conn, seals.Keys.derive(key).rows, written)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -211,7 +251,7 @@ def plant_key(db: Path, server: servers.OpenBaoServer) -> None:
 
 def cache_folder(scale: Scale) -> Path:
     """Where the register for `scale` is cached: a new folder whenever the schema changes."""
-    schema = (ROOT / "accessgov" / "migrations.py").read_bytes()
+    schema = (ROOT / "accessgov" / "db" / "migrations.py").read_bytes()
     digest = hashlib.sha256(schema + str(GENERATOR_VERSION).encode()).hexdigest()[:12]
     return CACHE / f"{scale.name}-schema{LATEST_VERSION}-{digest}"
 

@@ -134,13 +134,14 @@ def org(shell: Shell) -> Shell:
     shell.run('person add vperkins --name "Vickie Perkins" --email v@example.org --category ceo')
     shell.enrol("vperkins")
     shell.run(f'person add spatel --name "Sonal Patel" --email s@example.org --category trustee '
-              f'{shell.as_("vperkins")}')
+              f'--board-minute "BM 2026/01 item 2" {shell.as_("vperkins")}')
     shell.enrol("spatel", by="vperkins")
     shell.run(f'person add jdoe --name "Jo Doe" --email j@example.org --category employee '
               f'--title "Young Adults Lead" {shell.as_("vperkins")}')
+    # Nobody makes themselves an account's owner: the trustee registers the CEO's accounts.
     shell.run(f'account add instagram-main --platform instagram --handle @interact '
               f'--owner vperkins --purpose "Events and news" --mfa totp --access delegated '
-              f'{shell.as_("vperkins")}')
+              f'{shell.as_("spatel")}')
     return shell
 
 
@@ -148,7 +149,7 @@ def org(shell: Shell) -> Shell:
 def shared(org: Shell) -> Shell:
     """org plus a shared-login TikTok account with its password, and jdoe holding a grant."""
     org.run(f"account add tiktok-main --platform tiktok --handle @interact --owner vperkins "
-            f"--purpose 'Short videos' --access shared-login --mfa totp {org.as_('vperkins')}")
+            f"--purpose 'Short videos' --access shared-login --mfa totp {org.as_('spatel')}")
     org.run(f"cred set tiktok-main --kind password --stdin {org.as_('vperkins')}",
             input="Tt-first-Canary-7731\n")
     org.run(f"grant add jdoe tiktok-main --role member --reason 'Posts clips' "

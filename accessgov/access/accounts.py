@@ -8,12 +8,15 @@ from accessgov.access import catalogue
 from accessgov.common import validate
 from accessgov.db.queries import EFFECTIVE_STATUS, LIVE_GRANT, get_account
 from accessgov.db.register import Register, Row
+from accessgov.db.seals import strip
 from accessgov.errors import AlreadyExists, InputError, NotFound
-from accessgov.identity.authority import require_editor
+from accessgov.identity.authority import authorise, refuse_self_assignment
 from accessgov.operation import Operation
 
 KINDS = catalogue.KINDS
 ACCESS_MODELS = ("delegated", "shared-login")
+# Who answers for an account: changing these is an approval-level decision.
+REASSIGNABLE = ("owner", "overseer", "recovery_email", "recovery_phone")
 
 
 
@@ -39,7 +42,7 @@ def list_accounts(register: Register, today: str, *, status: str | None = None,
 
 def show_account(register: Register, account_id: str, today: str) -> Row:
     """An account with its live and pending grants."""
-    account = get_account(register, account_id)
+    account = strip(get_account(register, account_id))
     account["grants"] = register.rows(
         f"SELECT g.id, g.person, g.role, {EFFECTIVE_STATUS} AS status, g.expires FROM grants g "
         "WHERE g.account = :account AND g.status IN ('active', 'pending') ORDER BY g.num",
@@ -56,7 +59,6 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
     """Register an official account (during set-up anyone may; afterwards an approver)."""
     validate.slug(account_id, "account id")
     entry = catalogue.platform(platform)
-    require_editor(op, account_id)
     if op.register.row("SELECT 1 FROM accounts WHERE id = ?", (account_id,)):
         raise AlreadyExists(f"there is already an account {account_id!r} in the register")
     access = access or ("delegated" if entry.delegated_access else "shared-login")
@@ -88,6 +90,9 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
         "updated_at": op.at,
         "archived_at": None,
     }
+    authorise(op, "account.add", account_id)
+    for field in REASSIGNABLE:
+        refuse_self_assignment(op, field, account[field])
     op.register.insert("accounts", account)
     op.record("account.add", account_id, platform=entry.id, handle=account["handle"],
               owner=account["owner"], access=access, mfa_method=mfa_method,
@@ -96,9 +101,9 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
 
 
 def update_account(op: Operation, account_id: str, changes: dict[str, Any]) -> Row:
-    """Change an account's details; only the fields given change."""
+    """Change an account's details; only the fields given change. Its owner, overseer and
+    recovery contacts are an approver's decision, and nobody assigns them to themselves."""
     account = get_account(op.register, account_id)
-    require_editor(op, account_id)
     clean: dict[str, Any] = {}
     for field, value in changes.items():
         if value is None:
@@ -106,18 +111,24 @@ def update_account(op: Operation, account_id: str, changes: dict[str, Any]) -> R
         clean[field] = _clean_field(op.register, field, value)
     if not clean:
         raise InputError("nothing to change: give at least one field to update")
+    reassigned = [field for field in clean if field in REASSIGNABLE]
+    if len(reassigned) < len(clean):
+        authorise(op, "account.update", account_id, account=op.trusted("accounts", account))
+    if reassigned:
+        authorise(op, "account.reassign", account_id, account=op.trusted("accounts", account))
+        for field in reassigned:
+            refuse_self_assignment(op, field, clean[field])
     if "mfa_method" in clean:
         clean["mfa_verified_on"] = op.today if clean["mfa_method"] != "unknown" else None
     op.register.update("accounts", {"id": account_id}, clean | {"updated_at": op.at})
     op.record("account.update", account_id,
               before={field: account[field] for field in clean}, after=clean)
-    return get_account(op.register, account_id)
+    return strip(get_account(op.register, account_id))
 
 
 def archive_account(op: Operation, account_id: str, reason: str) -> Row:
     """Retire an account that is no longer used; its grants must be revoked first."""
     account = get_account(op.register, account_id)
-    require_editor(op, account_id)
     if account["status"] == "archived":
         raise InputError(f"{account_id} is already archived")
     live = op.register.value(
@@ -129,10 +140,11 @@ def archive_account(op: Operation, account_id: str, reason: str) -> Row:
             f"{account_id} still has {live} active or pending grant(s); revoke or decline "
             "them first (accessgov grant list --account " + account_id + ")"
         )
+    authorise(op, "account.archive", account_id, account=op.trusted("accounts", account))
     op.register.update("accounts", {"id": account_id},
                        {"status": "archived", "archived_at": op.at, "updated_at": op.at})
     op.record("account.archive", account_id, reason=validate.text(reason, "reason"))
-    return get_account(op.register, account_id)
+    return strip(get_account(op.register, account_id))
 
 
 def _clean_field(register: Register, field: str, value: str) -> str:

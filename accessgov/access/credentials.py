@@ -16,11 +16,10 @@ import string
 from typing import Any
 
 from accessgov.access import exposures
-from accessgov.db.queries import get_account, get_credential, live_grant_of
+from accessgov.db.queries import get_account, get_credential
 from accessgov.db.register import Register, Row
-from accessgov.errors import InputError, NotFound, Refused
-from accessgov.identity.authority import require_approver
-from accessgov.identity.proof import prove
+from accessgov.errors import InputError, NotFound
+from accessgov.identity.authority import authorise
 from accessgov.operation import Operation
 from accessgov.secrets.base import SecretNotFound
 
@@ -156,25 +155,16 @@ def resolve_kind(register: Register, account: str, kind: str | None) -> str:
 
 # -- authority ------------------------------------------------------------------------------
 
-def _require_manager(op: Operation, account: Row) -> str:
+def _require_manager(op: Operation, action: str, account: Row) -> str:
     """Approvers within scope, or the account's owner, with MFA."""
-    if op.operator["id"] == account["owner"] and op.operator["status"] == "active":
-        prove(op)
-        return "owner"
-    return require_approver(op, account["id"])
+    return str(authorise(op, action, account["id"], account=op.trusted("accounts", account)))
 
 
-def _require_holder(op: Operation, account: Row) -> str | None:
-    """An active grant on the account, or ownership, with MFA; returns the grant id."""
-    person = op.operator
-    if person["status"] != "active":
-        raise Refused(f"{person['id']} has left and can no longer see credentials")
-    grant = live_grant_of(op.register, person["id"], account["id"], op.today)
-    if grant is None and person["id"] != account["owner"]:
-        raise Refused(f"{person['id']} has no active grant on {account['id']}, so cannot see "
-                      "its credentials (an approver can grant access first)")
-    prove(op)
-    return grant
+def _require_holder(op: Operation, action: str, account: Row, credential: Row) -> str | None:
+    """A live grant on the account, or ownership, with MFA; returns the grant id."""
+    granted = authorise(op, action, account["id"], account=op.trusted("accounts", account))
+    op.trusted("credentials", credential)
+    return granted.grant
 
 
 # -- changes ----------------------------------------------------------------------------------
@@ -186,7 +176,7 @@ def set_credential(op: Operation, account_id: str, kind: str, secret: str) -> Ro
     if get_credential(op.register, account_id, kind):
         raise InputError(f"{account_id} already has a {kind}; use 'accessgov cred rotate "
                          f"{account_id} --kind {kind}' to change it")
-    authority = _require_manager(op, account)
+    authority = _require_manager(op, "cred.set", account)
     version = _write(op, account, kind, secret, recorded=0, authority=authority, how="set")
     store = op.store
     op.register.insert("credentials", {
@@ -204,7 +194,8 @@ def rotate_credential(op: Operation, account_id: str, kind: str, secret: str) ->
     current = get_credential(op.register, account_id, kind)
     if current is None:
         raise NotFound(f"{account_id} has no {kind} yet; use 'accessgov cred set' first")
-    authority = _require_manager(op, account)
+    authority = _require_manager(op, "cred.rotate", account)
+    op.trusted("credentials", current)
     version = _write(op, account, kind, secret, recorded=current["version"],
                      authority=authority, how="rotate")
     op.register.update("credentials", {"id": current["id"]}, {
@@ -219,11 +210,11 @@ def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
     account = _live_account(op.register, account_id)
     if kind not in KINDS:
         raise InputError(f"kind {kind!r} is not known; choose one of: {', '.join(KINDS)}")
-    authority = _require_manager(op, account)
+    authority = _require_manager(op, "cred.adopt", account)
     store = op.store
     path = secret_path(account_id, kind)
     latest = store.current_version(path)
-    current = get_credential(op.register, account_id, kind)
+    current = op.trusted("credentials", get_credential(op.register, account_id, kind))
     recorded = current["version"] if current else 0
     try:
         found = store.read(path, latest) if latest else None
@@ -255,7 +246,7 @@ def reveal(op: Operation, account_id: str, kind: str | None) -> str:
     credential = get_credential(op.register, account_id, kind)
     if credential is None:
         raise NotFound(f"{account_id} has no {kind} in the register")
-    grant = _require_holder(op, account)
+    grant = _require_holder(op, "cred.reveal", account, credential)
     secret = op.store.read(secret_path(account_id, kind), credential["version"])
     exposures.expose(op.register, op.operator["id"], account_id, kind, credential["version"],
                      "reveal", grant, op.at)
@@ -271,7 +262,7 @@ def current_otp(op: Operation, account_id: str) -> tuple[str, int]:
     if credential is None:
         raise NotFound(f"{account_id} has no TOTP seed in the register; store one with "
                        f"'accessgov cred set {account_id} --kind totp-seed'")
-    grant = _require_holder(op, account)
+    grant = _require_holder(op, "cred.otp", account, credential)
     seed = op.store.read(secret_path(account_id, "totp-seed"),
                                      credential["version"])
     exposures.expose(op.register, op.operator["id"], account_id, "totp-seed",

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import delegations_of, get_account, get_delegation, get_person
+from accessgov.db.queries import (
+    delegation_scopes,
+    delegations_of,
+    get_account,
+    get_delegation,
+    get_person,
+)
 from accessgov.db.register import Register, Row
+from accessgov.db.seals import strip
 from accessgov.errors import InputError
-from accessgov.identity import authority
+from accessgov.identity.authority import authorise, delegation_in_force, is_approver_category
 from accessgov.identity.proof import prove
 from accessgov.operation import Operation
 
@@ -24,9 +31,11 @@ def list_delegations(register: Register, today: str, *, person: str | None = Non
     people = [person] if person else [
         row["delegate"] for row in register.rows("SELECT DISTINCT delegate FROM delegations")
     ]
-    found = [delegation for who in people for delegation in delegations_of(register, who)]
+    found = [strip(delegation) for who in people for delegation in delegations_of(register, who)]
     for delegation in found:
-        delegation["in_force"] = authority.delegation_in_force(delegation, today)
+        delegation["accounts"] = [
+            scope["account"] for scope in delegation_scopes(register, delegation["id"])]
+        delegation["in_force"] = delegation_in_force(delegation, today)
         delegation["all_accounts"] = bool(delegation["all_accounts"])
         delegation["mfa_verified"] = bool(delegation["mfa_verified"])
     found.sort(key=lambda delegation: delegation["num"])
@@ -39,7 +48,8 @@ def list_delegations(register: Register, today: str, *, person: str | None = Non
 
 
 def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_accounts: bool,
-                   valid_from: str | None = None, valid_until: str | None = None) -> str:
+                   valid_from: str | None = None, valid_until: str | None = None,
+                   board_minute: str | None = None) -> str:
     """The CEO authorises `delegate` to approve access within a scope. Returns its id."""
     person = get_person(op.register, delegate)
     if all_accounts == bool(accounts):
@@ -48,13 +58,16 @@ def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_acc
         get_account(op.register, account)
     if person["status"] != "active":
         raise InputError(f"{delegate} has left and cannot be given a delegation")
-    if person["category"] in authority.APPROVER_CATEGORIES:
+    if is_approver_category(person["category"]):
         raise InputError(f"{delegate} is a {person['category']} and approves already")
-    starts = parse_date(valid_from, "--from") if valid_from else op.today
-    ends = parse_date(valid_until, "--until") if valid_until else None
+    # An empty --from or --until is a mistake, not "today" or "for ever".
+    starts = parse_date(valid_from, "--from") if valid_from is not None else op.today
+    ends = parse_date(valid_until, "--until") if valid_until is not None else None
     if ends is not None and (ends < starts or ends < op.today):
         raise InputError("--until must be after --from and not in the past")
-    authority.require_ceo(op.operator, "give delegations")
+    minute = validate.text(board_minute, "board minute") if board_minute else None
+    _refuse_overlap(op.register, delegate, starts, ends, op.today)
+    authorise(op, "delegation.add", delegate, concerned=delegate)
     proof = prove(op)
     delegation_id, number = op.next_id("delegations", "D")
     op.register.insert("delegations", {
@@ -68,20 +81,36 @@ def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_acc
                                                    "account": account})
     op.record("delegation.add", delegation_id, delegate=delegate,
               scope="all accounts" if all_accounts else sorted(set(accounts)),
-              valid_from=starts, valid_until=ends)
+              valid_from=starts, valid_until=ends, board_minute=minute)
     return delegation_id
 
 
-def revoke_delegation(op: Operation, delegation_id: str, *, reason: str) -> None:
-    """End a delegation early (the CEO or a trustee)."""
+def revoke_delegation(op: Operation, delegation_id: str, *, reason: str,
+                      board_minute: str | None = None) -> None:
+    """End a delegation early (the CEO or a trustee; not the delegate)."""
     delegation = get_delegation(op.register, delegation_id)
     if delegation["revoked_at"]:
         raise InputError(f"{delegation_id} was already revoked on {delegation['revoked_at'][:10]}")
     reason = validate.text(reason, "reason")
-    authority.require_board_or_ceo(op.operator, "revoke delegations")
-    prove(op)
+    minute = validate.text(board_minute, "board minute") if board_minute else None
+    authorise(op, "delegation.revoke", delegation_id, concerned=delegation["delegate"])
+    op.trusted("delegations", delegation)
     op.register.update("delegations", {"id": delegation_id}, {
         "revoked_by": op.operator["id"], "revoked_at": op.at, "revoke_reason": reason,
     })
     op.record("delegation.revoke", delegation_id, delegate=delegation["delegate"],
-              reason=reason)
+              reason=reason, board_minute=minute)
+
+
+def _refuse_overlap(register: Register, delegate: str, starts: str, ends: str | None,
+                    today: str) -> None:
+    """One delegation at a time per person: a second, overlapping one is a mistake."""
+    for other in delegations_of(register, delegate):
+        if other["revoked_at"] or (other["valid_until"] and other["valid_until"] < today):
+            continue
+        if (ends is None or other["valid_from"] <= ends) and (
+                other["valid_until"] is None or starts <= other["valid_until"]):
+            raise InputError(
+                f"{delegate} already holds delegation {other['id']} for those dates; "
+                f"revoke it first (accessgov delegate revoke {other['id']})"
+            )

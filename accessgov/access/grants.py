@@ -12,8 +12,7 @@ from accessgov.common.timeutil import parse_date
 from accessgov.db.queries import EFFECTIVE_STATUS, get_account, get_grant_row, get_person
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
-from accessgov.identity import authority
-from accessgov.identity.authority import require_approver
+from accessgov.identity.authority import authorise, refuse_proxy_decision
 from accessgov.identity.proof import prove
 from accessgov.operation import Operation
 
@@ -74,7 +73,70 @@ def get_grant(register: Register, grant_id: str, today: str) -> Row:
 
 def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, reason: str,
                   expires: str | None = None) -> str:
-    """Ask for access: a pending grant that an approver must approve. Returns its id."""
+    """Ask for access: a pending grant that an approver must approve. Returns its id.
+    An approver asks for anyone; anyone else only for themselves."""
+    account, fields = _check_request(op, person_id, account_id, role, reason, expires)
+    authorise(op, "grant.request", account_id, account=account, concerned=person_id)
+    return _insert_request(op, fields)
+
+
+def decide_grant(op: Operation, grant_id: str, *, approve: bool,
+                 board_minute: str | None = None, note: str | None = None) -> Row:
+    """Approve or decline a pending grant, recording who decided, with what authority."""
+    grant = get_grant_row(op.register, grant_id)
+    if grant["status"] != "pending":
+        raise InputError(f"{grant_id} is {grant['status']}, not pending; only pending "
+                         "requests can be approved or declined")
+    if approve:
+        _ensure_grantee_can_hold(op.register, grant)
+        if grant["expires"] and grant["expires"] < op.today:
+            raise InputError(f"{grant_id} was requested until {grant['expires']}, which has "
+                             "passed; decline it and request again")
+    minute = validate.text(board_minute, "board minute") if board_minute else None
+    note = validate.text(note, "reason") if note else None
+    account = op.trusted("accounts", get_account(op.register, grant["account"]))
+    used = authorise(op, "grant.approve" if approve else "grant.decline", grant_id,
+                     account=account, concerned=grant["person"])
+    op.trusted("grants", grant)
+    refuse_proxy_decision(op, grant)
+    _record_decision(op, grant, approve, str(used), minute, note)
+    return get_grant(op.register, grant_id, op.today)
+
+
+def add_grant(op: Operation, person_id: str, account_id: str, *, role: str, reason: str,
+              expires: str | None = None, board_minute: str | None = None) -> Row:
+    """Request and approve in one step, by one approver (never for themselves)."""
+    account, fields = _check_request(op, person_id, account_id, role, reason, expires)
+    minute = validate.text(board_minute, "board minute") if board_minute else None
+    used = authorise(op, "grant.add", account_id, account=account, concerned=person_id)
+    grant_id = _insert_request(op, fields)
+    grant = get_grant_row(op.register, grant_id)
+    refuse_proxy_decision(op, grant)
+    _record_decision(op, grant, True, str(used), minute, None)
+    return get_grant(op.register, grant_id, op.today)
+
+
+def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
+    """End an active grant: the person must be removed from the account."""
+    grant = get_grant_row(op.register, grant_id)
+    if grant["status"] != "active":
+        hint = " (use grant decline for a pending request)" if grant["status"] == "pending" else ""
+        raise InputError(f"{grant_id} is {grant['status']}, not active{hint}")
+    reason = validate.text(reason, "reason")
+    account = op.trusted("accounts", get_account(op.register, grant["account"]))
+    authorise(op, "grant.revoke", grant_id, account=account, concerned=grant["person"])
+    op.register.update("grants", {"id": grant_id}, {
+        "status": "revoked", "revoked_by": op.operator["id"], "revoked_at": op.at,
+        "revoke_reason": reason,
+    })
+    op.record("grant.revoke", grant_id, person=grant["person"], account=grant["account"],
+              role=grant["role"], reason=reason)
+    return get_grant(op.register, grant_id, op.today)
+
+
+def _check_request(op: Operation, person_id: str, account_id: str, role: str, reason: str,
+                   expires: str | None) -> tuple[Row, dict[str, object]]:
+    """The account and the new grant's fields, or an InputError about the request."""
     person = get_person(op.register, person_id)
     account = get_account(op.register, account_id)
     if person["status"] != "active":
@@ -100,74 +162,36 @@ def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, 
             f"{person_id} already has grant {existing} on {account_id}; "
             "revoke or decline it before asking for another"
         )
-    require_approver(op, account_id)
+    fields: dict[str, object] = {"person": person_id, "account": account_id, "role": role,
+              "reason": validate.text(reason, "reason"), "expires": expires}
+    return op.trusted("accounts", account) or account, fields
+
+
+def _insert_request(op: Operation, fields: dict[str, object]) -> str:
     grant_id, number = op.next_id("grants", "G")
-    op.register.insert("grants", {
-        "id": grant_id, "num": number, "person": person_id, "account": account_id,
-        "role": role, "reason": validate.text(reason, "reason"), "requested_by": op.actor,
-        "requested_at": op.at, "expires": expires, "status": "pending",
-    })
-    op.record("grant.request", grant_id, person=person_id, account=account_id, role=role,
-              reason=reason.strip(), expires=expires)
+    op.register.insert("grants", {"id": grant_id, "num": number, **fields,
+                                  "requested_by": op.actor, "requested_at": op.at,
+                                  "status": "pending"})
+    op.record("grant.request", grant_id, **fields)
     return grant_id
 
 
-def decide_grant(op: Operation, grant_id: str, *, approve: bool,
-                 board_minute: str | None = None, note: str | None = None) -> Row:
-    """Approve or decline a pending grant, recording who decided, with what authority."""
-    grant = get_grant_row(op.register, grant_id)
-    if grant["status"] != "pending":
-        raise InputError(f"{grant_id} is {grant['status']}, not pending; only pending "
-                         "requests can be approved or declined")
-    authority.refuse_self_approval(op.operator["id"], grant["person"])
-    if approve:
-        _ensure_grantee_can_hold(op.register, grant)
-        if grant["expires"] and grant["expires"] < op.today:
-            raise InputError(f"{grant_id} was requested until {grant['expires']}, which has "
-                             "passed; decline it and request again")
-    used = require_approver(op, grant["account"])
+def _record_decision(op: Operation, grant: Row, approve: bool, used: str,
+                     minute: str | None, note: str | None) -> None:
     proof = prove(op)
     decision = "approved" if approve else "declined"
     op.register.insert("approvals", {
-        "grant_id": grant_id, "decision": decision, "approver": op.operator["id"],
-        "authority": used, "board_minute": validate.text(board_minute, "board minute")
-        if board_minute else None,
+        "grant_id": grant["id"], "decision": decision, "approver": op.operator["id"],
+        "authority": used, "board_minute": minute,
         "mfa_verified": 1, "verified_by": proof.describe(), "at": op.at,
     })
-    op.register.update("grants", {"id": grant_id},
+    op.register.update("grants", {"id": grant["id"]},
                        {"status": "active" if approve else "declined", "decided_at": op.at})
-    op.record(f"grant.{'approve' if approve else 'decline'}", grant_id,
+    op.record(f"grant.{'approve' if approve else 'decline'}", grant["id"],
               person=grant["person"], account=grant["account"], role=grant["role"],
-              authority=used, board_minute=board_minute, note=note)
+              authority=used, board_minute=minute, note=note)
     if approve:
         exposures.expose_grant_holder(op.register, grant, op.at)
-    return get_grant(op.register, grant_id, op.today)
-
-
-def add_grant(op: Operation, person_id: str, account_id: str, *, role: str, reason: str,
-              expires: str | None = None, board_minute: str | None = None) -> Row:
-    """Request and approve in one step, by one approver (never for themselves)."""
-    grant_id = request_grant(op, person_id, account_id, role=role, reason=reason,
-                             expires=expires)
-    return decide_grant(op, grant_id, approve=True, board_minute=board_minute)
-
-
-def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
-    """End an active grant: the person must be removed from the account."""
-    grant = get_grant_row(op.register, grant_id)
-    if grant["status"] != "active":
-        hint = " (use grant decline for a pending request)" if grant["status"] == "pending" else ""
-        raise InputError(f"{grant_id} is {grant['status']}, not active{hint}")
-    reason = validate.text(reason, "reason")
-    require_approver(op, grant["account"])
-    op.register.update("grants", {"id": grant_id}, {
-        "status": "revoked", "revoked_by": op.operator["id"], "revoked_at": op.at,
-        "revoke_reason": reason,
-    })
-    op.record("grant.revoke", grant_id, person=grant["person"], account=grant["account"],
-              role=grant["role"], reason=reason)
-    return get_grant(op.register, grant_id, op.today)
-
 
 
 def _ensure_grantee_can_hold(register: Register, grant: Row) -> None:

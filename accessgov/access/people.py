@@ -8,8 +8,13 @@ from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
 from accessgov.db.queries import EFFECTIVE_STATUS, get_person
 from accessgov.db.register import Register, Row
+from accessgov.db.seals import strip
 from accessgov.errors import AlreadyExists, InputError
-from accessgov.identity.authority import require_editor
+from accessgov.identity.authority import (
+    authorise,
+    is_approver_category,
+    require_board_minute,
+)
 from accessgov.operation import Operation
 
 # The policy's Scope list, in its order.
@@ -39,7 +44,7 @@ def list_people(register: Register, *, status: str | None = None,
 
 def show_person(register: Register, person_id: str, today: str) -> Row:
     """A person with their MFA state and the grants they hold or have asked for."""
-    person = get_person(register, person_id)
+    person = strip(get_person(register, person_id))
     state = register.row(
         "SELECT status, enrolled_at, confirmed_at, locked_until FROM mfa WHERE person = ?",
         (person_id,),
@@ -56,10 +61,10 @@ def show_person(register: Register, person_id: str, today: str) -> Row:
 
 def add_person(op: Operation, person_id: str, *, name: str, email: str, category: str,
                title: str | None = None, manager: str | None = None,
-               start: str | None = None) -> Row:
-    """Add someone to the register (during set-up anyone may; afterwards an approver)."""
+               start: str | None = None, board_minute: str | None = None) -> Row:
+    """Add someone to the register (during set-up anyone may; afterwards the CEO or a
+    trustee, with a board minute for a new trustee or CEO)."""
     validate.slug(person_id, "person id")
-    require_editor(op)
     if op.register.row("SELECT 1 FROM people WHERE id = ?", (person_id,)):
         raise AlreadyExists(f"there is already a person {person_id!r} in the register")
     person = {
@@ -75,17 +80,22 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
         "created_at": op.at,
         "updated_at": op.at,
     }
+    minute = validate.text(board_minute, "board minute") if board_minute else None
     _ensure_one_ceo(op.register, person_id, category)
+    authorise(op, "person.add", person_id, concerned=person_id)
+    if is_approver_category(category):
+        require_board_minute(op, person_id, minute)
     op.register.insert("people", person)
     op.record("person.add", person_id, name=person["name"], category=person["category"],
-              title=person["title"], manager=person["manager"])
+              title=person["title"], manager=person["manager"], board_minute=minute)
     return person
 
 
-def update_person(op: Operation, person_id: str, changes: dict[str, Any]) -> Row:
-    """Change a person's details; only the fields given change."""
+def update_person(op: Operation, person_id: str, changes: dict[str, Any],
+                  board_minute: str | None = None) -> Row:
+    """Change a person's details; only the fields given change. Changing a category to or
+    from trustee or CEO makes or unmakes an approver: a board minute, never by themselves."""
     person = get_person(op.register, person_id)
-    require_editor(op)
     clean: dict[str, Any] = {}
     for field, value in changes.items():
         if value is None:
@@ -96,7 +106,6 @@ def update_person(op: Operation, person_id: str, changes: dict[str, Any]) -> Row
             clean[field] = validate.email(value)
         elif field == "category":
             clean[field] = validate.one_of(value, CATEGORIES, "category")
-            _ensure_one_ceo(op.register, person_id, value)
         elif field == "title":
             clean[field] = validate.text(value, "title", max_length=200)
         elif field == "manager":
@@ -108,10 +117,20 @@ def update_person(op: Operation, person_id: str, changes: dict[str, Any]) -> Row
     if not clean:
         raise InputError("nothing to change: give at least one of --name, --email, "
                          "--category, --title, --manager, --start")
+    minute = validate.text(board_minute, "board minute") if board_minute else None
+    promotes = "category" in clean and clean["category"] != person["category"] and (
+        is_approver_category(clean["category"]) or is_approver_category(person["category"]))
+    if promotes:
+        _ensure_one_ceo(op.register, person_id, clean["category"])
+    authorise(op, "person.update", person_id, concerned=person_id if promotes else None)
+    op.trusted("people", person)
+    if promotes:
+        require_board_minute(op, person_id, minute)
     op.register.update("people", {"id": person_id}, clean | {"updated_at": op.at})
     before = {field: person[field] for field in clean}
-    op.record("person.update", person_id, before=before, after=clean)
-    return get_person(op.register, person_id)
+    op.record("person.update", person_id, before=before, after=clean,
+              board_minute=minute if promotes else None)
+    return strip(get_person(op.register, person_id))
 
 
 def _manager(register: Register, manager: str | None, person_id: str) -> str | None:

@@ -14,9 +14,10 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from accessgov.db import seals
 from accessgov.db.register import Register, Row
 
 KEY_PATH = "audit/key"
@@ -39,38 +40,74 @@ def canonical_details(details: Mapping[str, Any]) -> str:
 
 
 def _message(seq: int, at: str, actor: str, action: str, subject: str, details: str,
-             prev: str) -> bytes:
-    fields = (str(seq), at, actor, action, subject, details, prev)
+             prev: str, rows: str) -> bytes:
+    fields: tuple[str, ...] = (str(seq), at, actor, action, subject, details, prev)
+    if rows:  # events from before row lists keep the message they were sealed with
+        fields += (rows,)
     return "".join(f"{len(field)}:{field};" for field in fields).encode("utf-8")
 
 
 def compute_mac(key: bytes, seq: int, at: str, actor: str, action: str, subject: str,
-                details: str, prev: str) -> str:
+                details: str, prev: str, rows: str = "") -> str:
     """HMAC-SHA256 of one event and the previous event's mac."""
-    message = _message(seq, at, actor, action, subject, details, prev)
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    message = _message(seq, at, actor, action, subject, details, prev, rows)
+    return hmac.digest(key, message, hashlib.sha256).hex()
+
+
+def event_is_sealed(key: bytes, event: Mapping[str, Any]) -> bool:
+    """Whether one stored event carries the mac accessgov gave it (its place in the chain is
+    what `verify` checks)."""
+    expected = compute_mac(key, event["seq"], event["at"], event["actor"], event["action"],
+                           event["subject"], event["details"], event["prev"], event["rows"])
+    return hmac.compare_digest(str(event["mac"]), expected)
 
 
 class AuditLog:
-    """Appends events to the chain inside the caller's transaction."""
+    """Collects one change's events, then writes them, sealed, with the rows they explain.
 
-    def __init__(self, register: Register, key: bytes) -> None:
+    Nothing is written until `commit`, inside the caller's transaction: the last event of
+    the change carries the list of rows the change wrote, and those rows are sealed with it.
+    """
+
+    def __init__(self, register: Register, keys: seals.Keys) -> None:
         self._register = register
-        self._key = key
+        self._keys = keys
+        self._pending: list[tuple[str, str, str, str, str]] = []
 
     def append(self, at: str, actor: str, action: str, subject: str,
                details: Mapping[str, Any]) -> int:
-        """Add one event after the current head; returns its seq."""
+        """Add one event to this change; returns the seq it will have."""
+        self._pending.append((at, actor, action, subject, canonical_details(details)))
+        return self._head()[0] + len(self._pending)
+
+    def commit(self) -> None:
+        """Write the events after the current head and seal the rows the change wrote."""
+        if not self._pending:
+            if seals.touched(self._register):
+                raise AssertionError("a change wrote sealed rows without an audit event")
+            return
+        seq, prev = self._head()
+        rows = seals.seal_touched(self._keys.rows, self._register, seq + len(self._pending))
+        for number, (at, actor, action, subject, text) in enumerate(self._pending, start=1):
+            seq += 1
+            listed = rows if number == len(self._pending) else ""
+            mac = compute_mac(self._keys.chain, seq, at, actor, action, subject, text, prev,
+                              listed)
+            self._register.insert(
+                "audit",
+                {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
+                 "details": text, "prev": prev, "mac": mac, "rows": listed},
+            )
+            prev = mac
+        self._pending.clear()
+
+    def discard(self) -> None:
+        """Forget events of a change that was abandoned."""
+        self._pending.clear()
+
+    def _head(self) -> tuple[int, str]:
         head = self._register.row("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1")
-        seq, prev = (head["seq"] + 1, head["mac"]) if head else (1, GENESIS)
-        text = canonical_details(details)
-        mac = compute_mac(self._key, seq, at, actor, action, subject, text, prev)
-        self._register.insert(
-            "audit",
-            {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
-             "details": text, "prev": prev, "mac": mac},
-        )
-        return seq
+        return (head["seq"], head["mac"]) if head else (0, GENESIS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,11 +135,11 @@ class Verdict:
 
 def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
                   anchor: Head | None = None) -> Verdict:
-    """Recompute the chain over (seq, at, actor, action, subject, details, prev, mac) rows,
-    in seq order. An anchor (an earlier head) must still be present, unchanged."""
+    """Recompute the chain over (seq, at, actor, action, subject, details, prev, mac, rows)
+    rows, in seq order. An anchor (an earlier head) must still be present, unchanged."""
     expected_seq, prev, count = 1, GENESIS, 0
     anchor_seen = anchor is None
-    for seq, at, actor, action, subject, details, stored_prev, mac in events:
+    for seq, at, actor, action, subject, details, stored_prev, mac, rows in events:
         problem = None
         if seq != expected_seq:
             problem = f"event {expected_seq} before it is missing (deleted or renumbered)"
@@ -110,7 +147,7 @@ def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
             problem = ("it does not follow the event before it "
                        "(events deleted, inserted or reordered)")
         elif not hmac.compare_digest(
-            mac, compute_mac(key, seq, at, actor, action, subject, details, prev)
+            mac, compute_mac(key, seq, at, actor, action, subject, details, prev, rows)
         ):
             problem = "its contents do not match its seal (the event was altered)"
         if problem:
@@ -128,14 +165,27 @@ def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
     return Verdict(count, head)
 
 
-def verify(register: Register, key: bytes, anchor: Head | None = None) -> Verdict:
-    """Check the register's whole audit chain."""
+def verify(register: Register, key: bytes, anchor: Head | None = None,
+           row_lists: list[tuple[int, str]] | None = None) -> Verdict:
+    """Check the register's whole audit chain; collects (seq, rows) of the events that list
+    rows into `row_lists` on the way, for the check of the state against the log."""
     cursor = register.conn.cursor()
     cursor.row_factory = None  # plain tuples: 200,000 rows, no dict per row
     cursor.execute(
-        "SELECT seq, at, actor, action, subject, details, prev, mac FROM audit ORDER BY seq"
+        "SELECT seq, at, actor, action, subject, details, prev, mac, rows FROM audit "
+        "ORDER BY seq"
     )
-    return verify_events(key, cursor, anchor)
+    if row_lists is None:
+        return verify_events(key, cursor, anchor)
+    return verify_events(key, _collecting(cursor, row_lists), anchor)
+
+
+def _collecting(events: Iterable[tuple[Any, ...]],
+                into: list[tuple[int, str]]) -> Iterator[tuple[Any, ...]]:
+    for event in events:
+        if event[8]:
+            into.append((event[0], event[8]))
+        yield event
 
 
 def events(register: Register, *, limit: int | None = None, subject: str | None = None,

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from accessgov.audit import chain
+from accessgov.audit import chain, state
+from accessgov.db import seals
 from accessgov.db.register import Register
 from accessgov.errors import InputError
 
@@ -19,39 +20,67 @@ class VerifyReport:
     org: str
     verdict: chain.Verdict
     anchored: bool
+    findings: tuple[state.Finding, ...] = ()
+    rows_checked: int = 0
 
     @property
     def ok(self) -> bool:
         """True when nothing was found."""
-        return self.verdict.ok
+        return self.verdict.ok and not self.findings
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (schemas/audit-verify.schema.json)."""
         head = self.verdict.head
         return {
             "ok": self.ok, "org": self.org, "events_checked": self.verdict.events,
-            "head_seq": head.seq if head and self.ok else None,
-            "head_mac": head.mac if head and self.ok else None,
+            "head_seq": head.seq if head and self.verdict.ok else None,
+            "head_mac": head.mac if head and self.verdict.ok else None,
             "anchored": self.anchored, "bad_seq": self.verdict.bad_seq,
-            "problem": self.verdict.problem,
+            "problem": self.verdict.problem, "rows_checked": self.rows_checked,
+            "state_findings": [finding.as_dict() for finding in self.findings],
         }
 
     def sentence(self) -> str:
-        """The verdict for people."""
+        """The verdict for people, one finding per line."""
         if self.ok:
             anchored = " and the anchored head is still in place" if self.anchored else ""
             return (f"The audit log of {self.org} is intact: {self.verdict.events} events "
-                    f"checked{anchored}.")
-        return (f"The audit log of {self.org} has been tampered with: event "
-                f"{self.verdict.bad_seq} fails because {self.verdict.problem}. "
-                f"{self.verdict.events} events before it check out.")
+                    f"checked{anchored}, and all {self.rows_checked} records match it.")
+        if not self.verdict.ok:
+            return (f"The audit log of {self.org} has been tampered with: event "
+                    f"{self.verdict.bad_seq} fails because {self.verdict.problem}. "
+                    f"{self.verdict.events} events before it check out.")
+        lines = [f"The register of {self.org} was changed behind its audit log: "
+                 f"{len(self.findings)} record(s) are not explained by it."]
+        lines += [f"- {f.table} {f.row}: {f.problem}" for f in self.findings]
+        return "\n".join(lines)
 
 
-def verify_register(register: Register, key: bytes, anchor_file: str | None) -> VerifyReport:
-    """Check the whole chain, against an anchor if one is given."""
+def verify_register(register: Register, keys: seals.Keys,
+                    anchor_file: str | None) -> VerifyReport:
+    """Check the whole chain (against an anchor if one is given), then every sealed record
+    against what the chain says it should be."""
     anchor = read_anchor(Path(anchor_file)) if anchor_file else None
-    verdict = chain.verify(register, key, anchor)
-    return VerifyReport(register.setting("org") or "", verdict, anchor is not None)
+    row_lists: list[tuple[int, str]] = []
+    verdict = chain.verify(register, keys.chain, anchor, row_lists)
+    org = register.setting("org") or ""
+    if verdict.events == 0 and verdict.ok:
+        verdict = chain.Verdict(0, None, bad_seq=1,
+                                problem="the log is empty (its events were deleted)")
+    elif verdict.ok and _first_action(register) != "register.init":
+        verdict = chain.Verdict(verdict.events, verdict.head, bad_seq=1,
+                                problem="the log does not start with the register's init event")
+    if not verdict.ok:
+        return VerifyReport(org, verdict, anchor is not None)
+    expected = state.expected_rows(row_lists)
+    rows = sum(register.value(f"SELECT COUNT(*) FROM {table}") for table in seals.SEALED)
+    findings = state.check_state(register, keys.rows, expected)
+    return VerifyReport(org, verdict, anchor is not None, tuple(findings), rows)
+
+
+def _first_action(register: Register) -> str | None:
+    found: str | None = register.value("SELECT action FROM audit ORDER BY seq LIMIT 1")
+    return found
 
 
 def current_head(register: Register) -> dict[str, Any]:

@@ -5,13 +5,21 @@ from __future__ import annotations
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit_rows, otp_option, output_options
+from accessgov.cli.options import (
+    board_minute_option,
+    done,
+    emit_rows,
+    otp_option,
+    output_options,
+)
 
 LIST_COLUMNS = ("id", "delegate", "all_accounts", "accounts", "granted_by", "valid_from",
                 "valid_until", "in_force", "mfa_verified", "verified_by", "created_at",
                 "revoked_by", "revoked_at", "revoke_reason")
 TABLE_COLUMNS = ("id", "delegate", "all_accounts", "accounts", "granted_by", "valid_from",
                  "valid_until", "in_force")
+# Hidden on a narrow terminal, first named first.
+DROPPABLE_COLUMNS = ("granted_by", "valid_from", "all_accounts")
 
 
 @click.group()
@@ -26,16 +34,18 @@ def delegate() -> None:
 @click.option("--all", "all_accounts", is_flag=True, help="Every account, present and future.")
 @click.option("--from", "valid_from", metavar="DATE", help="First day (default today).")
 @click.option("--until", "valid_until", metavar="DATE", help="Last day (default: open-ended).")
+@board_minute_option
 @otp_option
 @click.pass_obj
 def add(app: App, person_id: str, accounts: tuple[str, ...], all_accounts: bool,
-        valid_from: str | None, valid_until: str | None, otp: str | None) -> None:
+        valid_from: str | None, valid_until: str | None, board_minute: str | None,
+        otp: str | None) -> None:
     """Let PERSON approve access within a scope (the CEO only)."""
     from accessgov.access.delegations import add_delegation
 
     delegation_id = app.change(lambda op: add_delegation(
         op, person_id, accounts=list(accounts), all_accounts=all_accounts,
-        valid_from=valid_from, valid_until=valid_until), otp=otp)
+        valid_from=valid_from, valid_until=valid_until, board_minute=board_minute), otp=otp)
     scope = "all accounts" if all_accounts else ", ".join(accounts)
     done(f"Delegated {delegation_id}: {person_id} may approve access for {scope}.")
 
@@ -51,17 +61,20 @@ def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
     from accessgov.access.delegations import list_delegations
     rows = list_delegations(app.register, app.today(), person=person_id,
                             include_ended=include_ended)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
 
 
 @delegate.command("revoke")
 @click.argument("delegation_id", metavar="DELEGATION")
 @click.option("--reason", required=True, help="Why the delegation ends.")
+@board_minute_option
 @otp_option
 @click.pass_obj
-def revoke(app: App, delegation_id: str, reason: str, otp: str | None) -> None:
+def revoke(app: App, delegation_id: str, reason: str, board_minute: str | None,
+           otp: str | None) -> None:
     """End a delegation (the CEO or a trustee)."""
     from accessgov.access.delegations import revoke_delegation
 
-    app.change(lambda op: revoke_delegation(op, delegation_id, reason=reason), otp=otp)
+    app.change(lambda op: revoke_delegation(op, delegation_id, reason=reason,
+                                            board_minute=board_minute), otp=otp)
     done(f"Revoked delegation {delegation_id}.")

@@ -8,6 +8,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import done, otp_option
+from accessgov.errors import ExitCode
 
 
 @click.group()
@@ -20,24 +21,39 @@ def mfa() -> None:
 @otp_option
 @click.pass_obj
 def enrol(app: App, person_id: str, otp: str | None) -> None:
-    """Give PERSON a new authenticator seed and print its otpauth:// link.
+    """Invite PERSON to enrol, or (as PERSON) enrol yourself and get your QR code.
 
-    On a terminal a QR code is shown and the first code is asked for at once; otherwise
-    confirm later with 'accessgov mfa verify PERSON --otp CODE'. The first enrolment of the
-    CEO needs no code; after that a CEO or trustee with MFA enrols people.
+    A CEO or trustee invites: 'accessgov mfa enrol jdoe'. The person then enrols on their own
+    device, so nobody else ever sees their seed: 'accessgov mfa enrol jdoe --as jdoe'. On a
+    terminal the QR code is shown and the first code is asked for at once, which also opens
+    a 15-minute session; otherwise confirm later with 'accessgov mfa verify PERSON --otp
+    CODE'. On a new register the CEO enrols first, with no code.
     """
     from accessgov.identity.enrolment import enrol as start_enrolment
 
     uri = app.change(lambda op: start_enrolment(op, person_id), otp=otp)
+    if uri is None:
+        done(f"Invited {person_id} to enrol. On their own device they run: "
+             f"accessgov mfa enrol {person_id} --as {person_id}")
+        return
     click.echo(uri)
     if sys.stdout.isatty():
         _print_qr(uri)
-    if app.interactive():
-        code = click.prompt("Scan it, then type the code the app shows", err=True)
-        _confirm(app, person_id, code)
-    else:
+    if not app.interactive():
         click.echo(f"Pending: confirm with 'accessgov mfa verify {person_id} --otp CODE'.",
                    err=True)
+        return
+    try:
+        code = click.prompt("Scan it, then type the code the app shows", hide_input=True,
+                            err=True)
+    except click.Abort as stopped:
+        # The enrolment is recorded: say so, rather than "nothing was changed".
+        click.echo(f"Stopped before confirming: {person_id}'s enrolment is pending; confirm "
+                   f"it with 'accessgov mfa verify {person_id}'.", err=True)
+        interrupted = isinstance(stopped.__context__, KeyboardInterrupt)
+        click.get_current_context().exit(
+            ExitCode.INTERRUPTED if interrupted else ExitCode.INPUT)
+    _confirm(app, person_id, code, open_session=True)
 
 
 @mfa.command("verify")
@@ -49,7 +65,8 @@ def verify(app: App, person_id: str, otp: str | None) -> None:
     if otp is None:
         if not app.interactive():
             raise click.UsageError("give the code from the app with --otp CODE")
-        otp = click.prompt(f"Code from {person_id}'s authenticator app", err=True)
+        otp = click.prompt(f"Code from {person_id}'s authenticator app", hide_input=True,
+                           err=True)
     _confirm(app, person_id, otp)
 
 
@@ -66,14 +83,20 @@ def reset(app: App, person_id: str, reason: str, otp: str | None) -> None:
     done(f"Reset {person_id}'s MFA; enrol them again with 'accessgov mfa enrol {person_id}'.")
 
 
-def _confirm(app: App, person_id: str, code: str) -> None:
+def _confirm(app: App, person_id: str, code: str, *, open_session: bool = False) -> None:
+    import datetime as dt
+
     from accessgov.identity.enrolment import confirm
 
-    completed_setup = app.workspace.change(lambda op: confirm(op, person_id, code),
-                                           operator=person_id)
+    ttl = dt.timedelta(minutes=15) if open_session else None
+    confirmation = app.workspace.change(lambda op: confirm(op, person_id, code, ttl),
+                                        operator=person_id)
     done(f"Confirmed {person_id}'s MFA.")
-    if completed_setup:
+    if confirmation.completed_setup:
         done("Set-up is complete: from now on every change needs an approver's code or session.")
+    if confirmation.session:
+        done(f"Logged in as {person_id} until {confirmation.session['expires_at']} "
+             f"(session {confirmation.session['id']}): the next commands need no code.")
 
 
 def _print_qr(uri: str) -> None:

@@ -6,11 +6,20 @@ import click
 
 from accessgov.access.people import CATEGORIES
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+from accessgov.cli.options import (
+    board_minute_option,
+    done,
+    emit_record,
+    emit_rows,
+    otp_option,
+    output_options,
+)
 
 LIST_COLUMNS = ("id", "name", "email", "category", "title", "manager", "status", "start_date",
                 "leave_date", "mfa")
 TABLE_COLUMNS = ("id", "name", "category", "title", "status", "mfa")
+# Hidden on a narrow terminal, first named first; a long title wraps instead.
+DROPPABLE_COLUMNS = ("category",)
 
 
 @click.group()
@@ -27,19 +36,22 @@ def person() -> None:
 @click.option("--title", help="Job title, e.g. \"Young Adults Lead\".")
 @click.option("--manager", metavar="PERSON", help="Their line manager's id.")
 @click.option("--start", metavar="DATE", help="Start date (YYYY-MM-DD).")
+@board_minute_option
 @otp_option
 @click.pass_obj
 def add(app: App, person_id: str, name: str, email: str, category: str, title: str | None,
-        manager: str | None, start: str | None, otp: str | None) -> None:
+        manager: str | None, start: str | None, board_minute: str | None,
+        otp: str | None) -> None:
     """Add a person to the register.
 
-    On a new register this needs no code, so the CEO can be added and enrolled; after that,
-    an approver with MFA adds people.
+    On a new register this needs no code, so the CEO and the Board can be entered; after
+    that the CEO or a trustee adds people, and a new trustee or CEO needs --board-minute.
     """
     from accessgov.access.people import add_person
 
     app.change(lambda op: add_person(op, person_id, name=name, email=email, category=category,
-                                     title=title, manager=manager, start=start), otp=otp)
+                                     title=title, manager=manager, start=start,
+                                     board_minute=board_minute), otp=otp)
     done(f"Added {person_id} ({name}, {category}).")
 
 
@@ -54,7 +66,7 @@ def list_(app: App, status: str | None, category: str | None, fmt: str,
     from accessgov.access.people import list_people
 
     rows = list_people(app.register, status=status, category=category)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
 
 
 @person.command("show")
@@ -76,18 +88,20 @@ def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
 @click.option("--title", help="Job title.")
 @click.option("--manager", metavar="PERSON", help="Line manager's id.")
 @click.option("--start", metavar="DATE", help="Start date (YYYY-MM-DD).")
+@board_minute_option
 @otp_option
 @click.pass_obj
 def update(app: App, person_id: str, name: str | None, email: str | None,
            category: str | None, title: str | None, manager: str | None, start: str | None,
-           otp: str | None) -> None:
+           board_minute: str | None, otp: str | None) -> None:
     """Change a person's details (only the options given change).
 
-    Someone leaving is handled by offboarding, not here.
+    Making someone a trustee or the CEO, or ending that, needs --board-minute and another
+    approver than the person themselves. Someone leaving is handled by offboarding.
     """
     from accessgov.access.people import update_person
 
     changes = {"name": name, "email": email, "category": category, "title": title,
                "manager": manager, "start_date": start}
-    app.change(lambda op: update_person(op, person_id, changes), otp=otp)
+    app.change(lambda op: update_person(op, person_id, changes, board_minute), otp=otp)
     done(f"Updated {person_id}.")

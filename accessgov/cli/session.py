@@ -56,7 +56,8 @@ def whoami(app: App, fmt: str, output_file: str | None) -> None:
     from accessgov.identity.login import whoami as current
 
     workspace = app.workspace
-    info = current(workspace.register, workspace.ticket(), app.clock(), workspace.db_path)
+    info = current(workspace.register, workspace.ticket(), app.clock(), workspace.db_path,
+                   workspace.keys.sessions)
     if fmt == "table" and info["session"] is None:
         done("No session is open. Run 'accessgov login --as PERSON' to open one.")
         return

@@ -165,7 +165,33 @@ def _v2_credentials(db: sqlite_utils.Database) -> None:
     db.table("exposures").create_index(["person"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1_initial, _v2_credentials]
+# The tables whose rows carry a seal (accessgov.db.seals.SEALED lists them with their keys).
+_SEALED_V3 = ("settings", "people", "accounts", "grants", "approvals", "delegations",
+              "delegation_accounts", "mfa", "sessions", "credentials", "credential_versions",
+              "exposures")
+
+
+def _v3_seals(db: sqlite_utils.Database) -> None:
+    """Row seals, the row list of each audit event, and MFA invitations.
+
+    Rows already in the file have no seal yet: the first change made with the audit key seals
+    them, once, in a `register.seal` event (accessgov.workspace).
+    """
+    for table in _SEALED_V3:
+        db.table(table).add_column("sealed_seq", int)
+        db.table(table).add_column("seal", str)
+        # Empty unless rows are waiting for their first seal: finding them is one lookup.
+        db.execute(f"CREATE INDEX idx_{table}_unsealed ON {table}(sealed_seq) WHERE seal IS NULL")
+    db.execute("ALTER TABLE audit ADD COLUMN rows TEXT NOT NULL DEFAULT ''")
+    db.table("audit").create_index(["action"])
+    db.table("audit").create_index(["subject"])
+    db.table("mfa").add_column("invited_by", str)
+    db.table("mfa").add_column("invited_at", str)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _v1_initial, _v2_credentials, _v3_seals,
+]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -48,17 +48,14 @@ def get_delegation(register: Register, delegation_id: str) -> Row:
 
 
 def delegations_of(register: Register, person: str) -> list[Row]:
-    """A person's delegations, each with the list of accounts in its scope."""
-    rows = register.rows("SELECT * FROM delegations WHERE delegate = ? ORDER BY num", (person,))
-    for row in rows:
-        row["accounts"] = [
-            scope["account"]
-            for scope in register.rows(
-                "SELECT account FROM delegation_accounts WHERE delegation = ? ORDER BY account",
-                (row["id"],),
-            )
-        ]
-    return rows
+    """A person's delegations (rows as stored, seals included), oldest first."""
+    return register.rows("SELECT * FROM delegations WHERE delegate = ? ORDER BY num", (person,))
+
+
+def delegation_scopes(register: Register, delegation: str) -> list[Row]:
+    """The delegation_accounts rows of one delegation (empty for an all-accounts one)."""
+    return register.rows(
+        "SELECT * FROM delegation_accounts WHERE delegation = ? ORDER BY account", (delegation,))
 
 
 def live_grant_of(register: Register, person: str, account: str, today: str) -> str | None:

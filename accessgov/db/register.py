@@ -132,6 +132,19 @@ class Register:
             self.conn.rollback()
             raise _busy_or(error) from None
 
+    @contextlib.contextmanager
+    def savepoint(self, name: str = "work") -> Iterator[None]:
+        """Inside a transaction: undo just this part if it fails, keeping the write lock (so a
+        refused attempt can be recorded before anyone else writes)."""
+        self.conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        self.conn.execute(f"RELEASE {name}")
+
     # -- queries ----------------------------------------------------------------------------
 
     def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Row]:

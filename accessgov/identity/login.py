@@ -9,8 +9,9 @@ from typing import Any
 from accessgov.db.register import Register, Row
 from accessgov.errors import MfaRequired
 from accessgov.identity import sessions
+from accessgov.identity.authority import authorise
 from accessgov.identity.proof import prove
-from accessgov.operation import Operation
+from accessgov.operation import Operation, Proof
 
 
 def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
@@ -19,7 +20,13 @@ def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
     if not code_given:
         raise MfaRequired("logging in needs a code from your authenticator app (--otp CODE)")
     person = op.operator
-    proof = prove(op)
+    authorise(op, "session.open", person["id"], concerned=person["id"])
+    return open_session(op, ttl, prove(op))
+
+
+def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
+    """A new session for the operator, whose identity `proof` has just established."""
+    person = op.operator
     folder = op.seat.runtime_folder
     old = op.seat.read_ticket()
     if old:
@@ -28,7 +35,7 @@ def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
     token = sessions.new_token()
     session = {
         "id": session_id, "num": number, "person": person["id"],
-        "token_hash": sessions.token_hash(token), "proof": proof.describe(),
+        "token_hash": sessions.token_hash(op.keys.sessions, token), "proof": proof.describe(),
         "created_at": op.at, "expires_at": sessions.expiry(op.now, ttl),
     }
     op.register.insert("sessions", session)
@@ -48,6 +55,7 @@ def logout(op: Operation, ticket: sessions.Ticket | None) -> str | None:
     """
     if ticket is None:
         return None
+    op.attempt = ("session.close", ticket.session_id)
     row = op.register.row("SELECT ended_at FROM sessions WHERE id = ?", (ticket.session_id,))
     if row is None or row["ended_at"]:
         return None
@@ -58,9 +66,9 @@ def logout(op: Operation, ticket: sessions.Ticket | None) -> str | None:
 
 
 def whoami(register: Register, ticket: sessions.Ticket | None, now: dt.datetime,
-           db_path: Path) -> dict[str, Any]:
+           db_path: Path, session_key: bytes) -> dict[str, Any]:
     """Who the open session on this machine belongs to, and until when."""
-    session = sessions.live_session(register, ticket, now) if ticket else None
+    session = sessions.live_session(register, ticket, now, session_key) if ticket else None
     where = str(db_path.resolve())
     if session is None:
         return {"session": None, "person": None, "name": None, "opened_at": None,

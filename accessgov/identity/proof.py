@@ -28,11 +28,11 @@ def _check(op: Operation) -> Proof:
     person = op.operator
     if person["status"] != "active":
         raise Refused(f"{person['id']} has left and can no longer act in the register")
-    state = mfa_state(op.register, person["id"])
+    state = op.trusted("mfa", mfa_state(op.register, person["id"]))
     if state is None or state["status"] != "confirmed":
         raise Refused(
             f"{person['id']} has not enrolled MFA, so cannot approve or change anything "
-            "(a CEO or trustee runs 'accessgov mfa enrol' for them)"
+            "(a CEO or trustee invites them with 'accessgov mfa enrol', then they enrol)"
         )
     if op.code is not None:
         seed = op.store.read(totp.seed_path(person["id"]), state["seed_version"])
@@ -42,8 +42,8 @@ def _check(op: Operation) -> Proof:
         return Proof("totp", str(step))
     ticket = op.seat.read_ticket()
     if ticket and ticket.person == person["id"]:
-        session = sessions.live_session(op.register, ticket, op.now)
-        if session:
+        session = sessions.live_session(op.register, ticket, op.now, op.keys.sessions)
+        if session and op.trusted("sessions", session):
             return Proof("session", session["id"])
     raise MfaRequired(
         f"this needs {person['id']}'s MFA: add --otp CODE, or run 'accessgov login' first"

@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 
@@ -34,15 +35,21 @@ class Ticket:
 
 
 def runtime_folder(env: dict[str, str]) -> Path:
-    """The per-user runtime folder (XDG_RUNTIME_DIR on Linux), private to the user."""
+    """The per-user runtime folder (XDG_RUNTIME_DIR on Linux), private to the user.
+
+    Without XDG_RUNTIME_DIR (cron, SSH, containers) the fallback is chosen quietly: the
+    systemd folder /run/user/<uid> when it exists, else a folder of our own in the temp
+    area; either way it must be ours and 0700 before a session file goes in it.
+    """
     if env.get("XDG_RUNTIME_DIR"):
         return Path(env["XDG_RUNTIME_DIR"]) / "accessgov"
-    import platformdirs
+    if sys.platform == "darwin" or sys.platform == "win32":
+        import platformdirs
 
-    folder = Path(platformdirs.user_runtime_dir("accessgov", appauthor=False))
-    if folder.parent.is_dir():
-        return folder
-    # No runtime folder (e.g. root on a server): a private folder in the temp area instead.
+        return Path(platformdirs.user_runtime_dir("accessgov", appauthor=False))
+    systemd = Path(f"/run/user/{os.getuid()}")
+    if systemd.is_dir():
+        return systemd / "accessgov"
     return Path(tempfile.gettempdir()) / f"accessgov-{os.getuid()}"
 
 
@@ -85,9 +92,10 @@ def _ensure_private_folder(folder: Path) -> None:
         raise InputError(f"{folder} must belong to you and be private (mode 0700)")
 
 
-def token_hash(token: str) -> str:
-    """What the register stores instead of the token."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+def token_hash(key: bytes, token: str) -> str:
+    """What the register stores instead of the token: an HMAC with a key from the secret
+    store, so a row written into the file with a token of one's choosing opens nothing."""
+    return hmac.digest(key, token.encode("ascii"), hashlib.sha256).hex()
 
 
 def new_token() -> str:
@@ -102,14 +110,22 @@ def check_ttl(ttl: dt.timedelta) -> dt.timedelta:
     return ttl
 
 
-def live_session(register: Register, ticket: Ticket, now: dt.datetime) -> Row | None:
-    """The register's session row for `ticket` if its token matches and it has not ended."""
+def claimed_session(register: Register, ticket: Ticket, now: dt.datetime) -> Row | None:
+    """The session row `ticket` names, if open and unexpired, WITHOUT checking its token:
+    enough to decide whether to ask for a code; never enough to act on."""
     row = register.row("SELECT * FROM sessions WHERE id = ?", (ticket.session_id,))
     if row is None or row["person"] != ticket.person or row["ended_at"]:
         return None
-    if not hmac.compare_digest(row["token_hash"], token_hash(ticket.token)):
-        return None
     return row if parse_iso(row["expires_at"]) > now else None
+
+
+def live_session(register: Register, ticket: Ticket, now: dt.datetime,
+                 key: bytes) -> Row | None:
+    """The register's session row for `ticket` if its token matches and it has not ended."""
+    row = claimed_session(register, ticket, now)
+    if row is None or not hmac.compare_digest(row["token_hash"], token_hash(key, ticket.token)):
+        return None
+    return row
 
 
 def end_sessions(register: Register, person: str, reason: str, at: str) -> int:

@@ -58,9 +58,10 @@ def test_read_commands_do_not_need_the_store(org: Shell, store: dict) -> None:
 def test_a_store_failure_while_writing_a_seed_records_nothing(org: Shell, store: dict) -> None:
     org.run(f'person add kim --name Kim --email k@example.org --category volunteer '
             f'{org.as_("vperkins")}')
+    org.run(f"mfa enrol kim {org.as_('vperkins')}")  # the invitation
     before = dump(org.db)
     break_store(org, store, "write")
-    org.run(f"mfa enrol kim {org.as_('vperkins')}", expect=4)
+    org.run("mfa enrol kim --as kim", expect=4)
     assert dump(org.db) == before
     assert "interact/mfa/kim" not in store
 
@@ -69,14 +70,14 @@ def test_a_register_failure_after_the_store_write_undoes_the_write(
         org: Shell, store: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     org.run(f'person add kim --name Kim --email k@example.org --category volunteer '
             f'{org.as_("vperkins")}')
-    code = org.as_("vperkins")
+    org.run(f"mfa enrol kim {org.as_('vperkins')}")  # the invitation
     before = dump(org.db)
 
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(audit.AuditLog, "append", disk_full)
-    result = org.run(f"mfa enrol kim {code}", expect=70)
+    monkeypatch.setattr(audit.AuditLog, "commit", disk_full)
+    result = org.run("mfa enrol kim --as kim", expect=70)
     assert "unexpected error" in one_line_error(result)
     assert "nothing was changed" in result.stderr
     assert dump(org.db) == before

@@ -53,7 +53,8 @@ CASES = [
      "vperkins cannot approve their own access"),
     ("grant add spatel instagram-main --role editor --reason x --as jdoe --otp 123456", 3,
      "jdoe is not the CEO, a trustee or a delegate"),
-    ("delegate add jdoe --all --as spatel --otp 123456", 3, "only the CEO can give delegations"),
+    ("delegate add jdoe --all --as spatel --otp 123456", 3,
+     "only the CEO can give delegations; spatel is not"),
     ("grant add jdoe instagram-main --role editor --reason x --as vperkins --otp 12345", 3,
      "six digits"),
 ]
@@ -74,12 +75,16 @@ def test_bad_input_is_one_line_and_changes_nothing(org: Shell, command: str, exi
     if "six digits" in message:  # a rejected code is itself recorded, and nothing else
         assert after["audit"][:-1] == before["audit"]
         after["mfa"], before["mfa"], after["audit"] = [], [], before["audit"]
+    elif exit_code == 3:  # a refused attempt is itself recorded, and nothing else
+        assert after["audit"][:-1] == before["audit"]
+        assert after["audit"][-1][3] == "refused"
+        after["audit"] = before["audit"]
     assert after == before
 
 
 def test_a_role_the_platform_does_not_offer_is_refused(org: Shell) -> None:
     org.run(f"account add wa-youth --platform whatsapp --handle 'Youth group' --owner vperkins "
-            f"--purpose 'Youth group chat' --overseer jdoe {org.as_('vperkins')}")
+            f"--purpose 'Youth group chat' --overseer jdoe {org.as_('spatel')}")
     result = org.run(f"grant add jdoe wa-youth --role editor --reason x {org.as_('vperkins')}",
                      expect=2)
     assert "does not have an 'editor' role" in one_line_error(result)

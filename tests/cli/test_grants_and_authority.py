@@ -20,7 +20,7 @@ def staffed(org: Shell) -> Shell:
             f'--title "Service Manager" {org.as_("vperkins")}')
     org.enrol("amanager", by="vperkins")
     org.run(f"account add fb-page --platform facebook --handle InterActUK --owner vperkins "
-            f"--purpose Fundraising --mfa security-key {org.as_('vperkins')}")
+            f"--purpose Fundraising --mfa security-key {org.as_('spatel')}")
     return org
 
 

@@ -38,6 +38,7 @@ EXERCISED = (
     "audit-log",
     "audit-verify",
     "audit-head",
+    "authority-rules",
 )
 EXERCISED_ELSEWHERE = {"platform-catalogue": "tests/test_catalogue.py",
                        "cred-list": "tests/cli/test_credentials.py"}
@@ -78,13 +79,14 @@ def full(org: Shell) -> Shell:
     sh.run(f'person add bkhan --name "Bo Khan" --email b@example.org --category employee '
            f'--title "Comms Officer" {as_("vperkins")}')
     sh.enrol("bkhan", by="vperkins")
-    sh.run(f"mfa enrol amiller {as_('vperkins')}")  # left unconfirmed: pending
+    sh.run(f"mfa enrol amiller {as_('vperkins')}")  # invited,
+    sh.run("mfa enrol amiller --as amiller")  # enrolled but left unconfirmed: pending
     sh.run(f"account add x-main --platform x --handle @interact_x --owner vperkins "
            f"--purpose News --url https://x.com/interact --recovery-email r@example.org "
-           f"--mfa security-key {as_('vperkins')}")
+           f"--mfa security-key {as_('spatel')}")
     sh.run(f'account add whatsapp-youth --platform whatsapp --handle "Youth group" '
            f'--owner vperkins --purpose "Youth chat" --kind messaging-group --overseer jdoe '
-           f'--recovery-phone "+44 7700 900123" {as_("vperkins")}')
+           f'--recovery-phone "+44 7700 900123" {as_("spatel")}')
     sh.run(f"account add bluesky-main --platform bluesky --handle @interact.bsky.social "
            f"--owner spatel --purpose News --access shared-login --mfa sms {as_('vperkins')}")
 
@@ -207,6 +209,21 @@ def test_audit_verify_of_a_tampered_log(org: Shell) -> None:
     assert (verdict["ok"], verdict["bad_seq"]) == (False, 5)
 
 
+def test_audit_verify_of_a_register_changed_behind_the_log(org: Shell) -> None:
+    with sqlite3.connect(org.db) as conn:
+        conn.execute("UPDATE people SET category = 'trustee' WHERE id = 'jdoe'")
+    conn.close()
+    verdict = check(org, "audit-verify", "audit verify", expect=1)
+    assert (verdict["ok"], verdict["bad_seq"]) == (False, None)
+    assert verdict["state_findings"] == [{"table": "people", "row": "jdoe",
+                                          "problem": "changed behind the log (it fails its seal)"}]
+
+
+def test_authority_rules(shell: Shell) -> None:
+    rules = check(shell, "authority-rules", "authority rules")
+    assert {"grant.approve", "person.update", "delegation.add"} <= {r["action"] for r in rules}
+
+
 # -- the schemas themselves ------------------------------------------------------------------
 
 def _schema_names() -> list[str]:
@@ -296,7 +313,8 @@ WHOAMI = {"session": "S-0001", "person": "vperkins", "name": "Vickie Perkins",
           "verified_by": "totp code", "register": "/tmp/register.db"}
 NO_SESSION = dict.fromkeys(WHOAMI) | {"register": "/tmp/register.db"}
 VERIFIED = {"ok": True, "org": "InterAct", "events_checked": 25, "head_seq": 25,
-            "head_mac": "a" * 64, "anchored": False, "bad_seq": None, "problem": None}
+            "head_mac": "a" * 64, "anchored": False, "bad_seq": None, "problem": None,
+            "rows_checked": 30, "state_findings": []}
 HEAD = {"org_slug": "interact", "seq": 25, "at": "2026-11-25T14:32:28Z", "mac": "a" * 64}
 EVENT = {"seq": 1, "at": "2026-11-25T14:22:18Z", "actor": "setup", "action": "person.add",
          "subject": "vperkins", "details": {"name": "Vickie Perkins", "category": "ceo"}}

@@ -69,9 +69,11 @@ class Shell:
         return pyotp.TOTP(self.seeds[person]).at(self.clock.now)
 
     def enrol(self, person: str, *, by: str | None = None) -> str:
-        """Enrol and confirm `person`'s MFA (by an enrolled CEO/trustee after set-up)."""
-        proof = f" --as {by} --otp {self.code(by)}" if by else ""
-        uri = self.run(f"mfa enrol {person}{proof}").stdout.strip().splitlines()[0]
+        """Enrol and confirm `person`'s MFA: after set-up, `by` (a CEO or trustee) invites
+        them and they enrol themselves; during set-up the CEO enrols with no code."""
+        if by:
+            self.run(f"mfa enrol {person} --as {by} --otp {self.code(by)}")
+        uri = self.run(f"mfa enrol {person} --as {person}").stdout.strip().splitlines()[0]
         self.seeds[person] = seed_from_uri(uri)
         self.run(f"mfa verify {person} --otp {self.code(person)}")
         return uri

@@ -1,0 +1,181 @@
+"""Row seals: every row that authority depends on carries an HMAC that only accessgov can make.
+
+A seal is HMAC-SHA256, keyed from the audit key (which lives in the secret store, never in the
+register), over the table's name and the row's values, including `sealed_seq`: the audit event
+that explains the row's current state. So a row inserted or edited with sqlite3 on the file has
+no valid seal, and a row put back as an older copy names an older event than the log does.
+
+Which rows a change wrote is not left to each caller to remember: temporary triggers on the
+register's connection note every insert, update and delete of a sealed table, and
+`seal_touched` seals them all at the end of the change and returns the list the audit event
+records (`+people\tjdoe`, `-mfa\tjdoe`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from accessgov.db.register import Register, Row
+from accessgov.errors import Tampered
+
+# Sealed tables and their key columns. The audit log and schema history are not sealed rows:
+# the log is its own chain, and the history is written before any key is at hand.
+SEALED: dict[str, tuple[str, ...]] = {
+    "settings": ("key",),
+    "people": ("id",),
+    "accounts": ("id",),
+    "grants": ("id",),
+    "approvals": ("id",),
+    "delegations": ("id",),
+    "delegation_accounts": ("delegation", "account"),
+    "mfa": ("person",),
+    "sessions": ("id",),
+    "credentials": ("id",),
+    "credential_versions": ("id",),
+    "exposures": ("id",),
+}
+SEAL_COLUMNS = ("sealed_seq", "seal")
+
+
+@dataclasses.dataclass(frozen=True)
+class Keys:
+    """The keys derived from the audit key, one per purpose, so no MAC can stand for another."""
+
+    chain: bytes  # the audit chain (the audit key itself, as every register has used)
+    rows: bytes
+    sessions: bytes
+
+    @classmethod
+    def derive(cls, audit_key: bytes) -> Keys:
+        """The row and session keys from the audit key."""
+        def sub(purpose: str) -> bytes:
+            return hmac.digest(audit_key, f"accessgov/{purpose}".encode(), "sha256")
+
+        return cls(chain=audit_key, rows=sub("rows"), sessions=sub("sessions"))
+
+
+def row_key(table: str, row: Mapping[str, Any]) -> str:
+    """The row's key columns as one string: `jdoe`, `D-0001\tinstagram-main`, `17`."""
+    return "\t".join(str(row[column]) for column in SEALED[table])
+
+
+def message(table: str, values: list[Any]) -> bytes:
+    # Trailing NULLs are left out, so a nullable column added by a later migration does not
+    # change the seals of rows written before it. JSON tells NULL, text and numbers apart.
+    while values and values[-1] is None:
+        values.pop()
+    return json.dumps([table, *values], ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def columns(register: Register, table: str) -> list[str]:
+    """The table's columns in schema order, without the seal itself (cached per register)."""
+    cache: dict[str, list[str]] = register.__dict__.setdefault("_seal_columns", {})
+    if table not in cache:
+        info = register.conn.execute(f"PRAGMA table_info({table})").fetchall()
+        cache[table] = [column["name"] for column in info if column["name"] != "seal"]
+    return cache[table]
+
+
+def compute(key: bytes, table: str, names: list[str], row: Mapping[str, Any]) -> str:
+    """The seal of `row` (a dict holding at least `names`)."""
+    return hmac.digest(key, message(table, [row[name] for name in names]), "sha256").hex()
+
+
+def is_sealed(key: bytes, register: Register, table: str, row: Mapping[str, Any]) -> bool:
+    """True when the row carries the seal accessgov gave it."""
+    seal = row.get("seal")
+    if not isinstance(seal, str):
+        return False
+    expected = compute(key, table, columns(register, table), row)
+    return hmac.compare_digest(seal, expected)
+
+
+def require_sealed(key: bytes, register: Register, table: str, row: Row | None) -> Row | None:
+    """`row` if its seal holds; a refusal naming it if it was written behind the log."""
+    if row is not None and not is_sealed(key, register, table, row):
+        raise Tampered(
+            f"the register was changed outside accessgov: the {table} row "
+            f"{row_key(table, row)!r} does not carry accessgov's seal, so it is not trusted; "
+            "run 'accessgov audit verify'"
+        )
+    return row
+
+
+def strip(row: Row) -> Row:
+    """The row without its seal columns, for display."""
+    for column in SEAL_COLUMNS:
+        row.pop(column, None)
+    return row
+
+
+# -- noting what a change wrote ------------------------------------------------------------
+
+def track(register: Register) -> None:
+    """Note every write to a sealed table on this connection in temp.touched (idempotent)."""
+    if register.__dict__.get("_tracking"):
+        return
+    conn = register.conn
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched "
+                 "(tbl TEXT NOT NULL, pk TEXT NOT NULL, how TEXT NOT NULL)")
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.touched_row ON touched (tbl, pk)")
+    for table, keys in SEALED.items():
+        for event, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            pk = " || char(9) || ".join(f"{ref}.{column}" for column in keys)
+            conn.execute(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_{event.lower()} "
+                f"AFTER {event} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
+                f"VALUES ('{table}', {pk}, '{event}'); END"
+            )
+        # A change of key columns leaves the old key behind: note it too.
+        old_pk = " || char(9) || ".join(f"OLD.{column}" for column in keys)
+        conn.execute(
+            f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_rekey "
+            f"AFTER UPDATE ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
+            f"VALUES ('{table}', {old_pk}, 'UPDATE'); END"
+        )
+    register.__dict__["_tracking"] = True
+
+
+def created_here(register: Register, table: str, pk: str) -> bool:
+    """Whether the change under way created this row (its first write was an insert)."""
+    first = register.value("SELECT how FROM temp.touched WHERE tbl = ? AND pk = ? "
+                           "ORDER BY rowid LIMIT 1", (table, pk))
+    return first == "INSERT"
+
+
+def touched(register: Register) -> list[tuple[str, str]]:
+    """(table, key) of every sealed row written since the last `seal_touched`, in order."""
+    seen: dict[tuple[str, str], None] = {}
+    for row in register.rows("SELECT tbl, pk FROM temp.touched ORDER BY rowid"):
+        seen[(row["tbl"], row["pk"])] = None
+    return list(seen)
+
+
+def seal_touched(key: bytes, register: Register, seq: int) -> str:
+    """Seal every row this change wrote as explained by event `seq`; returns the event's row
+    list (`+table\\tkey` for a row now present, `-table\\tkey` for one deleted)."""
+    lines = []
+    for table, pk in touched(register):
+        where = " AND ".join(f"{column} = ?" for column in SEALED[table])
+        row = register.row(f"SELECT * FROM {table} WHERE {where}", pk.split("\t"))
+        if row is None:
+            lines.append(f"-{table}\t{pk}")
+            continue
+        row["sealed_seq"] = seq
+        seal = compute(key, table, columns(register, table), row)
+        register.conn.execute(f"UPDATE {table} SET sealed_seq = ?, seal = ? WHERE {where}",
+                              [seq, seal, *pk.split("\t")])
+        lines.append(f"+{table}\t{pk}")
+    register.conn.execute("DELETE FROM temp.touched")
+    return "\n".join(lines)
+
+
+def parse_rows(text: str) -> Iterable[tuple[bool, str, str]]:
+    """(present, table, key) for each line of an event's row list."""
+    for line in text.split("\n") if text else ():
+        table, _, pk = line[1:].partition("\t")
+        yield line[0] == "+", table, pk
