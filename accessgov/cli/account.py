@@ -16,6 +16,8 @@ LIST_COLUMNS = ("id", "platform", "handle", "url", "purpose", "owner", "kind", "
                 "mfa_method", "mfa_verified_on", "overseer", "status", "active_grants")
 TABLE_COLUMNS = ("id", "platform", "handle", "owner", "access", "mfa_method", "status",
                  "active_grants")
+# Hidden on a narrow terminal, first named first (`account show` has them all).
+DROPPABLE_COLUMNS = ("active_grants", "platform", "handle", "status")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -74,7 +76,7 @@ def list_(app: App, status: str | None, platform: str | None, fmt: str,
     from accessgov.access.accounts import list_accounts
 
     rows = list_accounts(app.register, app.today(), status=status, platform=platform)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
 
 
 @account.command("show")

@@ -11,6 +11,8 @@ from accessgov.cli.options import emit, emit_record, emit_rows, output_options
 from accessgov.errors import ExitCode
 
 LOG_COLUMNS = ("seq", "at", "actor", "action", "subject", "details")
+# Hidden from the table on a narrow terminal, first named first; the details wrap instead.
+LOG_DROPPABLE_COLUMNS = ("subject",)
 
 
 @click.group()
@@ -32,7 +34,7 @@ def log(app: App, limit: int | None, subject: str | None, action: str | None, fm
     rows = events(app.register, limit=limit, subject=subject, action=action)
     if fmt == "table":
         rows = [row | {"details": _summary(row["details"])} for row in rows]
-    emit_rows(rows, fmt, output_file, LOG_COLUMNS)
+    emit_rows(rows, fmt, output_file, LOG_COLUMNS, droppable=LOG_DROPPABLE_COLUMNS)
 
 
 @audit.command("verify")
@@ -45,7 +47,7 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
     from accessgov.audit.verification import verify_register
 
     workspace = app.workspace
-    report = verify_register(workspace.register, workspace.audit_key, anchor)
+    report = verify_register(workspace.register, workspace.keys, anchor)
     if fmt == "table":
         emit(report.sentence() + "\n", output_file)
     else:

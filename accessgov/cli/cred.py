@@ -27,6 +27,8 @@ LIST_COLUMNS = ("account", "platform", "access", "kind", "backend", "reference",
                 "set_by", "set_at", "last_changed_by", "last_changed_at", "exposed_to_current")
 TABLE_COLUMNS = ("account", "kind", "backend", "version", "last_changed_by", "last_changed_at",
                  "exposed_to_current")
+# Hidden on a narrow terminal, first named first; who has seen the secret always shows.
+DROPPABLE_COLUMNS = ("backend", "version", "last_changed_at", "last_changed_by")
 
 
 @click.group()
@@ -134,7 +136,7 @@ def list_(app: App, account_id: str | None, fmt: str, output_file: str | None) -
     from accessgov.access.credentials import list_credentials
 
     rows = list_credentials(app.register, account_id)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
 
 
 @click.command()

@@ -16,8 +16,10 @@ LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "r
                 "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
                 "board_minute", "mfa_verified", "verified_by", "decided_at", "revoked_by",
                 "revoked_at", "revoke_reason")
-TABLE_COLUMNS = ("id", "person", "account", "role", "status", "decided_by", "authority",
-                 "decided_at", "expires")
+TABLE_COLUMNS = ("id", "person", "person_name", "account", "role", "status", "decided_by",
+                 "authority", "decided_at", "expires")
+# Hidden on a narrow terminal, first named first (`grant show` has them all).
+DROPPABLE_COLUMNS = ("decided_at", "authority", "decided_by", "role", "person")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -126,7 +128,7 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
 
     rows = list_grants(app.register, app.today(), person=person_id, account=account_id,
                        status=status)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS)
+    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
 
 
 @grant.command("show")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +38,13 @@ def otp_option(function: F) -> F:
     )(function)
 
 
+def board_minute_option(function: F) -> F:
+    """--board-minute REF: the minute of the Board meeting that decided this."""
+    return click.option("--board-minute", metavar="REF",
+                        help="The board minute that decided this, e.g. 'BM 2026/11 item 4'."
+                        )(function)
+
+
 def _set_operator(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value:
         ctx.find_object(App).operator = value  # type: ignore[union-attr]
@@ -50,15 +59,39 @@ def emit(text: str, output_file: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def table_width(output_file: str | None) -> int | None:
+    """The width to fit a table to: the terminal's, or None (no limit) when there is none.
+
+    A table is fitted when stdout is a terminal, or COLUMNS says how wide the reader's is
+    (shutil reads it first). Written to a file with -o, or piped with COLUMNS unset, a table
+    keeps every column: squeezing it to a width nobody will read it at would only lose data.
+    """
+    if output_file:
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    if (columns.isdigit() and int(columns) > 0) or sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
 def emit_rows(rows: Sequence[Mapping[str, Any]], fmt: str, output_file: str | None,
-              columns: Sequence[str], table_columns: Sequence[str] | None = None) -> None:
-    """A list in the chosen format, to the screen or a file."""
-    emit(output.render_rows(rows, fmt, columns, table_columns), output_file)
+              columns: Sequence[str], table_columns: Sequence[str] | None = None,
+              droppable: Sequence[str] = ()) -> None:
+    """A list in the chosen format, to the screen or a file.
+
+    `droppable`: table columns that may be hidden on a narrow terminal, first named first.
+    """
+    width = table_width(output_file) if fmt == "table" else None
+    emit(output.render_rows(rows, fmt, columns, table_columns, droppable=droppable,
+                            width=width), output_file)
 
 
 def emit_record(record: Mapping[str, Any], fmt: str, output_file: str | None) -> None:
     """One record in the chosen format, to the screen or a file."""
-    emit(output.render_record(record, fmt), output_file)
+    width = table_width(output_file) if fmt == "table" else None
+    emit(output.render_record(record, fmt, width), output_file)
 
 
 def done(message: str) -> None:

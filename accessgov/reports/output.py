@@ -1,6 +1,12 @@
-"""Render records as a table, JSON or CSV, for the screen or a file to forward.
+"""Render records as a table, Markdown, JSON or CSV, for the screen or a file to forward.
 
-A plain table renderer is built in: it is all accessgov needs and costs nothing to import.
+Tables are drawn by tabulate, which measures text with wcwidth so that wide (CJK) and
+combining characters line up. Both are imported only inside the functions that draw a table:
+together they cost tens of milliseconds, and `--format json` and `--format csv` (what scripts
+use) must start fast.
+
+A human table can be fitted to a width (see `as_table`); who knows the width, and whether
+there is one, is the caller's business: the CLI passes its terminal's, or None for a file.
 """
 
 from __future__ import annotations
@@ -8,11 +14,35 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 FORMATS = ("table", "json", "csv")
+
+# Wider cells wrap onto more lines even with no width to fit (a file, a pipe), so one long
+# reason cannot make every line of a report hundreds of columns wide.
+WIDEST_CELL = 60
+# Long text wrapped to this width still reads well: a droppable column is hidden only when
+# the table would not fit even with its longer cells wrapped to this.
+COMFORTABLE_WRAP = 30
+# A column being wrapped to fit keeps at least this many columns (or its header's longest
+# word), so words are not shredded into a letter or two per line.
+NARROWEST_WRAP = 8
+# tabulate's "simple" format: two spaces between columns, no outer border.
+_GAP = 2
+
+# What must never reach a terminal raw: C0 and C1 controls and DEL (cursor moves, colours,
+# OSC window titles, CR overwriting a line), the Unicode line and paragraph separators,
+# bidirectional overrides and isolates (they reorder what is shown), and lone surrogates
+# (they cannot even be encoded for output).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+# Markdown punctuation that could start a link, an image, emphasis, code, raw HTML, or end a
+# table cell (`|`); a backslash before it makes it plain text.
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~&!])")
 
 
 def _cell(value: Any) -> str:
@@ -23,6 +53,33 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False) if value else ""
     return str(value)
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in "\n\t":
+        return " "
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str) -> str:
+    """`text` safe to print on a terminal: on one line, with every control shown as an escape.
+
+    Newlines and tabs become spaces; other controls become Python-style escapes (`\\x1b`,
+    `\\x0d`, `\\u2028`), so stored text cannot move the cursor, recolour or retitle the
+    terminal, overwrite a line or reorder what is shown. Input checks refuse such text;
+    this is the second guard, for data stored before them or by other means.
+    """
+    return _UNSAFE.sub(_escape_control, text)
+
+
+def _text(value: Any) -> str:
+    return visible(_cell(value))
+
+
+def _header(column: str) -> str:
+    return visible(column.replace("_", " "))
 
 
 def as_json(data: Any) -> str:
@@ -42,59 +99,206 @@ def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
+def _tabulate(cells: list[list[str]], headers: list[str], tablefmt: str,
+              **options: Any) -> str:
+    """tabulate with accessgov's settings: text stays text, as stored, no padding added."""
+    import inspect  # loaded already: tabulate's dataclasses import it
+
+    import tabulate  # here only: see the module docstring
+
+    # Numbers are not reformatted nor right-aligned ("1.10" stays "1.10", ids stay text).
+    # Whitespace is kept, as the renderer before tabulate kept it: it is part of the value
+    # (tabulate 0.9 reads the module flag; 0.10 ignores it and takes an argument instead).
+    if "preserve_whitespace" in inspect.signature(tabulate.tabulate).parameters:
+        options["preserve_whitespace"] = True
+    # A column is as wide as its header or widest cell, as before tabulate: its default two
+    # extra columns after each header only waste a narrow terminal. Both settings are module
+    # flags, so they are put back for any other user of tabulate in this process.
+    saved = tabulate.PRESERVE_WHITESPACE, tabulate.MIN_PADDING
+    tabulate.PRESERVE_WHITESPACE, tabulate.MIN_PADDING = True, 0
+    try:
+        return tabulate.tabulate(cells, headers, tablefmt=tablefmt, disable_numparse=True,
+                                 **options)
+    finally:
+        tabulate.PRESERVE_WHITESPACE, tabulate.MIN_PADDING = saved
+
+
+def _check_droppable(columns: Sequence[str], droppable: Sequence[str]) -> None:
+    unknown = [name for name in droppable if name not in columns[1:]]
+    if unknown:
+        # A typo here would silently never drop anything; the first column is the id.
+        raise ValueError(f"droppable columns {unknown} are not among {list(columns[1:])}")
+
+
+def _drop(columns: list[str], droppable: Sequence[str], needs: Mapping[str, int],
+          width: int) -> list[str]:
+    """Hide droppable columns, first named first, until what the others need fits."""
+    def total(names: list[str]) -> int:
+        return sum(needs[name] for name in names) + _GAP * (len(names) - 1)
+
+    shown = list(columns)
+    for name in droppable:
+        if total(shown) <= width:
+            break
+        shown.remove(name)
+    return shown
+
+
+def _shrink(widths: list[int], floors: list[int], excess: int) -> list[int]:
+    """Take `excess` columns from the widest columns, one at a time, down to their floors."""
+    widths = list(widths)
+    while excess > 0:
+        shrinkable = [i for i, w in enumerate(widths) if w > floors[i]]
+        if not shrinkable:
+            break  # narrower than the id and the floors: let the terminal wrap the rest
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+class _Measure:
+    """Display widths (wcwidth: a CJK character is 2, a combining mark 0) of a table's text."""
+
+    def __init__(self, columns: Sequence[str], cells: list[list[str]]) -> None:
+        import wcwidth  # here only: see the module docstring
+
+        self._wcswidth: Callable[[str], int] = wcwidth.wcswidth
+        self.header = {name: self.of(_header(name)) for name in columns}
+        self.cells = {name: max(self.of(line[i]) for line in cells)
+                      for i, name in enumerate(columns)}
+        self.word = {name: max(self.of(word) for word in _header(name).split() or [""])
+                     for name in columns}
+
+    def of(self, text: str) -> int:
+        """The display width of one line of text (never negative: controls are escaped)."""
+        return max(self._wcswidth(text), 0)
+
+    def natural(self, name: str, key: bool) -> int:
+        """The column's width unfitted: its header or widest cell (capped unless the key)."""
+        cells = self.cells[name] if key else min(self.cells[name], WIDEST_CELL)
+        return max(cells, self.header[name])
+
+    def comfortable(self, name: str, key: bool) -> int:
+        """The column's width with its long cells wrapped to `COMFORTABLE_WRAP`."""
+        natural = self.natural(name, key)
+        return natural if key else min(natural, max(COMFORTABLE_WRAP, self.header[name]))
+
+    def floor(self, name: str, key: bool) -> int:
+        """The narrowest the column may be wrapped to (the key column is never wrapped)."""
+        natural = self.natural(name, key)
+        if key:
+            return natural
+        return min(natural, max(NARROWEST_WRAP, self.word[name]))
+
+
+def _layout(columns: Sequence[str], measure: _Measure, droppable: Sequence[str],
+            width: int | None) -> dict[str, int]:
+    """The columns to show, in order, and the width each may take."""
+    key = columns[0]
+    natural = {name: measure.natural(name, name == key) for name in columns}
+    if width is None:
+        return natural
+    comfortable = {name: measure.comfortable(name, name == key) for name in columns}
+    shown = _drop(list(columns), droppable, comfortable, width)
+    excess = sum(natural[name] for name in shown) + _GAP * (len(shown) - 1) - width
+    floors = [measure.floor(name, name == key) for name in shown]
+    widths = _shrink([natural[name] for name in shown], floors, excess)
+    return dict(zip(shown, widths, strict=True))
+
+
 def as_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-             empty: str = "(none)") -> str:
-    """Columns padded to line up, with a ruled header; long cells are cut short."""
+             empty: str = "(none)", *, droppable: Sequence[str] = (),
+             width: int | None = None) -> str:
+    """Columns lined up under a ruled header, fitted to `width` display columns.
+
+    The first column is the key (the id): it is never hidden nor wrapped. With a `width`,
+    the `droppable` columns are hidden, the first named first, until the table would fit
+    with long text wrapped to `COMFORTABLE_WRAP`; then the widest columns wrap onto more
+    lines until it fits, none below `NARROWEST_WRAP`. A `width` of None (a file, a pipe)
+    fits nothing, but cells wider than `WIDEST_CELL` always wrap. Controls in cells are shown
+    as escapes (see `visible`).
+    """
+    _check_droppable(columns, droppable)
     if not rows:
         return empty + "\n"
-    cells = [[_cell(row.get(column)).replace("\n", " ") for column in columns] for row in rows]
-    cells = [[cell if len(cell) <= 60 else cell[:57] + "..." for cell in line] for line in cells]
-    headers = [column.replace("_", " ") for column in columns]
-    widths = [max(len(headers[i]), *(len(line[i]) for line in cells)) for i in range(len(columns))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
-              for line in cells]
-    return "\n".join(lines) + "\n"
+    cells = [[_text(row.get(column)) for column in columns] for row in rows]
+    measure = _Measure(columns, cells)
+    widths = _layout(columns, measure, droppable, width)
+    index = [list(columns).index(name) for name in widths]
+    wrap_cells = [w if measure.cells[n] > w else None for n, w in widths.items()]
+    wrap_headers = [w if measure.header[n] > w else None for n, w in widths.items()]
+    # tabulate wraps by display width. It is told only when some column needs it: its
+    # wrapping pass visits every cell, which costs seconds on a big register.
+    text = _tabulate([[line[i] for i in index] for line in cells],
+                     [_header(name) for name in widths], "simple",
+                     maxcolwidths=wrap_cells if any(wrap_cells) else None,
+                     maxheadercolwidths=wrap_headers if any(wrap_headers) else None)
+    return "\n".join(line.rstrip() for line in text.split("\n")) + "\n"
 
 
-def as_record(record: Mapping[str, Any]) -> str:
-    """One record as `field: value` lines; nested lists of records as indented tables."""
+def _markdown(text: str) -> str:
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", text)
+
+
+def as_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """A GitHub-flavoured Markdown table, for documents such as review exports.
+
+    Every column is kept and nothing is wrapped (a Markdown row is one line). Controls are
+    shown as escapes (see `visible`), and Markdown punctuation is escaped so that a cell can
+    neither end its cell nor become a link, an image, emphasis or raw HTML.
+    """
+    cells = [[_markdown(_text(row.get(column))) for column in columns] for row in rows]
+    headers = [_markdown(_header(column)) for column in columns]
+    return _tabulate(cells, headers, "github") + "\n"
+
+
+def as_record(record: Mapping[str, Any], width: int | None = None) -> str:
+    """One record as `field: value` lines; nested lists of records as indented tables.
+
+    Field values are not wrapped (a long one is left whole, to copy); nested tables are
+    fitted to `width`, less their indent.
+    """
     scalars = {key: value for key, value in record.items()
                if not (isinstance(value, list) and value and isinstance(value[0], dict))
                and not isinstance(value, dict)}
-    width = max((len(key) for key in scalars), default=0)
-    lines = [f"{key.replace('_', ' '):<{width}}  {_cell(value)}".rstrip()
+    width_of_keys = max((len(_header(key)) for key in scalars), default=0)
+    lines = [f"{_header(key):<{width_of_keys}}  {_text(value)}".rstrip()
              for key, value in scalars.items()]
     for key, value in record.items():
         if isinstance(value, dict):
-            lines.append(f"\n{key.replace('_', ' ')}:")
-            lines += [f"  {k.replace('_', ' ')}: {_cell(v)}" for k, v in value.items()]
+            lines.append(f"\n{_header(key)}:")
+            lines += [f"  {_header(k)}: {_text(v)}".rstrip() for k, v in value.items()]
         elif key not in scalars:
-            lines.append(f"\n{key.replace('_', ' ')}:")
-            table = as_table(value, list(value[0].keys()))
-            lines += [f"  {line}" for line in table.rstrip("\n").split("\n")]
+            lines.append(f"\n{_header(key)}:")
+            table = as_table(value, list(value[0].keys()),
+                             width=None if width is None else width - 2)
+            lines += [f"  {line}".rstrip() for line in table.rstrip("\n").split("\n")]
     return "\n".join(lines) + "\n"
 
 
 def render_rows(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str],
-                table_columns: Sequence[str] | None = None) -> str:
-    """A list in the chosen format; the table may show fewer columns than JSON and CSV."""
+                table_columns: Sequence[str] | None = None, *,
+                droppable: Sequence[str] = (), width: int | None = None) -> str:
+    """A list in the chosen format; the table may show fewer columns than JSON and CSV.
+
+    `droppable` and `width` shape the table only (see `as_table`).
+    """
     if fmt == "json":
         return as_json(list(rows))
     if fmt == "csv":
         return as_csv(rows, columns)
-    return as_table(rows, table_columns or columns)
+    return as_table(rows, table_columns or columns, droppable=droppable, width=width)
 
 
-def render_record(record: Mapping[str, Any], fmt: str) -> str:
-    """One record in the chosen format."""
+def render_record(record: Mapping[str, Any], fmt: str, width: int | None = None) -> str:
+    """One record in the chosen format; `width` fits the nested tables of the table form."""
     if fmt == "json":
         return as_json(record)
     if fmt == "csv":
         flat = {k: v for k, v in record.items() if not isinstance(v, list | dict)}
         return as_csv([flat], list(flat))
-    return as_record(record)
+    return as_record(record, width)
 
 
 def write_private(path: Path, text: str) -> None:
