@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import itertools
 import math
 import os
 import shlex

@@ -169,8 +169,10 @@ def _require_holder(op: Operation, action: str, account: Row, credential: Row) -
 
 # -- changes ----------------------------------------------------------------------------------
 
-def set_credential(op: Operation, account_id: str, kind: str, secret: str) -> Row:
-    """Store a first secret for an account and record where it lives."""
+def set_credential(op: Operation, account_id: str, kind: str, secret: str, *,
+                   seen: bool = True) -> Row:
+    """Store a first secret for an account and record where it lives. `seen`: the operator
+    typed it (or was shown it), so they are recorded as knowing it."""
     account = _live_account(op.register, account_id)
     secret = clean_secret(kind, secret)
     if get_credential(op.register, account_id, kind):
@@ -184,11 +186,13 @@ def set_credential(op: Operation, account_id: str, kind: str, secret: str) -> Ro
         "reference": store.location(secret_path(account_id, kind)), "version": version,
         "set_by": op.operator["id"], "set_at": op.at,
     })
-    return _recorded(op, account, kind, version, "set", authority)
+    return _recorded(op, account, kind, version, "set", authority, seen=seen)
 
 
-def rotate_credential(op: Operation, account_id: str, kind: str, secret: str) -> Row:
-    """Store a new version; exposures to earlier versions stop counting against it."""
+def rotate_credential(op: Operation, account_id: str, kind: str, secret: str, *,
+                      seen: bool = True) -> Row:
+    """Store a new version; exposures to earlier versions stop counting against it. `seen`:
+    the operator typed the new secret or was shown it (not a generated one kept unseen)."""
     account = _live_account(op.register, account_id)
     secret = clean_secret(kind, secret)
     current = get_credential(op.register, account_id, kind)
@@ -202,7 +206,7 @@ def rotate_credential(op: Operation, account_id: str, kind: str, secret: str) ->
         "version": version, "rotated_by": op.operator["id"], "rotated_at": op.at,
     })
     return _recorded(op, account, kind, version, "rotate", authority,
-                     previous=current["version"])
+                     previous=current["version"], seen=seen)
 
 
 def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
@@ -328,10 +332,13 @@ def _store_metadata(op: Operation, account: Row, kind: str, authority: str,
 
 
 def _recorded(op: Operation, account: Row, kind: str, version: int, how: str, authority: str,
-              previous: int | None = None) -> Row:
+              previous: int | None = None, seen: bool = False) -> Row:
     op.register.insert("credential_versions", {
         "account": account["id"], "kind": kind, "version": version, "how": how,
         "by": op.operator["id"], "at": op.at})
+    if seen:
+        exposures.expose(op.register, op.operator["id"], account["id"], kind, version, "set",
+                         None, op.at)
     exposed = []
     if kind == "password" and account["access"] == "shared-login":
         exposed = exposures.expose_grant_holders(op.register, account["id"], version,
@@ -339,7 +346,7 @@ def _recorded(op: Operation, account: Row, kind: str, version: int, how: str, au
     op.record(f"cred.{how}", account["id"], kind=kind, version=version,
               previous_version=previous, authority=authority,
               stored_at=op.store.location(secret_path(account["id"], kind)),
-              exposed_by_shared_login=exposed or None)
+              seen_by_operator=seen, exposed_by_shared_login=exposed or None)
     row = get_credential(op.register, account["id"], kind)
     assert row is not None
     return row

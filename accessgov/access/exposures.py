@@ -1,8 +1,9 @@
 """Who could know which secret, since when: the one place that answers it.
 
 An exposure says a person could know one version of a credential: they revealed it, took a
-code from its seed, or hold a grant on a shared-login account (everyone on such an account
-uses its one password). A rotation makes a new version, which nobody has been exposed to yet.
+code from its seed, hold a grant on a shared-login account (everyone on such an account
+uses its one password), or stored it themselves (typed it in, or had a generated one shown).
+A rotation makes a new version, which nobody has been exposed to yet.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from accessgov.db.queries import get_account, get_credential, live_grants_on
 from accessgov.db.register import Register, Row
 
-HOW = ("reveal", "otp", "shared-login grant")
+HOW = ("reveal", "otp", "shared-login grant", "set")  # "set": they typed or saw it when storing it
 
 # For a credentials row `c`: who could know its current version, as a JSON array of ids.
 EXPOSED_TO_CURRENT = (

@@ -85,10 +85,9 @@ class AccessGovGroup(click.Group):
 
 def _report_unexpected() -> ExitCode:
     """Write the traceback to a private file and point to it; never print it."""
-    import tempfile
     import traceback
 
-    fd, path = tempfile.mkstemp(prefix="accessgov-error-", suffix=".txt")
+    fd, path = _error_file()
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(traceback.format_exc())
     kind = sys.exc_info()[0]
@@ -98,6 +97,21 @@ def _report_unexpected() -> ExitCode:
         err=True,
     )
     return ExitCode.UNEXPECTED
+
+
+def _error_file() -> tuple[int, str]:
+    """A new 0600 file in the user's own accessgov state folder (0700): tracebacks name
+    files and records, so they stay out of the shared temporary folder."""
+    import tempfile
+
+    import platformdirs
+
+    folder = platformdirs.user_state_path("accessgov", appauthor=False)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix="accessgov-error-", suffix=".txt", dir=folder)
+    except OSError:
+        return tempfile.mkstemp(prefix="accessgov-error-", suffix=".txt")
 
 
 @click.group("accessgov", cls=AccessGovGroup,

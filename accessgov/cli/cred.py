@@ -18,8 +18,7 @@ from accessgov.cli.options import done, emit_rows, otp_option, output_options
 from accessgov.errors import InputError
 
 if TYPE_CHECKING:
-    from accessgov.db.register import Row
-    from accessgov.operation import Operation
+    pass
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,23 +77,20 @@ def rotate(app: App, account_id: str, kind: str, generate: bool, length: int, sh
     Change it on the platform too. People exposed to earlier versions no longer count as
     knowing the new one.
     """
-    from accessgov.access.credentials import generate_password, reveal, rotate_credential
+    from accessgov.access.credentials import generate_password, rotate_credential
 
     if generate and from_stdin:
         raise click.UsageError("use either --generate or --stdin, not both")
     if show and not generate:
         raise click.UsageError("--show only goes with --generate")
     secret = generate_password(length) if generate else _read_secret(app, kind, from_stdin)
-
-    def work(op: Operation) -> tuple[Row, str | None]:
-        row = rotate_credential(op, account_id, kind, secret)
-        return row, (reveal(op, account_id, kind) if show else None)
-
-    row, shown = app.change(work, otp=otp)
+    seen = show or not generate  # a typed secret is known to its typist; a generated one
+    row = app.change(lambda op: rotate_credential(op, account_id, kind, secret, seen=seen),
+                     otp=otp)
     done(f"Rotated {account_id}'s {kind} to version {row['version']}. Change it on the "
          "platform as well.")
-    if shown is not None:
-        click.echo(shown, nl=sys.stdout.isatty())
+    if show:
+        click.echo(secret, nl=sys.stdout.isatty())
 
 
 @cred.command("adopt")

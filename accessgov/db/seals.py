@@ -144,7 +144,7 @@ def created_here(register: Register, table: str, pk: str) -> bool:
     """Whether the change under way created this row (its first write was an insert)."""
     first = register.value("SELECT how FROM temp.touched WHERE tbl = ? AND pk = ? "
                            "ORDER BY rowid LIMIT 1", (table, pk))
-    return first == "INSERT"
+    return bool(first == "INSERT")
 
 
 def touched(register: Register) -> list[tuple[str, str]]:

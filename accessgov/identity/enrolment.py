@@ -50,7 +50,20 @@ def enrol(op: Operation, person_id: str) -> str | None:
     if granted.name != "setup" and (state is None or op.trusted("mfa", state) is None):
         raise Refused(f"{person_id} has not been invited to enrol: a CEO or trustee first runs "
                       f"'accessgov mfa enrol {person_id}'")
+    _refuse_watched_enrolment(op, person_id)
     return _new_seed(op, person_id, state)
+
+
+def _refuse_watched_enrolment(op: Operation, person_id: str) -> None:
+    """A seed shown where someone else is logged in could be seen by them: the person enrols
+    on their own device, or the other person logs out first."""
+    ticket = op.seat.read_ticket()
+    if ticket is None or ticket.person == person_id:
+        return
+    if sessions.claimed_session(op.register, ticket, op.now) is not None:
+        raise Refused(f"{ticket.person} is logged in here, so {ticket.person} could see "
+                      f"{person_id}'s new seed: {person_id} enrols on their own device (or "
+                      f"{ticket.person} runs 'accessgov logout' first)")
 
 
 def _invite(op: Operation, person_id: str, state: Row | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -79,6 +80,13 @@ def test_a_register_failure_after_the_store_write_undoes_the_write(
     monkeypatch.setattr(audit.AuditLog, "commit", disk_full)
     result = org.run("mfa enrol kim --as kim", expect=70)
     assert "unexpected error" in one_line_error(result)
+    # The traceback went to this user's own state folder (inside the test's tmp_path here),
+    # never to the shared temporary folder.
+    state = Path(os.environ["XDG_STATE_HOME"]) / "accessgov"
+    (written,) = state.glob("accessgov-error-*.txt")
+    assert str(written) in result.stderr
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
     assert "nothing was changed" in result.stderr
     assert dump(org.db) == before
     assert store["interact/mfa/kim"].versions == {}  # the seed written was discarded again

@@ -34,7 +34,8 @@ def test_a_grant_holder_reveals_the_password_and_it_is_recorded(shared: Shell) -
 
 def test_shared_login_grant_holders_count_as_exposed_without_revealing(shared: Shell) -> None:
     (password,) = creds(shared, "tiktok-main")
-    assert password["exposed_to_current"] == ["jdoe"]
+    # jdoe by the grant; vperkins typed the password in.
+    assert password["exposed_to_current"] == ["jdoe", "vperkins"]
     assert password["version"] == 1 and password["backend"] == "memory"
 
 
@@ -49,7 +50,13 @@ def test_rotation_starts_a_fresh_exposure_list(shared: Shell) -> None:
 def test_rotation_while_a_grant_is_active_exposes_the_holder_again(shared: Shell) -> None:
     shared.run(f"cred rotate tiktok-main --stdin {shared.as_('vperkins')}", input="New-Pass-99\n")
     (password,) = creds(shared, "tiktok-main")
-    assert password["version"] == 2 and password["exposed_to_current"] == ["jdoe"]
+    assert password["version"] == 2 and password["exposed_to_current"] == ["jdoe", "vperkins"]
+
+
+def test_a_generated_secret_nobody_saw_exposes_nobody_but_grant_holders(shared: Shell) -> None:
+    shared.run(f"cred rotate tiktok-main --generate {shared.as_('vperkins')}")
+    (password,) = creds(shared, "tiktok-main")
+    assert password["exposed_to_current"] == ["jdoe"]
 
 
 def test_generate_prints_nothing_unless_asked(shared: Shell) -> None:
@@ -80,7 +87,7 @@ def test_otp_gives_the_current_code_of_the_stored_seed(shared: Shell) -> None:
     code = shared.run(f"otp tiktok-main {shared.as_('jdoe')}").stdout.strip()
     assert code == pyotp.TOTP(seed).at(shared.clock.now)
     seeds = [c for c in creds(shared, "tiktok-main") if c["kind"] == "totp-seed"]
-    assert seeds[0]["exposed_to_current"] == ["jdoe"]
+    assert seeds[0]["exposed_to_current"] == ["jdoe", "vperkins"]  # vperkins stored it
 
 
 def rfc6238(seed_base32: str, moment: float) -> str:

@@ -22,12 +22,13 @@ def story(term: Terminal) -> None:
     term.run('person add vperkins --name "Vickie Perkins" --email v@example.org --category ceo')
     term.enrol("vperkins")
     term.run(f"login --as vperkins --otp {term.code('vperkins')}")
-    term.run('person add spatel --name "Sonal Patel" --email s@example.org --category trustee')
-    term.enrol("spatel")
+    term.run('person add spatel --name "Sonal Patel" --email s@example.org --category trustee '
+             '--board-minute "BM 2026/01 item 2"')
+    term.enrol("spatel", invited=True)
     term.run('person add jdoe --name "Jo Doe" --email j@example.org --category employee '
              '--title "Young Adults Lead"')
     term.run('account add instagram-main --platform instagram --handle @interact '
-             '--owner vperkins --purpose "Events and news" --mfa totp --access delegated')
+             '--owner spatel --purpose "Events and news" --mfa totp --access delegated')
     term.run('grant add jdoe instagram-main --role editor --reason "Posts youth events"')
     refused = term.run("grant add vperkins instagram-main --role admin --reason me", expect=3)
     assert "cannot approve their own access" in refused.stderr

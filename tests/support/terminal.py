@@ -28,12 +28,14 @@ class Terminal:
     transcript: list[subprocess.CompletedProcess[str]] = dataclasses.field(default_factory=list)
     _used_steps: dict[str, int] = dataclasses.field(default_factory=dict)
 
-    def run(self, command: str, *, expect: int = 0) -> subprocess.CompletedProcess[str]:
-        """`accessgov --db DB <command>`; asserts the exit code, keeps the transcript."""
+    def run(self, command: str, *, expect: int = 0,
+            device: str | None = None) -> subprocess.CompletedProcess[str]:
+        """`accessgov --db DB <command>`; asserts the exit code, keeps the transcript.
+        `device` runs it on that person's own device (their own session folder)."""
         result = subprocess.run(
             [sys.executable, "-m", "accessgov", "--db", str(self.db), *shlex.split(command)],
-            env=self.env, capture_output=True, text=True, timeout=120, check=False,
-            stdin=subprocess.DEVNULL,
+            env=self.device_env(device), capture_output=True, text=True, timeout=120,
+            check=False, stdin=subprocess.DEVNULL,
         )
         self.transcript.append(result)
         assert "Traceback" not in result.stderr, result.stderr
@@ -57,13 +59,25 @@ class Terminal:
         self._used_steps[person] = step
         return pyotp.TOTP(self.seeds[person]).at(step * 30)
 
-    def enrol(self, person: str, *, by_session: bool = False) -> str:
-        """Enrol and confirm `person`; returns the otpauth URI."""
+    def device_env(self, person: str | None) -> dict[str, str]:
+        """The environment of `person`'s own device: their own runtime (session) folder."""
+        if person is None:
+            return self.env
+        folder = self.db.parent / f"device-{person}"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.env | {"XDG_RUNTIME_DIR": str(folder)}
+
+    def enrol(self, person: str, *, invited: bool = False) -> str:
+        """Enrol and confirm `person`; returns the otpauth URI. `invited`: the operator of
+        this terminal (its open session) invites them, and they enrol on their own device."""
         from tests.support.shell import seed_from_uri
 
-        uri = self.run(f"mfa enrol {person}").stdout.splitlines()[0]
+        if invited:
+            self.run(f"mfa enrol {person}")
+        device = person if invited else None
+        uri = self.run(f"mfa enrol {person} --as {person}", device=device).stdout.splitlines()[0]
         self.seeds[person] = seed_from_uri(uri)
-        self.run(f"mfa verify {person} --otp {self.code(person)}")
+        self.run(f"mfa verify {person} --otp {self.code(person)}", device=device)
         return uri
 
     def everything_written(self) -> bytes:
