@@ -19,9 +19,14 @@ from accessgov.cli.options import done
               help="Folder inside the mount for this tool.")
 @click.option("--vault-cacert", envvar="VAULT_CACERT", type=click.Path(dir_okay=False),
               help="CA bundle to verify Vault's TLS certificate (env VAULT_CACERT).")
+@click.option("--vault-namespace", envvar="VAULT_NAMESPACE",
+              help="Vault/OpenBao namespace, e.g. admin/team-a (env VAULT_NAMESPACE; default "
+                   "the root namespace). Kept with the register: VAULT_NAMESPACE set later "
+                   "does not change it.")
 @click.pass_obj
 def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: str | None,
-         vault_mount: str, vault_prefix: str, vault_cacert: str | None) -> None:
+         vault_mount: str, vault_prefix: str, vault_cacert: str | None,
+         vault_namespace: str | None) -> None:
     """Create a register for an organisation and bind it to a secret store.
 
     The store (OS keyring or Vault/OpenBao) is checked first and receives the audit key;
@@ -39,7 +44,7 @@ def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: s
             raise click.UsageError("--vault-url (or VAULT_ADDR) is needed for the vault backend")
         config = BackendConfig(kind, org_id, vault_url=vault_url.rstrip("/"),
                                vault_mount=vault_mount, vault_prefix=vault_prefix,
-                               vault_cacert=vault_cacert)
+                               vault_cacert=vault_cacert, vault_namespace=vault_namespace)
     else:
         from accessgov.secrets.keyring_backend import choose_keyring_class
 

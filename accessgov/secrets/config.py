@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import re
 from typing import TYPE_CHECKING
 
 from accessgov.errors import InputError
 
 if TYPE_CHECKING:
     from accessgov.secrets.base import SecretBackend
+
+# One namespace name per segment: ASCII (an HTTP header carries it), no "+" or "*" (Vault's
+# wildcards), never empty, "." or "..".
+_NAMESPACE_SEGMENT = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]*")
+# Names Vault and OpenBao keep for themselves at every level ("root" is not a namespace header).
+_RESERVED_NAMESPACES = {"root", "sys", "audit", "auth", "cubbyhole", "identity"}
 
 BACKENDS = {
     "keyring": "accessgov.secrets.keyring_backend:KeyringBackend",
@@ -33,6 +40,12 @@ class BackendConfig:
     vault_mount: str = "secret"
     vault_prefix: str = "accessgov"
     vault_cacert: str | None = None
+    # Vault namespace (e.g. "admin/team-a"); None for the root namespace. Fixed at init.
+    vault_namespace: str | None = None
+
+    def __post_init__(self) -> None:
+        # Frozen: store the checked, canonical spelling ("/team-a/" -> "team-a").
+        object.__setattr__(self, "vault_namespace", check_namespace(self.vault_namespace))
 
     def as_settings(self) -> dict[str, str]:
         """The fields worth storing in the register, as strings."""
@@ -51,6 +64,27 @@ class BackendConfig:
             if (key := "backend" if field.name == "kind" else f"backend_{field.name}") in settings
         }
         return cls(**kwargs)
+
+
+def check_namespace(namespace: str | None) -> str | None:
+    """A Vault namespace in its canonical spelling, without a leading or trailing slash (None
+    for the root namespace, also given as ""); InputError if a part is empty, "." or "..",
+    a reserved name, or holds other than ASCII letters, digits and . _ @ -."""
+    if not namespace:
+        return None
+    canonical = namespace.removeprefix("/").removesuffix("/")
+    parts = canonical.split("/")
+    if not all(_NAMESPACE_SEGMENT.fullmatch(part) for part in parts):
+        raise InputError(
+            f"not a valid Vault namespace: {namespace!r} (use letters, digits and . _ @ -"
+            " between slashes, e.g. admin/team-a)"
+        )
+    if reserved := _RESERVED_NAMESPACES.intersection(parts):
+        raise InputError(
+            f"not a valid Vault namespace: {namespace!r} ({min(reserved)!r} is a name Vault"
+            " reserves; leave the namespace out for the root namespace)"
+        )
+    return canonical
 
 
 def resolve_backend_name(flag: str | None, env: dict[str, str]) -> tuple[str, str]:

@@ -4,11 +4,20 @@ A secret lives at `<mount>/<prefix>/<org-slug>/<path>` under the data key `value
 store's own tools find it: `bao kv get -mount=secret -field=value accessgov/interact/x/password`.
 Every write is check-and-set, and a credential's version is the KV version.
 
+A Vault namespace (HCP Vault, Vault Enterprise, OpenBao 2.3+) is chosen once, at init, and
+stored with the register; both paths send it as `X-Vault-Namespace`. VAULT_NAMESPACE is only
+init's default: at run time it is ignored, so a variable left over from other work can never
+move a register's secrets to another namespace (`bao` would need `-namespace=` to follow).
+
 Reads (`read`, `current_version`, `check`) use only the standard library over one keep-alive
 connection: `cred reveal` must run about as fast as `bao kv get`, and `import hvac` alone (it
 pulls in requests) costs more than that whole command. Writes are rarer and go through hvac,
-imported inside the methods that need it. Both paths turn every failure of the store into
-BackendUnavailable with the same plain one-line messages.
+imported inside the methods that need it. Both paths turn every answer that is not a success
+into an error through one function, `_failure(status, errors)`: the read path passes the
+status it read, and the write path gets the real status too, because a `requests` response hook
+on hvac's session raises `_VaultAnswer` (status and Vault's `errors`) before hvac turns the
+answer into an exception class that forgets the status. Failures to talk to Vault at all go
+through `transport_message` on both paths.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import sys
@@ -46,19 +56,18 @@ TOKEN_FILE_NAME = ".vault-token"
 
 _CAS_MISMATCH = "check-and-set parameter did not match"
 
-# hvac raises one exception class per HTTP status; map them back so both paths share messages.
-_HVAC_STATUS = {
-    "InvalidRequest": 400,
-    "Unauthorized": 401,
-    "Forbidden": 403,
-    "InvalidPath": 404,
-    "PreconditionFailed": 412,
-    "RateLimitExceeded": 429,
-    "InternalServerError": 500,
-    "VaultNotInitialized": 501,
-    "BadGateway": 502,
-    "VaultDown": 503,
-}
+_NAMESPACE_NOT_FOUND = "namespace not found"
+_MULTIERROR_HEADING = re.compile(r"\d+ errors? occurred:")
+
+
+class _VaultAnswer(Exception):
+    """Vault's answer to a write was not a success: its HTTP status and `errors` (None if
+    the body is not Vault's JSON). Raised by the response hook, caught by `_hvac_errors`."""
+
+    def __init__(self, status: int, errors: list[str] | None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.errors = errors
 
 
 class VaultBackend(SecretBackend):
@@ -71,6 +80,8 @@ class VaultBackend(SecretBackend):
         self._base = f"{config.vault_prefix.strip('/')}/{config.org_slug}"
         self._url = (config.vault_url or os.environ.get("VAULT_ADDR") or "").rstrip("/")
         self._cacert = config.vault_cacert or os.environ.get("VAULT_CACERT") or None
+        # Only what init stored: see the module docstring for why VAULT_NAMESPACE is not read.
+        self._namespace = config.vault_namespace
         self._token_value: str | None = None
         self._connection: http.client.HTTPConnection | None = None
         self._hvac: Any = None
@@ -84,8 +95,8 @@ class VaultBackend(SecretBackend):
         self._get(self._api("metadata", "accessgov-check"), "accessgov-check")
 
     def location(self, path: str) -> str:
-        """The mount and path as `bao kv` / `vault kv` spell them."""
-        return f"vault kv {self._mount}/{self._full(path)}"
+        """The mount and path as `bao kv` / `vault kv` spell them, and the namespace if any."""
+        return f"vault kv {self._mount}/{self._full(path)}{self._in_namespace(' (namespace {})')}"
 
     def current_version(self, path: str) -> int:
         """KV's current_version: counts discarded (destroyed) versions too; 0 if never written."""
@@ -171,21 +182,15 @@ class VaultBackend(SecretBackend):
     def _get(self, api_path: str, path: str) -> tuple[int, dict[str, Any]]:
         """GET from Vault: (200 or 404, parsed body); every other outcome is BackendUnavailable."""
         status, raw = self._request("GET", api_path)
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise BackendUnavailable(
-                f"Vault at {self._url} answered HTTP {status} with something that is not"
-                " Vault's JSON: check the address and its scheme (http or https)"
-            )
-        if status in (200, 404) and not _is_missing_mount(body):
+        body = _json_object(raw)
+        if body is not None and status in (200, 404) and not _is_missing_route(body):
             return status, body
-        raise BackendUnavailable(self._http_failure(status, body.get("errors") or [], path))
+        raise self._failure(status, _errors(body), path)
 
     def _request(self, method: str, api_path: str) -> tuple[int, bytes]:
         headers = {"X-Vault-Token": self._token(), "Accept": "application/json"}
+        if self._namespace:
+            headers["X-Vault-Namespace"] = self._namespace
         for attempt in (1, 2):
             reused = self._connection is not None
             connection = self._connect()
@@ -272,7 +277,9 @@ class VaultBackend(SecretBackend):
                 token=self._token(),
                 verify=self._cacert or True,
                 timeout=TIMEOUT_SECONDS,
+                namespace=self._namespace,
             )
+            self._hvac.adapter.session.hooks["response"].append(_raise_unless_ok)
         return self._hvac.secrets.kv.v2
 
     def _written_despite_error(self, path: str, value: str, expect_version: int) -> int:
@@ -310,20 +317,14 @@ class VaultBackend(SecretBackend):
 
     @contextlib.contextmanager
     def _hvac_errors(self, path: str, expect_version: int | None = None) -> Iterator[None]:
-        """Turn hvac's and requests' exceptions into VersionConflict or BackendUnavailable."""
-        import hvac.exceptions
+        """Turn Vault's answers and requests' exceptions into VersionConflict or
+        BackendUnavailable (hvac's own exceptions never arrive: `_raise_unless_ok` is first)."""
         import requests
 
         try:
             yield
-        except hvac.exceptions.VaultError as exc:
-            status = _HVAC_STATUS.get(type(exc).__name__, 0)
-            errors = [str(error) for error in exc.errors or []] or [str(exc.args[0] or "")]
-            if status == 400 and expect_version is not None and _CAS_MISMATCH in " ".join(errors):
-                raise VersionConflict(
-                    _conflict_message(self.location(path), expect_version)
-                ) from exc
-            raise BackendUnavailable(self._http_failure(status, errors, path)) from exc
+        except _VaultAnswer as answer:
+            raise self._failure(answer.status, answer.errors, path, expect_version) from None
         except requests.exceptions.Timeout as exc:
             raise BackendUnavailable(_timeout_message(self._url)) from exc
         except (requests.exceptions.RequestException, OSError) as exc:
@@ -331,9 +332,24 @@ class VaultBackend(SecretBackend):
 
     # -- shared by both paths ---------------------------------------------------------------
 
-    def _http_failure(self, status: int, errors: list[str], path: str) -> str:
-        """The one-line message for a Vault answer that is not a success."""
-        detail = "; ".join(str(error) for error in errors if error)[:200]
+    def _failure(
+        self, status: int, errors: list[str] | None, path: str, expect_version: int | None = None
+    ) -> VersionConflict | BackendUnavailable:
+        """The error for a Vault answer that is not a success, on the read and write paths.
+
+        `errors` is Vault's `errors` list, or None if the body was not Vault's JSON at all;
+        `expect_version` is given by check-and-set writes, whose mismatch is a conflict.
+        """
+        if errors is None:
+            return BackendUnavailable(
+                f"Vault at {self._url} answered HTTP {status} with something that is not"
+                " Vault's JSON: check the address and its scheme (http or https)"
+            )
+        if status == 400 and expect_version is not None and _CAS_MISMATCH in " ".join(errors):
+            return VersionConflict(_conflict_message(self.location(path), expect_version))
+        return BackendUnavailable(self._failure_message(status, _detail(errors), path))
+
+    def _failure_message(self, status: int, detail: str, path: str) -> str:
         if status == 503 and "sealed" in detail.lower():
             return (
                 f"Vault at {self._url} is sealed: unseal it ('bao operator unseal' or"
@@ -344,14 +360,24 @@ class VaultBackend(SecretBackend):
                 f"Vault refused the token for {self.location(path)} ({detail or 'forbidden'}):"
                 " log in again ('bao login' / 'vault login') or ask for a policy that allows"
                 f" {self._mount}/data/{self._base}/* and {self._mount}/metadata/{self._base}/*"
+                + self._in_namespace(" in namespace {}")
+            )
+        if status == 404 and self._namespace and _NAMESPACE_NOT_FOUND in detail:
+            return (
+                f"Vault at {self._url} has no namespace {self._namespace} ({detail}):"
+                " check the namespace given at init"
             )
         if status == 404:
             return (
-                f"Vault has no KV version 2 engine at {self._mount}/ ({detail}):"
-                " check the mount given at init"
+                f"Vault has no KV version 2 engine at {self._mount}/"
+                f"{self._in_namespace(' in namespace {}')} ({detail}):"
+                f" check the mount{self._in_namespace(' and namespace')} given at init"
             )
-        reason = f"HTTP {status}" if status else "an unexpected answer"
-        return f"Vault at {self._url} could not do this ({reason}: {detail or 'no detail'})"
+        return f"Vault at {self._url} could not do this (HTTP {status}: {detail or 'no detail'})"
+
+    def _in_namespace(self, template: str) -> str:
+        """`template` filled with the namespace, or "" in the root namespace."""
+        return template.format(self._namespace) if self._namespace else ""
 
 
 def _find_token() -> str:
@@ -391,10 +417,50 @@ def _is_destroyed_version(body: dict[str, Any]) -> bool:
     return bool(metadata.get("destroyed"))
 
 
-def _is_missing_mount(body: dict[str, Any]) -> bool:
-    """Vault's 404 for a path no engine serves (as opposed to a key that does not exist)."""
+def _is_missing_route(body: dict[str, Any]) -> bool:
+    """Vault's 404 for a path no engine serves, or a namespace that does not exist (as
+    opposed to a key that does not exist)."""
     errors = body.get("errors") or []
-    return any("no handler for route" in str(error) for error in errors)
+    return any(
+        "no handler for route" in str(error) or _NAMESPACE_NOT_FOUND in str(error)
+        for error in errors
+    )
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object an answer's body holds ({} if empty), or None if it is not one."""
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _errors(body: dict[str, Any] | None) -> list[str] | None:
+    """Vault's `errors` from a parsed body (never empty strings); None if there was no body."""
+    if body is None:
+        return None
+    errors = body.get("errors")
+    return [str(error) for error in errors if error] if isinstance(errors, list) else []
+
+
+def _detail(errors: list[str]) -> str:
+    """Vault's errors on one short line. Some arrive as a Go multierror, a line "1 error
+    occurred:" and then lines "* permission denied": keep only the items."""
+    items = []
+    for error in errors:
+        for line in error.splitlines():
+            line = line.strip().removeprefix("* ")
+            if line and not _MULTIERROR_HEADING.fullmatch(line):
+                items.append(line)
+    return "; ".join(items)[:200]
+
+
+def _raise_unless_ok(response: Any, *args: Any, **kwargs: Any) -> None:
+    """A `requests` response hook for hvac's session: an answer that hvac would raise for
+    (status 400 or more) leaves as `_VaultAnswer`, keeping the status hvac forgets."""
+    if not response.ok:
+        raise _VaultAnswer(response.status_code, _errors(_json_object(response.content)))
 
 
 def transport_message(url: str, exc: BaseException) -> str:

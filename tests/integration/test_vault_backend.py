@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +16,7 @@ import pytest
 
 from accessgov.errors import BackendUnavailable, InputError
 from accessgov.secrets import vault as vault_module
-from accessgov.secrets.base import SecretNotFound
+from accessgov.secrets.base import SecretNotFound, VersionConflict
 from accessgov.secrets.config import BackendConfig
 from accessgov.secrets.vault import VaultBackend
 from tests.secrets.contract import PATH, BackendContract, MakeBackend, new_org
@@ -39,6 +42,13 @@ def token_with_policy(server: servers.OpenBaoServer, name: str, policy: str) -> 
     created = server.api("POST", "auth/token/create", {"policies": [name], "ttl": "10m"})
     token: str = created["auth"]["client_token"]
     return token
+
+
+@pytest.fixture(autouse=True)
+def no_namespace_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own VAULT_NAMESPACE must not send the `bao` CLI to another namespace."""
+    for name in ("VAULT_NAMESPACE", "BAO_NAMESPACE"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.mark.integration
@@ -346,3 +356,122 @@ def test_importing_the_vault_backend_does_not_import_hvac() -> None:
     )
 
     assert result.stdout.strip() == "[]"
+
+
+# -- one mapping of Vault's answers for both paths (reads: http.client, writes: hvac) -----------
+
+class CannedVault:
+    """A loopback HTTP server answering every request with one canned status and body."""
+
+    def __init__(self) -> None:
+        self.status, self.body = 200, b"{}"
+        canned = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(canned.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(canned.body)))
+                self.end_headers()
+                self.wfile.write(canned.body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def canned_vault(monkeypatch: pytest.MonkeyPatch) -> Iterator[CannedVault]:
+    monkeypatch.setenv("VAULT_TOKEN", "any")
+    server = CannedVault()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def failures_on_both_paths(backend: VaultBackend) -> tuple[str, str]:
+    """(the message of a failed read, the message of a failed write)."""
+    with pytest.raises(BackendUnavailable) as read:
+        backend.read(PATH)
+    with pytest.raises(BackendUnavailable) as written:
+        backend.write(PATH, "hunter2-secret", expect_version=0)
+    return str(read.value), str(written.value)
+
+
+@pytest.mark.parametrize("status, errors, expected", [
+    # hvac has no exception class for 412 (it raises UnexpectedError): the status survives.
+    (412, ["required index state not present"],
+     "could not do this (HTTP 412: required index state not present)"),
+    (429, ["request path \"secret/data/x\": rate limit quota exceeded"],
+     "could not do this (HTTP 429: request path \"secret/data/x\": rate limit quota exceeded)"),
+    (500, [], "could not do this (HTTP 500: no detail)"),
+    (503, ["Vault is sealed"], "is sealed: unseal it"),
+    (403, ["1 error occurred:\n\t* permission denied\n\n"], "(permission denied): log in again"),
+    (404, ["no handler for route \"secret/data/x\""], "no KV version 2 engine at secret/"),
+])
+def test_both_paths_map_every_status_to_the_same_one_line_message(
+    canned_vault: CannedVault, status: int, errors: list[str], expected: str
+) -> None:
+    canned_vault.answer(status, json.dumps({"errors": errors}).encode())
+
+    read, written = failures_on_both_paths(vault_backend(canned_vault.url, "canned"))
+
+    assert read == written
+    assert expected in read and "\n" not in read and "hunter2" not in read
+
+
+def test_both_paths_say_an_answer_that_is_not_json_is_not_vaults(
+    canned_vault: CannedVault,
+) -> None:
+    canned_vault.answer(502, b"<html>Bad Gateway</html>")
+
+    read, written = failures_on_both_paths(vault_backend(canned_vault.url))
+
+    assert read == written == (
+        f"Vault at {canned_vault.url} answered HTTP 502 with something that is not Vault's JSON:"
+        " check the address and its scheme (http or https)"
+    )
+
+
+def test_a_check_and_set_mismatch_is_a_conflict_only_on_a_write(
+    canned_vault: CannedVault,
+) -> None:
+    mismatch = "check-and-set parameter did not match the current version"
+    canned_vault.answer(400, json.dumps({"errors": [mismatch]}).encode())
+    backend = vault_backend(canned_vault.url, "canned")
+
+    with pytest.raises(VersionConflict, match="is no longer at version 3: someone else"):
+        backend.write(PATH, "pw", expect_version=3)
+    with pytest.raises(BackendUnavailable, match=rf"could not do this \(HTTP 400: {mismatch}\)"):
+        backend.read(PATH)
+
+
+@pytest.mark.integration
+def test_a_refusal_from_openbao_is_one_line_on_both_paths(
+    openbao: servers.OpenBaoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OpenBao words this refusal as a multi-line Go multierror.
+    policy = 'path "secret/*" { capabilities = ["deny"] }'
+    monkeypatch.setenv("VAULT_TOKEN", token_with_policy(openbao, "deny-all-lines", policy))
+
+    read, written = failures_on_both_paths(vault_backend(openbao.url, "refused"))
+
+    assert read == written
+    assert read.startswith(
+        f"Vault refused the token for vault kv secret/accessgov/refused/{PATH}"
+        " (permission denied): log in again"
+    )
