@@ -116,6 +116,7 @@ class Operation:
         if key in self._vouched or seals.created_here(self.register, *key):
             return row
         seals.require_sealed(self.keys.rows, self.register, table, row)
+        seals.require_current(self.register, table, row)
         self._vouched.add(key)
         return row
 

@@ -27,6 +27,10 @@ FOREIGN_VARIABLES = (
     "ACCESSGOV_OPERATOR",
     "ACCESSGOV_BACKEND",
     "PYTHON_KEYRING_BACKEND",
+    "VAULT_NAMESPACE",
+    "BAO_NAMESPACE",
+    "COLUMNS",  # a narrow terminal of the developer's would reshape every table
+    "LINES",
 )
 
 

@@ -131,6 +131,7 @@ def archive_account(op: Operation, account_id: str, reason: str) -> Row:
     account = get_account(op.register, account_id)
     if account["status"] == "archived":
         raise InputError(f"{account_id} is already archived")
+    authorise(op, "account.archive", account_id, account=op.trusted("accounts", account))
     live = op.register.value(
         "SELECT COUNT(*) FROM grants WHERE account = ? AND status IN ('active', 'pending')",
         (account_id,),
@@ -140,7 +141,6 @@ def archive_account(op: Operation, account_id: str, reason: str) -> Row:
             f"{account_id} still has {live} active or pending grant(s); revoke or decline "
             "them first (accessgov grant list --account " + account_id + ")"
         )
-    authorise(op, "account.archive", account_id, account=op.trusted("accounts", account))
     op.register.update("accounts", {"id": account_id},
                        {"status": "archived", "archived_at": op.at, "updated_at": op.at})
     op.record("account.archive", account_id, reason=validate.text(reason, "reason"))

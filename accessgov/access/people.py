@@ -81,8 +81,8 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
         "updated_at": op.at,
     }
     minute = validate.text(board_minute, "board minute") if board_minute else None
-    _ensure_one_ceo(op.register, person_id, category)
     authorise(op, "person.add", person_id, concerned=person_id)
+    _ensure_one_ceo(op.register, person_id, category)
     if is_approver_category(category):
         require_board_minute(op, person_id, minute)
     op.register.insert("people", person)
@@ -120,11 +120,10 @@ def update_person(op: Operation, person_id: str, changes: dict[str, Any],
     minute = validate.text(board_minute, "board minute") if board_minute else None
     promotes = "category" in clean and clean["category"] != person["category"] and (
         is_approver_category(clean["category"]) or is_approver_category(person["category"]))
-    if promotes:
-        _ensure_one_ceo(op.register, person_id, clean["category"])
-    authorise(op, "person.update", person_id, concerned=person_id if promotes else None)
+    authorise(op, "person.update", person_id, concerned=person_id)
     op.trusted("people", person)
     if promotes:
+        _ensure_one_ceo(op.register, person_id, clean["category"])
         require_board_minute(op, person_id, minute)
     op.register.update("people", {"id": person_id}, clean | {"updated_at": op.at})
     before = {field: person[field] for field in clean}

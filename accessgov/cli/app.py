@@ -74,7 +74,17 @@ class App:
         if otp is None and self.interactive() and workspace.needs_code(who):
             otp = click.prompt(f"Code from {workspace.operator_id(who)}'s authenticator app",
                                hide_input=True, err=True)
-        return workspace.change(work, operator=who, code=otp)
+        result = workspace.change(work, operator=who, code=otp)
+        self.report_warnings()
+        return result
+
+    def report_warnings(self) -> None:
+        """What a committed change could not tidy up (a store that went down just after)."""
+        if self._workspace is None:
+            return
+        for warning in self._workspace.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        self._workspace.warnings.clear()
 
     def today(self) -> str:
         """Today's date in UTC, by this invocation's clock."""

@@ -105,6 +105,28 @@ def require_sealed(key: bytes, register: Register, table: str, row: Row | None) 
     return row
 
 
+# The action family whose events write a table's rows, with the row's key as their subject:
+# an event of that family about a row, later than the row's seal, means the row was put back.
+FAMILIES = {"people": "person.%", "accounts": "account.%", "grants": "grant.%",
+            "delegations": "delegation.%", "mfa": "mfa.%", "sessions": "session.%"}
+
+
+def require_current(register: Register, table: str, row: Row) -> None:
+    """Refuse a sealed row that is an older copy: the log has a later event about it."""
+    family = FAMILIES.get(table)
+    if family is None:
+        return
+    later = register.value(
+        "SELECT MAX(seq) FROM audit WHERE subject = ? AND action LIKE ? AND seq > ?",
+        (row_key(table, row), family, row["sealed_seq"]))
+    if later is not None:
+        raise Tampered(
+            f"the register was changed outside accessgov: the {table} row "
+            f"{row_key(table, row)!r} is an older copy (event {later} changed it since); "
+            "run 'accessgov audit verify'"
+        )
+
+
 def strip(row: Row) -> Row:
     """The row without its seal columns, for display."""
     for column in SEAL_COLUMNS:

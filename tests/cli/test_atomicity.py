@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -127,3 +128,31 @@ def test_two_writers_at_once_both_succeed(shell: Shell, store: dict) -> None:
     assert errors == []
     assert len(dump(shell.db)["people"]) == 30
     assert "intact: 31 events" in shell.run("audit verify").stdout
+
+
+def test_mfa_reset_never_leaves_the_register_claiming_a_seed_the_store_lost(
+        org: Shell, store: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed is deleted only after the register has let go of it: a crash before the
+    commit keeps both; a store failure after it leaves an unused seed, and says so."""
+    org.enrol("jdoe", by="vperkins")
+    seed_versions = dict(store["interact/mfa/jdoe"].versions)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:  # the process dies before COMMIT
+        patch.setattr(audit.AuditLog, "commit", crash)
+        before = dump(org.db)
+        org.run(f"mfa reset jdoe --reason lost {org.as_('vperkins')}", expect=70)
+        assert dump(org.db) == before
+        assert store["interact/mfa/jdoe"].versions == seed_versions
+
+    break_store(org, store, "delete")  # the store fails just after COMMIT
+    result = org.run(f"mfa reset jdoe --reason lost {org.as_('vperkins')}")
+    assert "Warning: test: the store failed during delete" in result.stderr
+    assert "jdoe" not in [row[0] for row in dump(org.db)["mfa"]]
+    assert "interact/mfa/jdoe" in store  # left behind, unused; the next enrolment replaces it
+    break_store(org, store, "nothing")
+    org.enrol("jdoe", by="vperkins")
+    assert json.loads(org.run("person show jdoe --format json").stdout)["mfa"]["status"] == \
+        "confirmed"

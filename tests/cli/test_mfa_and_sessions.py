@@ -188,3 +188,39 @@ def _wal(sh: Shell) -> bytes:
 def test_the_register_file_is_0600_in_a_0700_folder(org: Shell) -> None:
     assert stat.S_IMODE(os.stat(org.db).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(org.db.parent).st_mode) == 0o700
+
+
+def test_lock_out_holds_when_wrong_codes_arrive_all_at_once(org: Shell) -> None:
+    """Twelve wrong codes in parallel, each through its own connection: exactly five are
+    checked and counted; the rest meet the lock-out."""
+    import threading
+
+    from accessgov.access.people import update_person
+    from accessgov.errors import LockedOut, MfaFailed
+    from accessgov.workspace import Workspace
+
+    start = threading.Barrier(12)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        workspace = Workspace(org.db, env={}, backend_factory=org.backend_factory,
+                              clock=org.clock)
+        try:
+            start.wait()
+            workspace.change(lambda op: update_person(op, "jdoe", {"title": "X"}),
+                             operator="vperkins", code="000000")
+        except LockedOut:
+            outcomes.append("locked out")
+        except MfaFailed:
+            outcomes.append("wrong")
+        finally:
+            workspace.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["locked out"] * 7 + ["wrong"] * 5
+    assert audit_actions(org).count("mfa.code_rejected") == 5
+    assert audit_actions(org).count("refused") == 7

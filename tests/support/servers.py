@@ -40,7 +40,8 @@ START_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 5.0
 
 # Environment variables that would point a child process at the real user's stores.
-_FOREIGN_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT", "BAO_ADDR", "BAO_TOKEN", "BAO_CACERT")
+_FOREIGN_ENV = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_CACERT", "VAULT_NAMESPACE", "BAO_ADDR",
+                "BAO_TOKEN", "BAO_CACERT", "BAO_NAMESPACE")
 
 
 class ServerNotInstalled(RuntimeError):
