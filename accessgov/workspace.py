@@ -19,6 +19,7 @@ from accessgov.common.timeutil import utc_now
 from accessgov.db import seals
 from accessgov.db.register import Register
 from accessgov.errors import AccessGovError, BackendUnavailable, MfaRequired, Refused
+from accessgov.governance import offboarding
 from accessgov.identity import authority, sessions, totp
 from accessgov.identity.proof import record_code_failure
 from accessgov.operation import Operation, Seat
@@ -71,7 +72,14 @@ class Workspace:
                 f"({self.backend.location(chain.KEY_PATH)}); the register cannot be changed or "
                 "verified without it"
             ) from None
-        return chain.decode_key(text)
+        try:
+            return chain.decode_key(text)
+        except ValueError:  # binascii.Error too: not the base64 accessgov wrote
+            raise BackendUnavailable(
+                f"the audit key in the secret store ({self.backend.location(chain.KEY_PATH)}) "
+                "is not one accessgov wrote (not base64): it was replaced or damaged; restore "
+                "it from a backup of the store"
+            ) from None
 
     @functools.cached_property
     def runtime_folder(self) -> Path:
@@ -125,7 +133,9 @@ class Workspace:
                     with register.savepoint():
                         state.guard(op)
                         expire_due_grants(op)
+                        offboarding.carry_out_scheduled(op)
                         result = work(op)
+                        offboarding.tick_satisfied(op)
                         op.journal.commit()
                 except (totp.CodeRejected, Refused) as refused:
                     if isinstance(refused, MfaRequired):

@@ -189,8 +189,62 @@ def _v3_seals(db: sqlite_utils.Database) -> None:
     db.table("mfa").add_column("invited_at", str)
 
 
+def _sealed_table(db: sqlite_utils.Database, name: str, columns: dict[str, type],
+                  pk: str | tuple[str, ...], **options: object) -> None:
+    """A new table whose rows carry seals (the columns and the index of unsealed rows)."""
+    db.create_table(name, columns | {"sealed_seq": int, "seal": str}, pk=pk,
+                    **options)  # type: ignore[arg-type]
+    db.execute(f"CREATE INDEX idx_{name}_unsealed ON {name}(sealed_seq) WHERE seal IS NULL")
+
+
+def _v4_reviews(db: sqlite_utils.Database) -> None:
+    """The annual policy review and quarterly access review campaigns (a snapshot of every
+    live grant at the start, one decision per item)."""
+    _sealed_table(db, "policy_reviews", {
+        "id": str, "num": int, "reviewed_on": str, "board_minute": str, "recorded_by": str,
+        "authority": str, "verified_by": str, "at": str,
+    }, pk="id", not_null={"num", "reviewed_on", "recorded_by", "authority", "at"},
+        foreign_keys=[("recorded_by", "people", "id")])
+    _sealed_table(db, "review_campaigns", {
+        "id": str, "started_by": str, "started_at": str, "due": str, "status": str,
+        "closed_by": str, "closed_at": str, "head_seq": int, "head_mac": str,
+    }, pk="id", not_null={"started_by", "started_at", "due", "status"},
+        foreign_keys=[("started_by", "people", "id"), ("closed_by", "people", "id")])
+    _sealed_table(db, "review_items", {
+        "campaign": str, "item": int, "grant_id": str, "person": str, "account": str,
+        "platform": str, "role": str, "approved_by": str, "approved_at": str,
+        "authority": str, "decision": str, "decided_by": str, "decided_at": str,
+        "note": str, "verified_by": str,
+    }, pk=("campaign", "item"), not_null={"grant_id", "person", "account", "role"},
+        foreign_keys=[("campaign", "review_campaigns", "id"), ("grant_id", "grants", "id")])
+    db.table("review_campaigns").create_index(["status"])
+    db.table("review_items").create_index(["grant_id"])
+    db.table("review_items").create_index(["campaign", "decision"])
+
+
+def _v5_offboarding(db: sqlite_utils.Database) -> None:
+    """Offboarding cases and their checklist items."""
+    _sealed_table(db, "offboarding_cases", {
+        "id": str, "num": int, "person": str, "leave_date": str, "reason": str,
+        "status": str, "started_by": str, "started_at": str, "carried_out_at": str,
+        "closed_at": str, "verified_by": str,
+    }, pk="id", not_null={"num", "person", "leave_date", "status", "started_by",
+                          "started_at"},
+        foreign_keys=[("person", "people", "id"), ("started_by", "people", "id")])
+    _sealed_table(db, "offboarding_items", {
+        "case_id": str, "item": int, "kind": str, "account": str, "credential_kind": str,
+        "grant_id": str, "delegation_id": str, "field": str, "action": str, "status": str,
+        "done_by": str, "done_at": str, "note": str,
+    }, pk=("case_id", "item"), not_null={"kind", "action", "status"},
+        foreign_keys=[("case_id", "offboarding_cases", "id")])
+    db.table("offboarding_cases").create_index(["person"])
+    db.table("offboarding_cases").create_index(["status"])
+    db.table("offboarding_items").create_index(["status", "kind"])
+    db.table("offboarding_items").create_index(["account"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1_initial, _v2_credentials, _v3_seals,
+    _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -37,6 +37,11 @@ SEALED: dict[str, tuple[str, ...]] = {
     "credentials": ("id",),
     "credential_versions": ("id",),
     "exposures": ("id",),
+    "policy_reviews": ("id",),
+    "review_campaigns": ("id",),
+    "review_items": ("campaign", "item"),
+    "offboarding_cases": ("id",),
+    "offboarding_items": ("case_id", "item"),
 }
 SEAL_COLUMNS = ("sealed_seq", "seal")
 

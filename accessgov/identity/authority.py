@@ -110,6 +110,20 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
          ("at least one other CEO or trustee must keep MFA",)),
     Rule("session.open", "log in", "person", "self", ("with a code from their app",)),
     Rule("session.close", "log out", "person", "self", ("no code needed",), needs_mfa=False),
+    Rule("policy.review", "record the annual policy review", "organisation", "board",
+         ("records the board minute when given (--board-minute)",)),
+    Rule("review.start", "start an access review", "organisation", "board"),
+    Rule("review.decide", "decide access review items", "grant", "approvers", (_PROXY,),
+         never_self=True),
+    Rule("review.close", "close an access review", "campaign", "board",
+         ("every item decided first",)),
+    Rule("offboard.start", "start offboarding someone who leaves", "person", "board",
+         never_self=True),
+    Rule("offboard.done", "tick offboarding items", "case", "approvers",
+         ("an item about an account: an approver for that account",)),
+    Rule("person.reinstate", "reinstate a leaver", "person", "board", never_self=True),
+    Rule("register.import", "import records from a spreadsheet", "organisation", "board",
+         ("imported approvals keep their original approver, authority and date",)),
 )}
 
 
