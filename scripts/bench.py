@@ -74,6 +74,10 @@ class Target:
     limit: float | None = None
     unit: str = "x"  # "x": ratio to the floor; "s": seconds
     baseline: str | None = None  # for "x": the label of another target, instead of the floor
+    memory_mb: float | None = None  # a ceiling on the peak resident memory, if any
+    runs: int | None = None  # fewer runs for slow commands (default RUNS)
+    stdin: str | None = None  # fed to the command (never a secret in the benchmark)
+    setup: list[list[str]] | None = None  # commands run (untimed) before each timed run
 
 
 # -- synthetic registers ------------------------------------------------------------------
@@ -277,28 +281,50 @@ def register_for(scale: Scale, accessgov: list[str], server: servers.OpenBaoServ
 # -- timing ------------------------------------------------------------------------------------
 
 
-def run_once(command: list[str], env: dict[str, str]) -> float:
-    """Wall time of one run, in seconds; a failing command stops the benchmark."""
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """One run: wall time in seconds and peak resident memory in MB (of that process)."""
+
+    seconds: float
+    peak_mb: float
+
+
+def run_once(target: Target, env: dict[str, str]) -> Sample:
+    """One timed run of `target` (after its untimed set-up); a failure stops the benchmark."""
+    for command in target.setup or []:
+        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       check=True)
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, check=False)
+    process = subprocess.Popen(target.command, env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stdin is not None and process.stderr is not None
+    if target.stdin is not None:
+        process.stdin.write(target.stdin.encode())
+    process.stdin.close()
+    error = process.stderr.read()
+    # wait4 gives this one child's own peak memory (getrusage would give the largest child).
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{shlex.join(command)} exited {done.returncode}: "
-                         f"{done.stderr.decode(errors='replace').strip()}")
-    return elapsed
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):  # 1: findings (check, audit verify) are answers
+        raise SystemExit(f"{shlex.join(target.command)} exited {process.returncode}: "
+                         f"{error.decode(errors='replace').strip()}")
+    return Sample(elapsed, usage.ru_maxrss / 1024)
 
 
-def medians(commands: list[list[str]], env: dict[str, str]) -> list[float]:
-    """Median wall time of each command, runs interleaved round-robin after warm-ups."""
+def medians(targets: list[Target], env: dict[str, str]) -> list[Sample]:
+    """Median wall time and the highest peak memory of each target, runs interleaved
+    round-robin after warm-ups."""
     for _ in range(WARMUPS):
-        for command in commands:
-            run_once(command, env)
-    times: list[list[float]] = [[] for _ in commands]
-    for _ in range(RUNS):
-        for command, samples in zip(commands, times, strict=True):
-            samples.append(run_once(command, env))
-    return [statistics.median(samples) for samples in times]
+        for target in targets:
+            run_once(target, env)
+    samples: list[list[Sample]] = [[] for _ in targets]
+    for round_ in range(RUNS):
+        for target, runs in zip(targets, samples, strict=True):
+            if round_ < (target.runs or RUNS):
+                runs.append(run_once(target, env))
+    return [Sample(statistics.median(s.seconds for s in runs), max(s.peak_mb for s in runs))
+            for runs in samples]
 
 
 def verdict(target: Target, seconds: float, floor: float) -> tuple[str, str, str]:
@@ -311,17 +337,24 @@ def verdict(target: Target, seconds: float, floor: float) -> tuple[str, str, str
     return shown, limit, "PASS" if value <= target.limit else "FAIL"
 
 
-def report(targets: list[Target], results: list[float]) -> bool:
+def report(targets: list[Target], results: list[Sample]) -> bool:
     """Print the table and the exact commands; True when every target passed."""
     passed = True
-    by_label = {target.label: seconds for target, seconds in zip(targets, results, strict=True)}
-    print(f"\n{'measured (median of ' + str(RUNS) + ' runs)':<46} {'median':>9}  "
-          f"{'value':>7}  {'target':<9} result")
-    for target, seconds in zip(targets, results, strict=True):
-        floor = by_label[target.baseline] if target.baseline else results[0]
-        value, limit, outcome = verdict(target, seconds, floor)
+    by_label = {target.label: sample.seconds
+                for target, sample in zip(targets, results, strict=True)}
+    print(f"\n{'measured (median of ' + str(RUNS) + ' runs)':<52} {'median':>10}  "
+          f"{'value':>7}  {'target':<9} {'peak':>7}  {'ceiling':<9} result")
+    for target, sample in zip(targets, results, strict=True):
+        floor = by_label[target.baseline] if target.baseline else results[0].seconds
+        value, limit, outcome = verdict(target, sample.seconds, floor)
+        memory, ceiling = f"{sample.peak_mb:.0f} MB", ""
+        if target.memory_mb is not None:
+            ceiling = f"<= {target.memory_mb:g} MB"
+            if sample.peak_mb > target.memory_mb:
+                outcome = "FAIL"
         passed = passed and outcome != "FAIL"
-        print(f"{target.label:<46} {seconds * 1000:>6.1f} ms  {value:>7}  {limit:<9} {outcome}")
+        print(f"{target.label:<52} {sample.seconds * 1000:>7.1f} ms  {value:>7}  {limit:<9} "
+              f"{memory:>7}  {ceiling:<9} {outcome}")
     print("\nCommands measured:")
     for target in targets:
         print(f"  {target.label}: {shlex.join(target.command)}")
@@ -361,6 +394,37 @@ def bench_targets(accessgov: list[str], small: Path, big: Path) -> list[Target]:
         Target(f"audit verify ({BIG.events:,} events, big)",
                [*accessgov, "--db", str(big), "audit", "verify"], 2.0, "s"),
     ]
+
+
+JOIN_CSV_FLOOR = "floor: sqlite3 join + csv write (100,000 grants)"
+# What any report over every grant must at least do: read the rows joined, write them as CSV.
+_JOIN_CSV = """
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+rows = conn.execute(
+    "SELECT g.id, g.person, p.name, g.account, a.platform, a.handle, g.role, g.status, "
+    "ap.approver, ap.authority, ap.at, g.expires FROM grants g "
+    "JOIN people p ON p.id = g.person JOIN accounts a ON a.id = g.account "
+    "LEFT JOIN approvals ap ON ap.grant_id = g.id ORDER BY a.id, g.num")
+writer = csv.writer(open(sys.argv[2], "w", newline=""))
+writer.writerows(rows)
+"""
+
+
+def join_csv_floor(big: Path) -> Target:
+    """The floor the issue names for the report targets, run on the same register."""
+    return Target(JOIN_CSV_FLOOR, [sys.executable, "-c", _JOIN_CSV, str(big), os.devnull],
+                  runs=5)
+
+
+def review_targets(accessgov: list[str], big: Path) -> list[Target]:
+    """The access review's speed targets on the big register (check, report, review)."""
+    return []
+
+
+def offboarding_targets(accessgov: list[str], big: Path, scratch: Path) -> list[Target]:
+    """Offboarding and import speed targets on the big register."""
+    return []
 
 
 @dataclasses.dataclass(frozen=True)
@@ -445,7 +509,8 @@ def main() -> int:
         targets = bench_targets(accessgov, small, big) + reveal_targets(accessgov, reveal)
         print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
               f"{WARMUPS} warm-ups, then {RUNS} interleaved runs of each command.", flush=True)
-        passed = report(targets, medians([t.command for t in targets], env))
+        targets += review_targets(accessgov, big) + offboarding_targets(accessgov, big, scratch)
+        passed = report(targets, medians(targets, env))
     finally:
         server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
