@@ -10,7 +10,7 @@ from typing import Any
 from accessgov.audit import chain, state
 from accessgov.db import seals
 from accessgov.db.register import Register
-from accessgov.errors import InputError
+from accessgov.errors import InputError, RegisterBusy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,8 +61,9 @@ def verify_register(register: Register, keys: seals.Keys,
     """Check the whole chain (against an anchor if one is given), then every sealed record
     against what the chain says it should be."""
     anchor = read_anchor(Path(anchor_file)) if anchor_file else None
-    row_lists: list[tuple[int, str]] = []
-    verdict = chain.verify(register, keys.chain, anchor, row_lists)
+    background = state.check_in_background(register, keys.rows)
+    verdict = chain.verify(register, keys.chain, anchor)
+    result = background() if background else None
     org = register.setting("org") or ""
     if verdict.events == 0 and verdict.ok:
         verdict = chain.Verdict(0, None, bad_seq=1,
@@ -72,10 +73,13 @@ def verify_register(register: Register, keys: seals.Keys,
                                 problem="the log does not start with the register's init event")
     if not verdict.ok:
         return VerifyReport(org, verdict, anchor is not None)
-    expected = state.expected_rows(row_lists)
-    rows = sum(register.value(f"SELECT COUNT(*) FROM {table}") for table in seals.SEALED)
-    findings = state.check_state(register, keys.rows, expected)
-    return VerifyReport(org, verdict, anchor is not None, tuple(findings), rows)
+    head = (verdict.head.seq, verdict.head.mac) if verdict.head else None
+    if result is None or result.head != head:  # small log, or a change landed in between
+        result = state.check_snapshot(register, keys.rows)
+        if result.head != head:
+            raise RegisterBusy("the register changed while it was being checked; run "
+                               "'accessgov audit verify' again")
+    return VerifyReport(org, verdict, anchor is not None, result.findings, result.rows_checked)
 
 
 def _first_action(register: Register) -> str | None:
