@@ -391,6 +391,9 @@ def bench_targets(accessgov: list[str], small: Path, big: Path) -> list[Target]:
         Target("grant list --person P --format json (big)",
                [*accessgov, "--db", str(big), "grant", "list", "--person", person_id(4242),
                 "--format", "json"], 1.5),
+        # The same list as a table: the cost of drawing it (tabulate, wcwidth), no target.
+        Target("grant list --person P, as a table (big)",
+               [*accessgov, "--db", str(big), "grant", "list", "--person", person_id(4242)]),
         Target(f"audit verify ({BIG.events:,} events, big)",
                [*accessgov, "--db", str(big), "audit", "verify"], 2.0, "s"),
     ]
