@@ -13,6 +13,7 @@ import dataclasses
 import os
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,12 @@ from tests.support import servers  # noqa: E402  (the suite's server helpers, re
 STEP_SECONDS = 30
 # Codes computed this close to a step boundary could be a step old when accessgov checks them.
 BOUNDARY_MARGIN_SECONDS = 2.0
+FINDINGS = 1
 REFUSED = 3
 # Variables that could point the demo at a real register, operator or Vault.
 FOREIGN_ENV = ("ACCESSGOV_DB", "ACCESSGOV_OPERATOR", "ACCESSGOV_BACKEND", "VAULT_ADDR",
-               "VAULT_TOKEN", "VAULT_CACERT", "BAO_ADDR", "BAO_TOKEN", "BAO_CACERT")
+               "VAULT_TOKEN", "VAULT_CACERT", "VAULT_NAMESPACE", "BAO_ADDR", "BAO_TOKEN",
+               "BAO_CACERT", "BAO_NAMESPACE")
 
 
 class DemoFailed(Exception):
@@ -78,12 +81,13 @@ class Demo:
     seeds: dict[str, str] = dataclasses.field(default_factory=dict)
     steps: int = 0
 
-    def run(self, narration: str, args: Sequence[str], *, expect: int = 0) -> str:
+    def run(self, narration: str, args: Sequence[str], *, expect: int = 0,
+            env: dict[str, str] | None = None) -> str:
         """Narrate, show the command line and its output; fail on an unexpected exit code."""
         say(narration)
         print(f"$ accessgov {shlex.join(args)}", flush=True)
-        done = subprocess.run([*self.accessgov, *args], env=self.env, capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run([*self.accessgov, *args], env=env or self.env,
+                              capture_output=True, text=True, timeout=60, check=False)
         for text in (done.stdout, done.stderr):
             if text:
                 print(text, end="" if text.endswith("\n") else "\n")
@@ -92,7 +96,8 @@ class Demo:
             raise DemoFailed(f"'accessgov {shlex.join(args)}' exited {done.returncode}, "
                              f"expected {expect}")
         if expect:
-            print(f"-> exit {done.returncode}: refused, as it should be.")
+            outcome = "refused" if expect == REFUSED else "a finding"
+            print(f"-> exit {done.returncode}: {outcome}, as it should be.")
         return done.stdout
 
     def enrol(self, person: str, narration: str) -> None:
@@ -116,41 +121,49 @@ def settle() -> None:
 # -- the story --------------------------------------------------------------------------------
 
 
-def set_up_ceo(demo: Demo, vault_url: str) -> str:
-    """Create the register and enrol the CEO; returns the code her login used."""
+def set_up(demo: Demo, vault_url: str) -> str:
+    """Create the register, enter the CEO, the Board and the accounts, enrol the CEO;
+    returns the code her login used."""
     demo.run("InterAct creates its register; secrets (and the audit key) go to OpenBao.",
              ["init", "--org", "InterAct", "--backend", "vault", "--vault-url", vault_url])
     demo.run("The CEO is the first person in the register.",
              ["person", "add", "vperkins", "--name", "Vickie Perkins", "--email",
               "v@example.org", "--category", "ceo"])
+    demo.run("A trustee (an approver, like the CEO). During set-up no code is needed yet.",
+             ["person", "add", "spatel", "--name", "Sonal Patel", "--email", "s@example.org",
+              "--category", "trustee"])
+    demo.run("The official Instagram account, owned by the CEO. It is entered now: once set-up "
+             "is over, nobody can make themselves an account's owner.",
+             ["account", "add", "instagram-main", "--platform", "instagram", "--handle",
+              "@interact", "--owner", "vperkins", "--purpose", "Events and news", "--mfa",
+              "totp", "--access", "delegated"])
     demo.enrol("vperkins", "The CEO enrols her authenticator app; accessgov prints the "
                            "otpauth:// link her phone would scan.")
     settle()
     first, second = demo.code("vperkins", steps_back=1), demo.code("vperkins")
     demo.run("The demo plays the CEO's phone: it computes the code from the seed it just "
-             "enrolled (the one from 30 seconds ago, so the next code is still unused).",
+             "enrolled (the one from 30 seconds ago, so the next code is still unused). "
+             "This ends set-up: from now on every change needs an approver's code.",
              ["mfa", "verify", "vperkins", "--otp", first])
     demo.run("One code opens a 15-minute session: the next commands need no code.",
              ["login", "--as", "vperkins", "--otp", second])
     return second
 
 
-def add_people_and_account(demo: Demo) -> None:
-    """The trustee (with MFA), a member of staff and the Instagram account."""
-    demo.run("The CEO adds a trustee (an approver, like herself).",
-             ["person", "add", "spatel", "--name", "Sonal Patel", "--email", "s@example.org",
-              "--category", "trustee"])
-    demo.enrol("spatel", "The CEO's session enrols the trustee's authenticator app.")
+def enrol_the_trustee(demo: Demo, own_device: dict[str, str]) -> None:
+    """The CEO invites; the trustee enrols on her own device, so only she sees her seed."""
+    demo.run("The CEO invites the trustee to enrol. She does not see the trustee's seed: "
+             "whoever holds a seed can make that person's codes.",
+             ["mfa", "enrol", "spatel"])
+    uri = demo.run("On her own laptop, the trustee enrols herself.",
+                   ["mfa", "enrol", "spatel", "--as", "spatel"], env=own_device)
+    demo.seeds["spatel"] = seed_from_uri(uri.strip().splitlines()[0])
     settle()
-    demo.run("The trustee confirms with the first code from her app (the demo computes it).",
-             ["mfa", "verify", "spatel", "--otp", demo.code("spatel")])
+    demo.run("She confirms with the first code from her app (the demo computes it).",
+             ["mfa", "verify", "spatel", "--otp", demo.code("spatel")], env=own_device)
     demo.run("A member of staff who will post for the charity.",
              ["person", "add", "jdoe", "--name", "Jo Doe", "--email", "j@example.org",
               "--category", "employee", "--title", "Young Adults Lead"])
-    demo.run("The official Instagram account, owned by the CEO.",
-             ["account", "add", "instagram-main", "--platform", "instagram", "--handle",
-              "@interact", "--owner", "vperkins", "--purpose", "Events and news", "--mfa",
-              "totp", "--access", "delegated"])
 
 
 def grant_and_revoke(demo: Demo) -> None:
@@ -169,22 +182,37 @@ def grant_and_revoke(demo: Demo) -> None:
     demo.run("The CEO ends her session.", ["logout"])
 
 
-def replay_and_verify(demo: Demo, used_code: str) -> None:
-    """A code seen over the CEO's shoulder does not work twice; the audit chain holds."""
+def replay_and_verify(demo: Demo, used_code: str, register: Path) -> None:
+    """A code seen over the CEO's shoulder does not work twice; the audit chain holds, and a
+    record changed behind it is named."""
     demo.run("Someone who saw the CEO type her login code tries it again. Each code works "
              "once.", ["login", "--as", "vperkins", "--otp", used_code], expect=REFUSED)
-    demo.run("The refused attempt is itself on record.",
+    demo.run("The refused attempts are themselves on record.",
              ["audit", "log", "--limit", "4"])
-    demo.run("Finally, the tamper-evident audit chain is checked from the first event.",
-             ["audit", "verify"])
+    demo.run("The tamper-evident audit chain is checked from the first event, and every "
+             "record against it.", ["audit", "verify"])
+    say("Someone with the register file changes Jo's revoked grant back to active, with the "
+        "sqlite3 tool instead of accessgov.")
+    with sqlite3.connect(register) as conn:
+        conn.execute("UPDATE grants SET status = 'active' WHERE id = 'G-0001'")
+    conn.close()
+    demo.run("accessgov no longer trusts that record, and audit verify names it.",
+             ["audit", "verify"], expect=FINDINGS)
 
 
-def story(demo: Demo, vault_url: str) -> None:
+def story(demo: Demo, vault_url: str, folder: Path) -> None:
     """The issue's story, start to finish."""
-    login_code = set_up_ceo(demo, vault_url)
-    add_people_and_account(demo)
+    login_code = set_up(demo, vault_url)
+    enrol_the_trustee(demo, own_device(demo.env, folder, "spatel"))
     grant_and_revoke(demo)
-    replay_and_verify(demo, login_code)
+    replay_and_verify(demo, login_code, folder / "register.db")
+
+
+def own_device(env: dict[str, str], folder: Path, person: str) -> dict[str, str]:
+    """`person`'s own computer: the same register, their own session folder."""
+    runtime = folder / f"run-{person}"
+    runtime.mkdir(mode=0o700)
+    return env | {"XDG_RUNTIME_DIR": str(runtime)}
 
 
 # -- the throwaway world ----------------------------------------------------------------------
@@ -211,7 +239,7 @@ def main() -> int:
         print(f"A throwaway register: {folder / 'register.db'} (ACCESSGOV_DB)")
         print(f"A throwaway OpenBao dev server: {server.url} (VAULT_ADDR, VAULT_TOKEN)")
         demo = Demo(find_accessgov(), demo_env(folder, server))
-        story(demo, server.url)
+        story(demo, server.url, folder)
     except (DemoFailed, servers.ServerNotInstalled, servers.ServerFailedToStart) as error:
         print(f"\nDEMO FAILED: {error}", file=sys.stderr)
         return 1
