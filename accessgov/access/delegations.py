@@ -68,6 +68,7 @@ def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_acc
     minute = validate.text(board_minute, "board minute") if board_minute else None
     _refuse_overlap(op.register, delegate, starts, ends, op.today)
     authorise(op, "delegation.add", delegate, concerned=delegate)
+    op.trusted("people", person)
     proof = prove(op)
     delegation_id, number = op.next_id("delegations", "D")
     op.register.insert("delegations", {

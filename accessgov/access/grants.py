@@ -88,7 +88,7 @@ def decide_grant(op: Operation, grant_id: str, *, approve: bool,
         raise InputError(f"{grant_id} is {grant['status']}, not pending; only pending "
                          "requests can be approved or declined")
     if approve:
-        _ensure_grantee_can_hold(op.register, grant)
+        _ensure_grantee_can_hold(op, grant)
         if grant["expires"] and grant["expires"] < op.today:
             raise InputError(f"{grant_id} was requested until {grant['expires']}, which has "
                              "passed; decline it and request again")
@@ -162,6 +162,7 @@ def _check_request(op: Operation, person_id: str, account_id: str, role: str, re
             f"{person_id} already has grant {existing} on {account_id}; "
             "revoke or decline it before asking for another"
         )
+    op.trusted("people", person)
     fields: dict[str, object] = {"person": person_id, "account": account_id, "role": role,
               "reason": validate.text(reason, "reason"), "expires": expires}
     return op.trusted("accounts", account) or account, fields
@@ -194,9 +195,9 @@ def _record_decision(op: Operation, grant: Row, approve: bool, used: str,
         exposures.expose_grant_holder(op.register, grant, op.at)
 
 
-def _ensure_grantee_can_hold(register: Register, grant: Row) -> None:
-    person = get_person(register, grant["person"])
-    account = get_account(register, grant["account"])
+def _ensure_grantee_can_hold(op: Operation, grant: Row) -> None:
+    person = op.trusted("people", get_person(op.register, grant["person"]))
+    account = op.trusted("accounts", get_account(op.register, grant["account"]))
     if person["status"] != "active":
         raise InputError(f"{person['id']} has left; the request cannot be approved")
     if account["status"] != "active":

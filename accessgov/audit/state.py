@@ -76,8 +76,8 @@ def _seal_legacy_rows(op: Operation) -> None:
         keys = ", ".join(seals.SEALED[table])
         for row in op.register.rows(f"SELECT {keys} FROM {table} WHERE seal IS NULL"):
             pk = seals.row_key(table, row)
-            op.register.conn.execute("INSERT INTO temp.touched (tbl, pk) VALUES (?, ?)",
-                                     (table, pk))
+            op.register.conn.execute(
+                "INSERT INTO temp.touched (tbl, pk, how) VALUES (?, ?, 'UPDATE')", (table, pk))
             count += 1
     op.write_secret(SEALED_MARKER, op.at, expect_version=0)
     op.record_system("register.seal", op.register.setting("org_slug") or "register",
@@ -107,7 +107,11 @@ def expected_rows(events: Iterable[tuple[int, str]]) -> dict[tuple[str, str], in
 
 def check_state(register: Register, key: bytes,
                 expected: dict[tuple[str, str], int | None]) -> list[Finding]:
-    """Every sealed row the log does not explain, table by table."""
+    """Every sealed row the log does not explain, table by table. A register from before
+    seals (no event of its log lists rows yet) has nothing to compare until its first change
+    seals it: then there is nothing to find."""
+    if not expected and _has_unsealed_rows(register):
+        return []
     findings: list[Finding] = []
     for table in seals.SEALED:
         findings += _check_table(register, key, table, expected)

@@ -33,7 +33,7 @@ def enrol(op: Operation, person_id: str) -> str | None:
     Returns the otpauth:// URI of a new pending seed, or None when an invitation was
     recorded.
     """
-    person = get_person(op.register, person_id)
+    person = op.trusted("people", get_person(op.register, person_id))
     if person["status"] != "active":
         raise InputError(f"{person_id} has left; there is no need for their MFA")
     state = mfa_state(op.register, person_id)
@@ -101,7 +101,7 @@ def confirm(op: Operation, person_id: str, code: str,
             session_ttl: dt.timedelta | None = None) -> Confirmation:
     """Confirm a pending enrolment with the first code from the app; with `session_ttl`, the
     same code also opens the person's session (it has just proved who they are)."""
-    person = get_person(op.register, person_id)
+    person = op.trusted("people", get_person(op.register, person_id))
     state = mfa_state(op.register, person_id)
     if state is None:
         raise NotFound(f"{person_id} has no MFA enrolment; run 'accessgov mfa enrol {person_id}'")
