@@ -97,10 +97,15 @@ def current_head(register: Register) -> dict[str, Any]:
 
 
 def read_anchor(path: Path) -> chain.Head:
-    """An anchor file written by `audit head`."""
+    """An anchor file written by `audit head`: a whole positive seq and a text mac."""
+    problem = InputError(f"{path} is not an audit anchor written by 'accessgov audit head'")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return chain.Head(int(data["seq"]), str(data["mac"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        raise InputError(f"{path} is not an audit anchor written by 'accessgov audit head'") \
-            from None
+        seq, mac = data["seq"], data["mac"]
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        raise problem from None
+    # JSON numbers may be 1.5 or 1e400 (infinity) and True is an int to Python: only a whole
+    # number that SQLite can hold is a seq.
+    if type(seq) is not int or not 0 < seq < 2**63 or not isinstance(mac, str):
+        raise problem
+    return chain.Head(seq, mac)

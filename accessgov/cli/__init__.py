@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -45,6 +46,8 @@ class AccessGovGroup(click.Group):
             return None
         module, attribute, _ = COMMANDS[cmd_name]
         command: click.Command = getattr(importlib.import_module(module), attribute)
+        if isinstance(command, click.Group):
+            _whole_first_sentences(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -56,7 +59,7 @@ class AccessGovGroup(click.Group):
         try:
             return super().invoke(ctx)
         except AccessGovError as error:
-            click.echo(f"Error: {error}", err=True)
+            _error_line(str(error))
             ctx.exit(error.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
@@ -65,15 +68,21 @@ class AccessGovGroup(click.Group):
 
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
+        arguments = kwargs.get("args", args[0] if args else None)
+        if _not_utf8([*(sys.argv[1:] if arguments is None else arguments),
+                      *(os.environ.get(name, "") for name in _TEXT_VARIABLES)]):
+            _error_line("the command line (or an ACCESSGOV_ variable) holds bytes that are not "
+                        "UTF-8 text; type it again")
+            sys.exit(ExitCode.INPUT)
         try:
             result = super().main(*args, **kwargs)
         except click.UsageError as error:
             where = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
             message = " ".join(error.format_message().split())  # click may wrap choices
-            click.echo(f"Error: {message}{where}", err=True)
+            _error_line(f"{message}{where}")
             sys.exit(error.exit_code)
         except click.ClickException as error:
-            click.echo(f"Error: {error.format_message()}", err=True)
+            _error_line(error.format_message())
             sys.exit(error.exit_code)
         except click.Abort as error:
             # Ctrl-C (130, as shells do) or end of input at a prompt (an input error).
@@ -83,46 +92,105 @@ class AccessGovGroup(click.Group):
         sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
 
+# Environment variables whose values become register queries or paths.
+_TEXT_VARIABLES = ("ACCESSGOV_DB", "ACCESSGOV_OPERATOR", "ACCESSGOV_BACKEND")
+
+
+def _not_utf8(values: list[str]) -> bool:
+    """Python reads bytes that are not UTF-8 from argv as lone surrogates, which neither the
+    register nor the terminal can take: refused at the door rather than failing later."""
+    return any(any("\ud800" <= char <= "\udfff" for char in value) for value in values)
+
+
+def _error_line(message: str) -> None:
+    """The one line on stderr every error becomes; what it quotes of the user's input is
+    shown with control characters escaped, so it can neither fake a line nor move the cursor."""
+    from accessgov.reports.output import visible
+
+    click.echo(f"Error: {visible(message)}", err=True)
+
+
+def _whole_first_sentences(group: click.Group) -> None:
+    """Each subcommand's line in the group's help is its docstring's whole first sentence,
+    wrapped if long: click would otherwise cut it at about 45 characters, mid-sentence."""
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            command.short_help = first_sentence(command.help)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a docstring's first paragraph ("e.g." and "i.e." do not end it)."""
+    import inspect
+
+    paragraph = " ".join(inspect.cleandoc(text).split("\n\n")[0].split())
+    match = re.search(r"(?<!\be\.g)(?<!\bi\.e)[.!?](?=\s)", paragraph)
+    return paragraph[:match.end()] if match else paragraph
+
+
 def _report_unexpected() -> ExitCode:
     """Write the traceback to a private file and point to it; never print it."""
     import traceback
 
-    fd, path = _error_file()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(traceback.format_exc())
     kind = sys.exc_info()[0]
-    click.echo(
-        f"Error: unexpected error ({kind.__name__ if kind else 'unknown'}); nothing was "
-        f"changed. Details for a developer are in {path}",
-        err=True,
-    )
+    summary = (f"Error: unexpected error ({kind.__name__ if kind else 'unknown'}); nothing "
+               "was changed.")
+    try:
+        fd, path = _error_file()
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(traceback.format_exc())
+    except OSError as error:
+        click.echo(f"{summary} Its details could not be saved ({error.strerror}).", err=True)
+    else:
+        click.echo(f"{summary} Details for a developer are in {path}", err=True)
     return ExitCode.UNEXPECTED
 
 
 def _error_file() -> tuple[int, str]:
-    """A new 0600 file in the user's own accessgov state folder (0700): tracebacks name
-    files and records, so they stay out of the shared temporary folder."""
+    """A new 0600 file in the user's own accessgov state folder (0700), and never in the
+    shared temporary folder: tracebacks name files and records."""
     import tempfile
 
     import platformdirs
 
     folder = platformdirs.user_state_path("accessgov", appauthor=False)
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return tempfile.mkstemp(prefix="accessgov-error-", suffix=".txt", dir=folder)
-    except OSError:
-        return tempfile.mkstemp(prefix="accessgov-error-", suffix=".txt")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return tempfile.mkstemp(prefix="accessgov-error-", suffix=".txt", dir=folder)
 
 
-@click.group("accessgov", cls=AccessGovGroup,
+FIRST_STEPS = """\b
+First steps on a new register (no codes until the CEO has enrolled):
+  accessgov init --org "InterAct"
+  accessgov person add vperkins --name "Vickie Perkins" \\
+      --email v@example.org --category ceo
+  accessgov account add instagram-main --platform instagram \\
+      --handle @interact --owner vperkins --purpose "Events and news"
+  accessgov mfa enrol vperkins    scan the QR code, type the first code
+
+\b
+Every day after that, with the code from your authenticator app:
+  accessgov login --as vperkins   one code opens a 15-minute session
+  accessgov grant add jdoe instagram-main --role editor --reason "Posts"
+  accessgov grant list
+  accessgov mfa enrol jdoe        invite jdoe to enrol on their own device
+  accessgov audit verify
+  accessgov logout
+
+See 'accessgov COMMAND --help' for each command's options."""
+
+
+@click.group("accessgov", cls=AccessGovGroup, epilog=FIRST_STEPS,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", envvar="ACCESSGOV_DB", type=click.Path(dir_okay=False),
               help="The register file (default: in your user data folder).")
 @click.option("--as", "operator", envvar="ACCESSGOV_OPERATOR", metavar="PERSON",
               help="Who is acting (env ACCESSGOV_OPERATOR; default: the open session's person).")
+@click.option("--local-time", is_flag=True, envvar="ACCESSGOV_LOCAL_TIME",
+              help="Show times in tables in this computer's time zone instead of UTC (env "
+                   "ACCESSGOV_LOCAL_TIME=1). JSON and CSV always give UTC.")
 @click.version_option(package_name="accessgov", prog_name="accessgov")
 @click.pass_context
-def cli(ctx: click.Context, db_path: str | None, operator: str | None) -> None:
+def cli(ctx: click.Context, db_path: str | None, operator: str | None,
+        local_time: bool) -> None:
     """Govern who may use your organisation's official online accounts.
 
     Keeps a register of accounts, people and every grant of access with its approval,
@@ -130,7 +198,7 @@ def cli(ctx: click.Context, db_path: str | None, operator: str | None) -> None:
     tamper-evident audit log.
     """
     app = ctx.obj if isinstance(ctx.obj, App) else App()
-    app.configure(db_path=db_path, operator=operator)
+    app.configure(db_path=db_path, operator=operator, local_time=local_time)
     ctx.obj = app
     ctx.call_on_close(app.close)
 

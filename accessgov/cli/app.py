@@ -34,13 +34,16 @@ class App:
         self.interactive = interactive or sys.stdin.isatty
         self.db_path: Path | None = None
         self.operator: str | None = None
+        self.local_time = False
         self._workspace: Workspace | None = None
         self._register: Register | None = None
 
-    def configure(self, *, db_path: str | None, operator: str | None) -> None:
+    def configure(self, *, db_path: str | None, operator: str | None,
+                  local_time: bool = False) -> None:
         """Apply the global options."""
         self.db_path = Path(db_path).expanduser() if db_path else default_path(self.env)
         self.operator = operator
+        self.local_time = local_time
 
     @property
     def register(self) -> Register:
@@ -50,6 +53,10 @@ class App:
         if self._register is None:
             assert self.db_path is not None
             self._register = Register.open(self.db_path)
+            if self._register.upgrade_pending is not None:
+                click.echo(f"Note: this register was written by an older accessgov (schema "
+                           f"{self._register.upgrade_pending}); it is read as it is, and your "
+                           "next change brings it up to date.", err=True)
         return self._register
 
     @property
@@ -85,6 +92,14 @@ class App:
         for warning in self._workspace.warnings:
             click.echo(f"Warning: {warning}", err=True)
         self._workspace.warnings.clear()
+
+    def shown_time(self, timestamp: str) -> str:
+        """A stored UTC timestamp as this user wants to read it (--local-time)."""
+        if not self.local_time:
+            return timestamp
+        from accessgov.common.timeutil import local_display
+
+        return str(local_display(timestamp))
 
     def today(self) -> str:
         """Today's date in UTC, by this invocation's clock."""

@@ -21,7 +21,8 @@ def audit() -> None:
 
 
 @audit.command("log")
-@click.option("--limit", type=click.IntRange(min=1), help="Only the last N events.")
+@click.option("--limit", type=click.IntRange(min=1), callback=lambda _c, _p, value: _all(value),
+              help="Only the last N events.")
 @click.option("--subject", help="Only events about this id (person, account, grant...).")
 @click.option("--action", help="Only this action or family, e.g. grant or grant.revoke.")
 @output_options
@@ -65,6 +66,11 @@ def head(app: App, output_file: str | None) -> None:
     from accessgov.audit.verification import current_head
 
     emit(json.dumps(current_head(app.register), indent=2) + "\n", output_file)
+
+
+def _all(limit: int | None) -> int | None:
+    """A limit larger than any log (and than SQLite's integers) means every event."""
+    return None if limit is None or limit > 2**62 else limit
 
 
 def _summary(details: dict[str, object]) -> str:

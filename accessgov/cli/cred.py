@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -16,9 +16,6 @@ from accessgov.access.credentials import KINDS
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_rows, otp_option, output_options
 from accessgov.errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -149,9 +146,20 @@ def otp(app: App, account_id: str, otp: str | None) -> None:
         click.echo(f"(valid for {seconds_left} more seconds)", err=True)
 
 
+def _read_stdin() -> str:
+    """Standard input as UTF-8 text, refused (never patched with U+FFFD) if it is not: a
+    secret stored other than as given would fail on the platform later, unexplained."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"standard input is not UTF-8 text (byte {error.start + 1} is not); "
+                         "nothing was stored") from None
+
+
 def _read_secret(app: App, kind: str, from_stdin: bool) -> str:
     if from_stdin:
-        return sys.stdin.read()
+        return _read_stdin()
     if not app.interactive():
         raise click.UsageError("give the secret on standard input with --stdin, or run this "
                                "in a terminal to be asked for it")

@@ -32,16 +32,18 @@ def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: s
     The store (OS keyring or Vault/OpenBao) is checked first and receives the audit key;
     the Vault token comes from VAULT_TOKEN or ~/.vault-token, never from the command line.
     """
-    from accessgov.common.validate import slug as valid_slug
+    from accessgov.common import validate
     from accessgov.initialise import initialise, org_slug
     from accessgov.secrets.config import BackendConfig, open_backend, resolve_backend_name
 
     assert app.db_path is not None
+    org = validate.text(org, "--org", max_length=200)
     kind, _source = resolve_backend_name(backend, app.env)
-    org_id = valid_slug(slug, "--slug") if slug else org_slug(org)
+    org_id = validate.slug(slug, "--slug") if slug else org_slug(org)
     if kind == "vault":
         if not vault_url:
             raise click.UsageError("--vault-url (or VAULT_ADDR) is needed for the vault backend")
+        validate.one_line(vault_url, "--vault-url")
         config = BackendConfig(kind, org_id, vault_url=vault_url.rstrip("/"),
                                vault_mount=vault_mount, vault_prefix=vault_prefix,
                                vault_cacert=vault_cacert, vault_namespace=vault_namespace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import click
@@ -31,7 +32,13 @@ def enrol(app: App, person_id: str, otp: str | None) -> None:
     """
     from accessgov.identity.enrolment import enrol as start_enrolment
 
-    uri = app.change(lambda op: start_enrolment(op, person_id), otp=otp)
+    work = functools.partial(start_enrolment, person_id=person_id)
+    if app.workspace.operator_id(app.operator) in (None, person_id):
+        # Enrolling oneself needs no code (there is no app yet to give one): never ask.
+        uri = app.workspace.change(work, operator=app.operator, code=otp)
+        app.report_warnings()
+    else:
+        uri = app.change(work, otp=otp)
     if uri is None:
         done(f"Invited {person_id} to enrol. On their own device they run: "
              f"accessgov mfa enrol {person_id} --as {person_id}")
@@ -95,7 +102,8 @@ def _confirm(app: App, person_id: str, code: str, *, open_session: bool = False)
     if confirmation.completed_setup:
         done("Set-up is complete: from now on every change needs an approver's code or session.")
     if confirmation.session:
-        done(f"Logged in as {person_id} until {confirmation.session['expires_at']} "
+        until = app.shown_time(confirmation.session["expires_at"])
+        done(f"Logged in as {person_id} until {until} "
              f"(session {confirmation.session['id']}): the next commands need no code.")
 
 

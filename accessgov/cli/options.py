@@ -14,6 +14,7 @@ from accessgov.cli.app import App
 from accessgov.reports import output
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def output_options(function: F) -> F:
@@ -54,7 +55,7 @@ def emit(text: str, output_file: str | None) -> None:
     """Print, or write privately to -o FILE and say where."""
     if output_file:
         output.write_private(Path(output_file), text)
-        click.echo(f"Wrote {output_file}", err=True)
+        click.echo(output.visible(f"Wrote {output_file}"), err=True)
     else:
         click.echo(text, nl=False)
 
@@ -84,6 +85,8 @@ def emit_rows(rows: Sequence[Mapping[str, Any]], fmt: str, output_file: str | No
     `droppable`: table columns that may be hidden on a narrow terminal, first named first.
     """
     width = table_width(output_file) if fmt == "table" else None
+    if fmt == "table":
+        rows = _for_people(rows)
     emit(output.render_rows(rows, fmt, columns, table_columns, droppable=droppable,
                             width=width), output_file)
 
@@ -91,9 +94,22 @@ def emit_rows(rows: Sequence[Mapping[str, Any]], fmt: str, output_file: str | No
 def emit_record(record: Mapping[str, Any], fmt: str, output_file: str | None) -> None:
     """One record in the chosen format, to the screen or a file."""
     width = table_width(output_file) if fmt == "table" else None
+    if fmt == "table":
+        record = _for_people(record)
     emit(output.render_record(record, fmt, width), output_file)
 
 
+def _for_people(data: T) -> T:
+    """Tables are read by people: times in local time if they asked for it (--local-time)."""
+    app = click.get_current_context().find_object(App)
+    if app is None or not app.local_time:
+        return data
+    from accessgov.common.timeutil import in_local_time
+
+    return in_local_time(data)  # type: ignore[return-value]
+
+
 def done(message: str) -> None:
-    """A one-line confirmation of a change, on stdout."""
-    click.echo(message)
+    """A one-line confirmation of a change, on stdout (what it echoes of the user's input is
+    shown with its control characters escaped: it cannot fake a second line)."""
+    click.echo(output.visible(message))

@@ -29,7 +29,8 @@ def login(app: App, ttl: str, otp: str | None) -> None:
         otp = click.prompt(f"Code from {who}'s authenticator app", hide_input=True, err=True)
     session = app.change(lambda op: open_session(op, length, code_given=otp is not None),
                          otp=otp)
-    done(f"Logged in as {session['person']} until {session['expires_at']} "
+    until = app.shown_time(session["expires_at"])
+    done(f"Logged in as {session['person']} until {until} "
          f"(session {session['id']}).")
 
 
@@ -42,9 +43,14 @@ def logout(app: App) -> None:
 
     workspace = app.workspace
     ticket = workspace.ticket()
+    if ticket is None:
+        done("No session was open.")
+        return
     sessions.remove_ticket(workspace.runtime_folder, workspace.db_path)
-    operator = app.operator or (ticket.person if ticket else None)
-    ended = app.change(lambda op: end_session(op, ticket), operator=operator)
+    # Straight to the workspace, never through app.change: logging out needs no code, so
+    # none is asked for, even on a terminal.
+    ended = workspace.change(lambda op: end_session(op, ticket), operator=ticket.person)
+    app.report_warnings()
     done(f"Logged out (session {ended} ended)." if ended else "No session was open.")
 
 

@@ -38,13 +38,40 @@ def today(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).date().isoformat()
 
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
 
 
 def parse_duration(text: str, what: str) -> dt.timedelta:
-    """`15m`, `2h`, `1h30m`, `90s` as a timedelta."""
-    match = _DURATION.match(text.strip())
+    """`15m`, `2h`, `1h30m`, `90s` as a timedelta.
+
+    A length beyond what a timedelta holds comes back as `timedelta.max`, so the caller's own
+    range check says plainly that it is too long.
+    """
+    match = _DURATION.fullmatch(text.strip())
     if not text.strip() or not match:
         raise InputError(f"{what} must be a duration such as 15m, 2h or 1h30m, not {text!r}")
-    hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return dt.timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    hours, minutes, seconds = (part or "0" for part in match.groups())
+    if max(len(hours), len(minutes), len(seconds)) > 9:  # beyond a timedelta (and int())
+        return dt.timedelta.max
+    return dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds))
+
+
+_ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
+def local_display(value: object) -> object:
+    """A timestamp written by `iso` shown in this computer's time zone, named
+    (`2026-11-25 15:07:58 CET`); any other value unchanged."""
+    if isinstance(value, str) and _ISO_UTC.fullmatch(value):
+        return parse_iso(value).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    return value
+
+
+def in_local_time(data: object) -> object:
+    """`data` (records, lists of records) with every timestamp in local time, for people to
+    read; JSON and CSV keep UTC, which is what they are compared and sorted in."""
+    if isinstance(data, dict):
+        return {key: in_local_time(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [in_local_time(value) for value in data]
+    return local_display(data)

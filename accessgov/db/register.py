@@ -18,6 +18,9 @@ from accessgov.db.migrations import LATEST_VERSION, apply_migrations
 from accessgov.errors import AccessGovError, InputError, RegisterBusy
 
 BUSY_TIMEOUT_MS = 5000
+# Tables every accessgov register has had since its first schema: a file without them is
+# some other SQLite database, never to be migrated into a register.
+REGISTER_TABLES = {"settings", "schema_history", "people", "accounts", "grants", "audit"}
 
 Row = dict[str, Any]
 
@@ -36,11 +39,20 @@ def _dict_row(cursor: sqlite3.Cursor, row: Sequence[Any]) -> Row:
 
 
 class Register:
-    """An open register file. Create with `Register.create`, open with `Register.open`."""
+    """An open register file. Create with `Register.create`, open with `Register.open`.
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    An opened register reads through a read-only connection: a read command never writes to
+    the file (no migration, no switch of journal mode). The first `transaction()` reconnects
+    for writing, in WAL mode, and brings an older schema up to date then.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, writable: bool = True) -> None:
         self.path = path
         self.conn = conn
+        self.writable = writable
+        # The schema version of the file when it was read through a migrated copy (older
+        # than this accessgov's); None when the file itself is read.
+        self.upgrade_pending: int | None = None
 
     # -- opening -------------------------------------------------------------------------
 
@@ -55,36 +67,36 @@ class Register:
         except OSError as error:
             raise InputError(f"cannot create the register at {path}: {error.strerror}") from None
         os.close(fd)
-        register = cls._connect(path)
-        register.migrate()
+        register = cls(path, _connect(path))
+        register._upgrade(0)
         return register
 
     @classmethod
     def open(cls, path: Path) -> Register:
-        """The existing register at `path`, migrated forward if an older accessgov made it."""
+        """The existing register at `path`, for reading until its first transaction.
+
+        A file that is not an accessgov register is refused, and so is one from a newer
+        accessgov. One from an older accessgov is read through an up-to-date copy in memory;
+        the file itself is brought up to date by the first change.
+        """
         if not path.is_file():
             raise InputError(
                 f"there is no register at {path}; run 'accessgov init --org NAME' first "
                 "(or point --db / ACCESSGOV_DB at your register)"
             )
-        register = cls._connect(path)
-        register.migrate()
-        return register
-
-    @classmethod
-    def _connect(cls, path: Path) -> Register:
+        conn = _connect(path, read_only=True)
+        register = cls(path, conn, writable=False)
         try:
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, because Python's implicit
-            # deferred BEGIN can fail with SQLITE_BUSY when two writers read then write.
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-            conn.row_factory = _dict_row
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if conn.execute("PRAGMA journal_mode").fetchone()["journal_mode"] != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.DatabaseError as error:
-            raise InputError(f"{path} is not a usable accessgov register ({error})") from None
-        return cls(path, conn)
+            version = register.check_schema()
+            if version < LATEST_VERSION:
+                register.conn = _migrated_copy(conn, version)
+                register.upgrade_pending = version
+        except BaseException:
+            conn.close()
+            raise
+        if register.upgrade_pending is not None:
+            conn.close()
+        return register
 
     def close(self) -> None:
         """Close the connection."""
@@ -98,18 +110,46 @@ class Register:
         version: int = self.conn.execute("PRAGMA user_version").fetchone()["user_version"]
         return version
 
-    def migrate(self) -> None:
-        """Bring the schema up to LATEST_VERSION in place; refuse files from a newer accessgov."""
-        version = self.schema_version
-        if version == LATEST_VERSION:
-            return
+    def check_schema(self) -> int:
+        """The file's schema version, once it is known to be an accessgov register that this
+        accessgov can read (InputError otherwise)."""
+        try:
+            version = self.schema_version
+            tables = {row["name"] for row in self.rows(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as error:
+            raise InputError(f"{self.path} is not a usable accessgov register ({error})") \
+                from None
+        if version < 1 or not REGISTER_TABLES.issubset(tables):
+            raise InputError(f"{self.path} is not an accessgov register (it is another SQLite "
+                             "file); point --db / ACCESSGOV_DB at your register")
         if version > LATEST_VERSION:
             raise InputError(
                 f"the register at {self.path} was written by a newer accessgov "
                 f"(schema {version}); upgrade accessgov to use it"
             )
+        return version
+
+    def migrate(self) -> None:
+        """Bring the schema up to LATEST_VERSION in place (through a writable connection)."""
+        self._upgrade(self.check_schema())
+
+    def _upgrade(self, version: int) -> None:
+        if version == LATEST_VERSION:
+            return
         with self.transaction():
-            apply_migrations(self.conn, version, LATEST_VERSION)
+            current = self.schema_version  # another process may have done it meanwhile
+            if current < LATEST_VERSION:
+                apply_migrations(self.conn, current, LATEST_VERSION)
+
+    def _make_writable(self) -> None:
+        """Reconnect for writing (WAL) and bring the file's schema up to date."""
+        old = self.conn
+        self.conn = _connect(self.path)
+        self.writable = True
+        old.close()
+        self.migrate()
+        self.upgrade_pending = None
 
     # -- transactions ----------------------------------------------------------------------
 
@@ -117,6 +157,8 @@ class Register:
     def transaction(self) -> Iterator[Register]:
         """One write transaction: BEGIN IMMEDIATE takes the write lock up front, so two
         writers queue on the busy timeout instead of failing half-way."""
+        if not self.writable:
+            self._make_writable()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
@@ -195,6 +237,41 @@ class Register:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """A connection to the file: read-only (nothing is ever written through it), or for
+    writing in WAL mode with foreign keys on."""
+    try:
+        if read_only:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+        else:
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, because Python's
+            # implicit deferred BEGIN can fail with SQLITE_BUSY when two writers read then write.
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.row_factory = _dict_row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not read_only and conn.execute("PRAGMA journal_mode").fetchone()[
+                "journal_mode"] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as error:
+        raise InputError(f"{path} is not a usable accessgov register ({error})") from None
+    return conn
+
+
+def _migrated_copy(conn: sqlite3.Connection, version: int) -> sqlite3.Connection:
+    """An in-memory copy of an older register, brought up to date: what a read command
+    reads, so that it neither writes to the file nor misses what this accessgov expects."""
+    copy = sqlite3.connect(":memory:", isolation_level=None)
+    conn.backup(copy)
+    copy.row_factory = _dict_row
+    copy.execute("BEGIN")
+    apply_migrations(copy, version, LATEST_VERSION)
+    copy.execute("COMMIT")
+    return copy
 
 
 def _make_private_folder(folder: Path) -> None:

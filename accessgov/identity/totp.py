@@ -23,7 +23,9 @@ EXPIRED_LOOKBACK_STEPS = 10  # only to say "expired" rather than "wrong"; never 
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 
-_CODE = re.compile(r"^\d{6}$")
+# ASCII digits only: \d would also match full-width and other scripts' digits, which no
+# authenticator app shows and which hmac.compare_digest cannot compare.
+_CODE = re.compile(r"[0-9]{6}")
 
 
 def seed_path(person_id: str) -> str:
@@ -88,8 +90,9 @@ def check_code(state: Row, seed: str, code: str, now: dt.datetime) -> int:
     person = state["person"]
     ensure_not_locked(state, now)
     code = code.strip().replace(" ", "")
-    if not _CODE.match(code):
-        raise CodeRejected("a code is six digits from the authenticator app",
+    if not _CODE.fullmatch(code):
+        # Counted like any wrong code, so that malformed guesses also lead to the lock-out.
+        raise CodeRejected("a code is six digits (0-9) from the authenticator app",
                            Failure(person, "malformed"))
     now_step = step_of(now)
     for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):

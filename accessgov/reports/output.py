@@ -11,6 +11,7 @@ there is one, is the caller's business: the CLI passes its terminal's, or None f
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -18,6 +19,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from accessgov.common.validate import UNSAFE
+from accessgov.errors import InputError
 
 FORMATS = ("table", "json", "csv")
 
@@ -33,13 +37,11 @@ NARROWEST_WRAP = 8
 # tabulate's "simple" format: two spaces between columns, no outer border.
 _GAP = 2
 
-# What must never reach a terminal raw: C0 and C1 controls and DEL (cursor moves, colours,
-# OSC window titles, CR overwriting a line), the Unicode line and paragraph separators,
-# bidirectional overrides and isolates (they reorder what is shown), and lone surrogates
-# (they cannot even be encoded for output).
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+# What must never reach a terminal raw (C0 and C1 controls, DEL, line separators, bidirectional
+# overrides, lone surrogates): the same characters the input checks refuse.
+_UNSAFE = UNSAFE
+# What JSON leaves raw but a terminal acts on: JSON itself escapes only the C0 controls.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
 # Markdown punctuation that could start a link, an image, emphasis, code, raw HTML, or end a
 # table cell (`|`); a backslash before it makes it plain text.
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~&!])")
@@ -83,8 +85,13 @@ def _header(column: str) -> str:
 
 
 def as_json(data: Any) -> str:
-    """Pretty JSON, the form the schemas in schemas/ describe."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """Pretty JSON, the form the schemas in schemas/ describe.
+
+    Text stays readable (not \\u-escaped), except the characters that would act on a terminal
+    (see `visible`): those are written as JSON escapes, which read back as the same text.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
@@ -256,25 +263,39 @@ def as_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> st
 def as_record(record: Mapping[str, Any], width: int | None = None) -> str:
     """One record as `field: value` lines; nested lists of records as indented tables.
 
-    Field values are not wrapped (a long one is left whole, to copy); nested tables are
-    fitted to `width`, less their indent.
+    Only what is there is shown: empty fields are left out, and an empty list is one plain
+    line ("no grants"). Field values are not wrapped (a long one is left whole, to copy);
+    nested tables are fitted to `width`, less their indent.
     """
     scalars = {key: value for key, value in record.items()
-               if not (isinstance(value, list) and value and isinstance(value[0], dict))
-               and not isinstance(value, dict)}
+               if not _nested(value) and _present(value)}
     width_of_keys = max((len(_header(key)) for key in scalars), default=0)
     lines = [f"{_header(key):<{width_of_keys}}  {_text(value)}".rstrip()
              for key, value in scalars.items()]
     for key, value in record.items():
         if isinstance(value, dict):
             lines.append(f"\n{_header(key)}:")
-            lines += [f"  {_header(k)}: {_text(v)}".rstrip() for k, v in value.items()]
-        elif key not in scalars:
+            lines += [f"  {_header(k)}: {_text(v)}".rstrip() for k, v in value.items()
+                      if _present(v)]
+        elif value == []:
+            lines.append(f"\nno {_header(key)}")
+        elif _nested(value):
             lines.append(f"\n{_header(key)}:")
             table = as_table(value, list(value[0].keys()),
                              width=None if width is None else width - 2)
             lines += [f"  {line}".rstrip() for line in table.rstrip("\n").split("\n")]
     return "\n".join(lines) + "\n"
+
+
+def _nested(value: Any) -> bool:
+    """A part of a record shown under its own heading: a record, or a list of records (an
+    empty list too, shown as "no ...")."""
+    return isinstance(value, dict) or value == [] or (
+        isinstance(value, list) and isinstance(value[0], dict))
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != ""
 
 
 def render_rows(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str],
@@ -302,7 +323,75 @@ def render_record(record: Mapping[str, Any], fmt: str, width: int | None = None)
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write an export 0600: it names people and their access."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    """Write an export 0600 (it names people and their access), whatever was at `path`.
+
+    An existing file is made 0600 before it is emptied. A symbolic link is refused, not
+    followed (it could lead anywhere), and so is anything but a regular file (a device, a
+    pipe). Every failure is one plain InputError; a file left half-written is emptied.
+    """
+    if os.path.islink(path):
+        raise InputError(f"cannot write {path}: it is a symbolic link; give the file's real path")
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise InputError(f"cannot write {path}: it is not a regular file")
+    existed = os.path.lexists(path)
+    flags = (os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as error:
+        raise _cannot_write(path, error) from None
+    try:
+        _make_private_and_empty(path, fd)
+        with os.fdopen(os.dup(fd), "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        _discard(path, fd, existed)
+        raise _cannot_write(path, error) from None
+    except BaseException:
+        _discard(path, fd, existed)
+        raise
+    os.close(fd)
+
+
+def _make_private_and_empty(path: Path, fd: int) -> None:
+    """Checked on the open file itself, so nothing can be swapped in after the checks."""
+    import stat
+
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        raise InputError(f"cannot write {path}: it is not a regular file")
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)
+    os.set_blocking(fd, True)
+    os.ftruncate(fd, 0)
+
+
+def _discard(path: Path, fd: int, existed: bool) -> None:
+    """Leave no half-written export: remove a file we made, empty one that was there."""
+    try:
+        if existed:
+            os.ftruncate(fd, 0)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_WRITE_PROBLEMS = {
+    errno.ENOENT: "its folder does not exist",
+    errno.ENOTDIR: "its folder does not exist",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EISDIR: "it is a folder",
+    errno.ELOOP: "it is a symbolic link; give the file's real path",
+    errno.EROFS: "the disk is read-only",
+    errno.ENXIO: "it is not a regular file",
+}
+
+
+def _cannot_write(path: Path, error: OSError) -> InputError:
+    problem = _WRITE_PROBLEMS.get(error.errno or 0, error.strerror or "it could not be written")
+    return InputError(f"cannot write {path}: {problem}")

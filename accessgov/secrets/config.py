@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 _NAMESPACE_SEGMENT = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]*")
 # Names Vault and OpenBao keep for themselves at every level ("root" is not a namespace header).
 _RESERVED_NAMESPACES = {"root", "sys", "audit", "auth", "cubbyhole", "identity"}
+# One segment of a mount or a prefix: never empty, "." or ".." (which would climb out of it).
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]*")
+# Mounts that are never a KV version 2 engine: Vault's own and its per-token cubbyhole.
+_NOT_KV_MOUNTS = {"sys", "cubbyhole", "identity", "auth"}
 
 BACKENDS = {
     "keyring": "accessgov.secrets.keyring_backend:KeyringBackend",
@@ -46,6 +50,9 @@ class BackendConfig:
     def __post_init__(self) -> None:
         # Frozen: store the checked, canonical spelling ("/team-a/" -> "team-a").
         object.__setattr__(self, "vault_namespace", check_namespace(self.vault_namespace))
+        object.__setattr__(self, "vault_mount", check_mount(self.vault_mount))
+        object.__setattr__(self, "vault_prefix", check_vault_path(self.vault_prefix,
+                                                                  "--vault-prefix"))
 
     def as_settings(self) -> dict[str, str]:
         """The fields worth storing in the register, as strings."""
@@ -84,6 +91,31 @@ def check_namespace(namespace: str | None) -> str | None:
             f"not a valid Vault namespace: {namespace!r} ({min(reserved)!r} is a name Vault"
             " reserves; leave the namespace out for the root namespace)"
         )
+    return canonical
+
+
+def check_vault_path(path: str, what: str) -> str:
+    """A mount or prefix in its canonical spelling (no slash at either end); InputError if it
+    is empty or a part is empty, "." or "..", or holds other than ASCII letters, digits and
+    . _ @ - (a prefix such as ../../sys would reach outside accessgov's own folder)."""
+    canonical = path.strip().strip("/")
+    if not canonical:
+        raise InputError(f"{what} cannot be empty: it keeps accessgov's secrets in a folder of "
+                         "their own (the default is 'accessgov')" if what == "--vault-prefix"
+                         else f"{what} cannot be empty (the default is 'secret')")
+    if not all(_PATH_SEGMENT.fullmatch(part) for part in canonical.split("/")):
+        raise InputError(f"{what} {path!r} is not usable: use letters, digits and . _ @ - "
+                         "between slashes, with no '..' (e.g. 'accessgov' or 'teams/comms')")
+    return canonical
+
+
+def check_mount(mount: str) -> str:
+    """A KV mount path (see `check_vault_path`), refusing Vault's own mounts at once, since
+    they can never hold KV version 2 secrets."""
+    canonical = check_vault_path(mount, "--vault-mount")
+    if canonical.split("/")[0] in _NOT_KV_MOUNTS:
+        raise InputError(f"--vault-mount {mount!r} is not a KV version 2 mount: give the mount "
+                         "of a KV v2 secrets engine (the default is 'secret')")
     return canonical
 
 
