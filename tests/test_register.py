@@ -60,8 +60,8 @@ def test_a_version_1_register_gains_the_credential_tables(tmp_path: Path,
     assert reg.rows("SELECT * FROM credentials") == []
 
 
-def test_an_older_register_is_migrated_forward_in_place(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_register_is_read_as_is_and_migrated_forward_by_a_change(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "r.db"
     reg = Register.create(path)
     with reg.transaction():
@@ -73,12 +73,21 @@ def test_an_older_register_is_migrated_forward_in_place(tmp_path: Path,
 
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, v2_add_a_column])
     monkeypatch.setattr(register, "LATEST_VERSION", len(migrations.MIGRATIONS))
+    original = path.read_bytes()
     reg = Register.open(path)
-    assert reg.schema_version == len(migrations.MIGRATIONS)
-    assert reg.setting("org") == "InterAct"
+    # Read through an up-to-date copy: the file itself is not written.
+    assert reg.upgrade_pending == len(migrations.MIGRATIONS) - 1
     assert "pronouns" in [c["name"] for c in reg.rows("PRAGMA table_info(people)")]
-    assert [r["version"] for r in reg.rows("SELECT version FROM schema_history")] == list(
-        range(1, len(migrations.MIGRATIONS) + 1))
+    assert reg.setting("org") == "InterAct"
+    assert path.read_bytes() == original
+    with reg.transaction():  # the first change brings the file itself up to date
+        reg.set_setting("org", "InterAct UK")
+    reg.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations.MIGRATIONS)
+        assert "pronouns" in [row[1] for row in conn.execute("PRAGMA table_info(people)")]
+        assert [r[0] for r in conn.execute("SELECT version FROM schema_history")] == list(
+            range(1, len(migrations.MIGRATIONS) + 1))
 
 
 def test_a_register_from_a_newer_accessgov_is_refused(tmp_path: Path) -> None:
@@ -93,3 +102,41 @@ def test_a_file_that_is_not_a_register_is_refused(tmp_path: Path) -> None:
     path.write_text("shopping list\n" * 100)
     with pytest.raises(InputError, match="not a usable accessgov register"):
         Register.open(path)
+
+
+def test_another_sqlite_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "notes" / "notes.db"
+    path.parent.mkdir()
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes(x)")
+        conn.execute("INSERT INTO notes VALUES ('buy milk')")
+    conn.close()
+    original = path.read_bytes()
+    with pytest.raises(InputError, match="is not an accessgov register"):
+        Register.open(path)
+    assert path.read_bytes() == original
+    assert [p.name for p in path.parent.iterdir()] == ["notes.db"]  # no WAL switched on
+
+
+def test_an_empty_file_is_not_a_register(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    with pytest.raises(InputError, match="is not an accessgov register"):
+        Register.open(path)
+    assert path.read_bytes() == b""
+
+
+def test_reading_a_register_never_writes_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "r.db"
+    reg = Register.create(path)
+    with reg.transaction():
+        reg.set_setting("org", "InterAct")
+    reg.close()
+    original = path.read_bytes()
+    reg = Register.open(path)
+    assert not reg.writable
+    assert reg.setting("org") == "InterAct"
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reg.conn.execute("UPDATE settings SET value = 'x'")
+    reg.close()
+    assert path.read_bytes() == original

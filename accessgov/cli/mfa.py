@@ -84,8 +84,10 @@ def verify(app: App, person_id: str, otp: str | None) -> None:
 @click.pass_obj
 def reset(app: App, person_id: str, reason: str, otp: str | None) -> None:
     """Remove PERSON's MFA: their seed is deleted and their sessions end (CEO or trustee)."""
+    from accessgov.common.validate import text
     from accessgov.identity.enrolment import reset as reset_mfa
 
+    reason = text(reason, "reason")
     app.change(lambda op: reset_mfa(op, person_id, reason=reason), otp=otp)
     done(f"Reset {person_id}'s MFA; enrol them again with 'accessgov mfa enrol {person_id}'.")
 

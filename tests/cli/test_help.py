@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from accessgov.cli import COMMANDS, cli
+from tests.support.shell import Shell
 
 
 def all_commands() -> Iterator[tuple[str, click.Command]]:
@@ -85,3 +87,53 @@ def test_the_readme_opens_with_the_two_commands_and_names_every_command() -> Non
     assert "make demo" in opening and "make test" in opening
     for name in COMMANDS:
         assert f"`{name}" in readme, f"README.md does not mention the {name} command"
+
+
+GROUP_PATHS = [path for path, command in all_commands() if path and isinstance(command,
+                                                                             click.Group)]
+
+
+@pytest.mark.parametrize("path", GROUP_PATHS)
+def test_group_help_never_cuts_a_description_mid_sentence(path: str) -> None:
+    result = CliRunner().invoke(cli, [*path.split(), "--help"], terminal_width=80)
+    commands = result.output.split("Commands:")[1]
+    assert "..." not in commands, commands
+    group = dict(all_commands())[path]
+    assert isinstance(group, click.Group)
+    for name, sub in group.commands.items():
+        first = (sub.help or "").split(".")[0]
+        assert " ".join(first.split()[:4]) in " ".join(commands.split()), (name, commands)
+
+
+def test_the_top_level_help_suggests_first_steps_in_order() -> None:
+    output = CliRunner().invoke(cli, ["--help"], terminal_width=80).output
+    steps = ["accessgov init", "accessgov person add vperkins", "accessgov account add",
+             "accessgov mfa enrol vperkins", "accessgov login", "accessgov grant add",
+             "accessgov audit verify", "accessgov logout"]
+    positions = [output.index(step) for step in steps]
+    assert positions == sorted(positions)
+    assert "First steps" in output
+    assert max(len(line) for line in output.splitlines()) <= 80
+
+
+def test_local_time_is_shown_only_in_tables(org: Shell, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # +05:30 all year: no daylight saving to trip on
+    time.tzset()
+    try:
+        created = json.loads(org.run("person show jdoe --format json").stdout)["created_at"]
+        utc = dt.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        local = (utc + dt.timedelta(hours=5, minutes=30)).strftime("%Y-%m-%d %H:%M:%S IST")
+        assert created in org.run("person show jdoe").stdout
+        assert local in org.run("--local-time person show jdoe").stdout
+        monkeypatch.setenv("ACCESSGOV_LOCAL_TIME", "1")
+        assert local in org.run("person show jdoe").stdout
+        assert local in org.run("audit log").stdout or "IST" in org.run("audit log").stdout
+        # JSON and CSV stay in UTC, whatever the reader asked for.
+        assert json.loads(org.run("person show jdoe --format json").stdout)["created_at"] == created
+        assert "IST" not in org.run("audit log --format csv").stdout
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
