@@ -6,6 +6,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import done
+from accessgov.errors import InputError
 
 
 @click.command()
@@ -37,6 +38,8 @@ def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: s
     from accessgov.secrets.config import BackendConfig, open_backend, resolve_backend_name
 
     assert app.db_path is not None
+    if app.db_path.exists():  # said at once, before any secret store is looked for
+        raise InputError(f"a register already exists at {app.db_path}")
     org = validate.text(org, "--org", max_length=200)
     kind, _source = resolve_backend_name(backend, app.env)
     org_id = validate.slug(slug, "--slug") if slug else org_slug(org)
@@ -54,5 +57,6 @@ def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: s
     register = initialise(app.db_path, org, config, app.backend_factory or open_backend)
     register.close()
     done(f"Created the register for {org} at {app.db_path}")
-    done(f"Secrets will be kept in: {kind}. Next: add the CEO with 'accessgov person add', "
-         "then 'accessgov mfa enrol' them.")
+    done(f"Secrets will be kept in: {kind}. Next, while no code is needed: add the CEO "
+         "('accessgov person add ID ... --category ceo') and the CEO's accounts ('accessgov "
+         "account add'); then the CEO runs 'accessgov mfa enrol ID', which ends set-up.")
