@@ -31,17 +31,7 @@ COMMANDS = {
     "cred": ("accessgov.cli.cred", "cred", "Account credentials, kept in the secret store."),
     "otp": ("accessgov.cli.cred", "otp", "The current code of an account's TOTP seed."),
     "audit": ("accessgov.cli.audit", "audit", "The tamper-evident audit log."),
-    "offboard": ("accessgov.cli.offboard", "offboard",
-                 "Someone leaves: revoke access and work the checklist."),
-    "import": ("accessgov.cli.transfer", "import_",
-               "Import people, accounts or grants from a spreadsheet (CSV) or JSON."),
-    "export": ("accessgov.cli.transfer", "export",
-               "Export the whole register (no secrets) as JSON that import reads back."),
     "authority": ("accessgov.cli.authority", "authority", "Who may do what: the rule table."),
-    "check": ("accessgov.cli.check", "check", "Check the register against the policy."),
-    "policy": ("accessgov.cli.policy", "policy", "The policy's annual review and settings."),
-    "report": ("accessgov.cli.report", "report", "Reports: who can reach which account."),
-    "review": ("accessgov.cli.review", "review", "Quarterly access reviews and evidence."),
 }
 
 
