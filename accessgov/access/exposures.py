@@ -53,3 +53,15 @@ def exposed_to(register: Register, account: str, kind: str, version: int) -> lis
     return [row["person"] for row in register.rows(
         "SELECT DISTINCT person FROM exposures WHERE account = ? AND kind = ? AND version = ? "
         "ORDER BY person", (account, kind, version))]
+
+def current_versions_known_by(register: Register, person: str) -> list[Row]:
+    """Every credential whose CURRENT version `person` could know: account, kind, version,
+    since (their first exposure to it) and how (each way, comma-separated). A credential
+    rotated since their last exposure is not among them."""
+    return register.rows(
+        "SELECT c.account, c.kind, c.version, MIN(e.at) AS since, "
+        "group_concat(DISTINCT e.how) AS how "
+        "FROM exposures e JOIN credentials c "
+        "ON c.account = e.account AND c.kind = e.kind AND c.version = e.version "
+        "WHERE e.person = ? GROUP BY c.account, c.kind, c.version "
+        "ORDER BY c.account, c.kind", (person,))

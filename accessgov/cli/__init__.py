@@ -31,6 +31,8 @@ COMMANDS = {
     "cred": ("accessgov.cli.cred", "cred", "Account credentials, kept in the secret store."),
     "otp": ("accessgov.cli.cred", "otp", "The current code of an account's TOTP seed."),
     "audit": ("accessgov.cli.audit", "audit", "The tamper-evident audit log."),
+    "offboard": ("accessgov.cli.offboard", "offboard",
+                 "Someone leaves: revoke access and work the checklist."),
     "authority": ("accessgov.cli.authority", "authority", "Who may do what: the rule table."),
 }
 

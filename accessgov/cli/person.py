@@ -105,3 +105,28 @@ def update(app: App, person_id: str, name: str | None, email: str | None,
                "manager": manager, "start_date": start}
     app.change(lambda op: update_person(op, person_id, changes, board_minute), otp=otp)
     done(f"Updated {person_id}.")
+
+
+@person.command("reinstate")
+@click.argument("person_id", metavar="ID")
+@board_minute_option
+@otp_option
+@click.pass_obj
+def reinstate(app: App, person_id: str, board_minute: str | None, otp: str | None) -> None:
+    """Take back someone who left (or cancel their scheduled offboarding).
+
+    The CEO or a trustee does it, never for themselves; a trustee or the CEO coming back
+    needs --board-minute. They come back with no access and no MFA: grant access again
+    through approval, and invite them to enrol ('accessgov mfa enrol ID').
+    """
+    from accessgov.governance.offboarding import reinstate as reinstate_person
+
+    result = app.change(lambda op: reinstate_person(op, person_id, board_minute=board_minute),
+                        otp=otp)
+    if result["was"] == "scheduled":
+        done(f"Cancelled {person_id}'s scheduled offboarding ({result['case']}).")
+        return
+    extra = (f"; {result['open_items']} item(s) of {result['case']} were still open and are "
+             "left as they were" if result["open_items"] else "")
+    done(f"Reinstated {person_id}. They have no access and no MFA: grant access again where "
+         f"needed, and invite them with 'accessgov mfa enrol {person_id}'{extra}.")

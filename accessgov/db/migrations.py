@@ -223,22 +223,31 @@ def _v4_reviews(db: sqlite_utils.Database) -> None:
 
 
 def _v5_offboarding(db: sqlite_utils.Database) -> None:
-    """Offboarding cases and their checklist items."""
+    """Offboarding cases and their numbered checklist items.
+
+    A case is `scheduled` (leave date ahead), `open` (carried out, items to do), `closed`
+    (every item done), `reinstated` (the person came back while it was open) or `cancelled`
+    (reinstated before the leave date). Items record what the leaver could still use: the
+    platform role of a grant, the credential version they could know, an account they own,
+    oversee or recover, a delegation, their own MFA.
+    """
     _sealed_table(db, "offboarding_cases", {
         "id": str, "num": int, "person": str, "leave_date": str, "reason": str,
-        "status": str, "started_by": str, "started_at": str, "carried_out_at": str,
-        "closed_at": str, "verified_by": str,
+        "status": str, "started_by": str, "started_at": str, "authority": str,
+        "verified_by": str, "board_minute": str, "carried_out_at": str, "closed_at": str,
+        "closed_by": str,
     }, pk="id", not_null={"num", "person", "leave_date", "status", "started_by",
-                          "started_at"},
+                          "started_at", "authority"},
         foreign_keys=[("person", "people", "id"), ("started_by", "people", "id")])
     _sealed_table(db, "offboarding_items", {
         "case_id": str, "item": int, "kind": str, "account": str, "credential_kind": str,
-        "grant_id": str, "delegation_id": str, "field": str, "action": str, "status": str,
-        "done_by": str, "done_at": str, "note": str,
-    }, pk=("case_id", "item"), not_null={"kind", "action", "status"},
+        "version": int, "grant_id": str, "delegation_id": str, "field": str, "action": str,
+        "steps": str, "status": str, "done_by": str, "done_at": str, "note": str,
+    }, pk=("case_id", "item"), not_null={"kind", "action", "steps", "status"},
         foreign_keys=[("case_id", "offboarding_cases", "id")])
+    db.table("offboarding_cases").create_index(["num"], unique=True)
     db.table("offboarding_cases").create_index(["person"])
-    db.table("offboarding_cases").create_index(["status"])
+    db.table("offboarding_cases").create_index(["status", "leave_date"])
     db.table("offboarding_items").create_index(["status", "kind"])
     db.table("offboarding_items").create_index(["account"])
 

@@ -1,0 +1,166 @@
+"""Working the checklist: items tick themselves when the register shows them done, the rest
+are ticked by an approver for their account, and the case closes when none is left."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.offboarding.conftest import events, show
+from tests.support.schemas import validate_output
+from tests.support.shell import Shell, dump, one_line_error
+
+
+@pytest.fixture
+def started(leaver: Shell) -> Shell:
+    """jdoe offboarded by the CEO (items 1-7 open, 8-9 done)."""
+    leaver.run(f"offboard start jdoe {leaver.as_('vperkins')}")
+    return leaver
+
+
+def _status(sh: Shell) -> dict[int, str]:
+    return {item["item"]: item["status"] for item in show(sh)["items"]}
+
+
+def test_rotation_reseed_and_reassignment_tick_themselves(started: Shell) -> None:
+    sh, as_ = started, started.as_
+    sh.run(f"cred rotate tiktok-main --stdin {as_('vperkins')}", input="Second-Pass-99\n")
+    sh.run(f"cred rotate tiktok-main --kind totp-seed --stdin {as_('vperkins')}",
+           input="GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+    assert _status(sh)[3] == "done" and _status(sh)[4] == "done"
+    item = show(sh)["items"][2]
+    assert (item["done_by"], item["note"]) == ("vperkins", "done: version 2 is now current")
+
+    sh.run(f"account update whatsapp-youth --overseer spatel {as_('vperkins')}")
+    sh.run(f"account update linkedin-main --owner spatel {as_('vperkins')}")
+    # Changing the case of the address is not changing it.
+    sh.run(f"account update whatsapp-youth --recovery-email j@example.ORG {as_('vperkins')}")
+    assert [_status(sh)[n] for n in (5, 6, 7)] == ["done", "done", "open"]
+    sh.run(f"account update whatsapp-youth --recovery-email youth@example.org "
+           f"{as_('spatel')}")
+    assert _status(sh)[7] == "done"
+    ticks = events(sh, "offboard.tick")
+    assert [(e["subject"], e["details"]["item"]) for e in ticks] == [
+        ("O-0001", 3), ("O-0001", 4), ("O-0001", 5), ("O-0001", 6), ("O-0001", 7)]
+    assert show(sh)["status"] == "open"  # the platform removals are still to do
+
+
+def test_archiving_an_account_settles_its_hand_over(started: Shell) -> None:
+    started.run(f"account update linkedin-main --owner vperkins {started.as_('spatel')}")
+    started.run(f"account archive whatsapp-youth --reason 'Group closed' "
+                f"{started.as_('vperkins')}")
+    items = show(started)["items"]
+    assert (items[4]["status"], items[4]["note"]) == ("done", "done: the account was archived")
+    assert items[6]["status"] == "done"
+
+
+def test_items_are_ticked_by_approvers_for_their_account_and_the_case_closes(
+        started: Shell) -> None:
+    sh, as_ = started, started.as_
+    sh.run("logout")
+    sh.run(f"person add bkhan --name 'Bo Khan' --email b@example.org --category employee "
+           f"{as_('vperkins')}")
+    sh.enrol("bkhan", by="vperkins")
+    sh.run(f"delegate add bkhan --account instagram-main {as_('vperkins')}")
+    # A delegate for instagram-main ticks its item, not tiktok-main's.
+    result = sh.run(f"offboard done jdoe 1 {as_('bkhan')}", expect=3)
+    assert "not the CEO, a trustee or a delegate for tiktok-main" in one_line_error(result)
+    result = sh.run(f"offboard done jdoe 2 --note 'Removed in Business Suite' {as_('bkhan')}")
+    assert "Ticked item 2 of O-0001: 6 still to do." in result.stdout
+    item = show(sh)["items"][1]
+    assert (item["done_by"], item["note"]) == ("bkhan", "Removed in Business Suite")
+
+    # An item that ticks itself needs a note to be ticked by hand.
+    before = dump(sh.db)
+    result = sh.run(f"offboard done jdoe 3 --as vperkins --otp {sh.code('vperkins')}",
+                    expect=2)
+    assert "ticks itself" in one_line_error(result) and "--note" in result.stderr
+    assert dump(sh.db) == before
+    result = sh.run(f"offboard done jdoe 2 {as_('vperkins')}", expect=2)
+    assert "item 2 of O-0001 was already done" in one_line_error(result)
+    result = sh.run(f"offboard done jdoe 99 {as_('vperkins')}", expect=2)
+    assert "O-0001 has no item 99" in one_line_error(result)
+
+    sh.run(f"offboard done jdoe 1 {as_('spatel')}")
+    for number in (3, 4, 5, 6):
+        sh.run(f"offboard done jdoe {number} --note 'Done on the platform, recorded later' "
+               f"{as_('vperkins')}")
+    result = sh.run(f"offboard done jdoe 7 --note 'Phone support changed it' "
+                    f"{as_('spatel')}")
+    assert "every item is done, so O-0001 is closed" in result.stdout
+    case = show(sh)
+    assert (case["status"], case["items_open"], case["closed_by"]) == ("closed", 0, "spatel")
+    listed = validate_output("offboard-list", sh.run("offboard list --format json").stdout)
+    assert [(c["case"], c["status"], c["items_open"]) for c in listed] == [
+        ("O-0001", "closed", 0)]
+    assert validate_output("offboard-list",
+                           sh.run("offboard list --open --format json").stdout) == []
+    result = sh.run(f"offboard done jdoe 1 {as_('vperkins')}", expect=2)
+    assert "jdoe has no open offboarding case" in one_line_error(result)
+    assert sh.run("audit verify").exit_code == 0
+
+
+def test_list_shows_open_and_scheduled_cases(started: Shell) -> None:
+    started.run(f"person add amiller --name 'Al Miller' --email a@example.org "
+                f"--category volunteer {started.as_('vperkins')}")
+    started.run(f"offboard start amiller --leave-date 2099-01-01 {started.as_('spatel')}")
+    listed = validate_output("offboard-list", started.run(
+        "offboard list --open --format json").stdout)
+    assert [(c["case"], c["person"], c["status"]) for c in listed] == [
+        ("O-0001", "jdoe", "open"), ("O-0002", "amiller", "scheduled")]
+    table = started.run("offboard list").stdout
+    assert "O-0002" in table and "scheduled" in table
+    assert started.run("offboard list --format csv").stdout.startswith("case,person,name")
+    scheduled = validate_output("offboard-show", started.run(
+        "offboard show amiller --format json").stdout)
+    assert scheduled["status"] == "scheduled"  # type: ignore[index]
+    assert "The checklist is made on 2099-01-01" in started.run("offboard show amiller").stdout
+    result = started.run(f"offboard done amiller 1 {started.as_('spatel')}", expect=2)
+    assert "scheduled for 2099-01-01" in one_line_error(result)
+
+
+def test_export_in_every_format(started: Shell, tmp_path: Path) -> None:
+    sh = started
+    sh.run(f"offboard done jdoe 2 --note '=HYPERLINK(\"http://evil\")' {sh.as_('vperkins')}")
+    data = validate_output("offboard-export", sh.run(
+        "offboard export jdoe --format json").stdout)
+    assert data == show(sh)
+
+    target = tmp_path / "out"
+    target.mkdir()
+    sh.run(f"offboard export jdoe --format csv -o {target / 'jdoe.csv'}")
+    raw = (target / "jdoe.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a byte-order mark, so Excel reads UTF-8
+    assert stat.S_IMODE(os.stat(target / "jdoe.csv").st_mode) == 0o600
+    text = raw.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text  # defused for spreadsheets
+    assert text.count("\nO-0001,jdoe,") == 9
+
+    markdown = sh.run("offboard export jdoe --format md").stdout
+    assert markdown.startswith("# Offboarding checklist: Jo Doe (jdoe)")
+    assert "| item | status" in markdown.replace("  ", " ")
+
+    html = sh.run("offboard export jdoe --format html").stdout
+    assert html.startswith("<!DOCTYPE html>")
+    # Self-contained: no script, stylesheet, image or font fetched from anywhere.
+    for outside in ("<script", "<link", "<img", "src=", "url("):
+        assert outside not in html
+    assert "default-src 'none'" in html
+    assert "=HYPERLINK(&#34;http://evil&#34;)" in html
+
+
+def test_html_escapes_what_people_typed(org: Shell) -> None:
+    org.run(f"person add eve --name '<img src=x onerror=alert(1)> Eve' --email e@example.org "
+            f"--category volunteer {org.as_('vperkins')}")
+    org.run(f"offboard start eve --reason '<b>gone</b>' {org.as_('vperkins')}")
+    html = org.run("offboard export eve --format html").stdout
+    assert "<img" not in html and "<b>gone" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt; Eve" in html
+    markdown = org.run("offboard export eve --format md").stdout
+    assert "\\<img" in markdown and "<img" not in markdown.replace("\\<img", "")
+    data = json.loads(org.run("offboard export eve --format json").stdout)
+    assert data["name"] == "<img src=x onerror=alert(1)> Eve"
