@@ -8,6 +8,7 @@ once per session and point only that test's environment at it.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,8 @@ FOREIGN_VARIABLES = (
 
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Keep every test away from the real home folder, keyring and Vault; returns HOME."""
+    """Keep every test away from the real home folder, keyring, Vault and shared temporary
+    folder; returns HOME."""
     home = tmp_path / "home"
     folders = {
         "HOME": home,
@@ -50,6 +52,12 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
         monkeypatch.setenv(name, str(folder))
     for name in FOREIGN_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    # The shared temporary folder is shared with every other run on the machine: whatever
+    # asks for a temporary file (this process, or a program a test starts) gets one here.
+    private_tmp = tmp_path / "temporary-files"
+    private_tmp.mkdir(exist_ok=True)
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", str(private_tmp))
     # keyring and secretstorage read this at every connection: a dead socket, never the user's.
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-such-bus")
     return home

