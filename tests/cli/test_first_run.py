@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import stat
 import tempfile
 import warnings
@@ -149,3 +150,23 @@ def test_a_refused_enrolment_prompt_is_one_line(org: Shell) -> None:
     org.run("mfa enrol kim")
     result = org.run("mfa enrol kim --as kim", interactive=True, input="", expect=3)
     assert "vperkins is logged in here" in one_line_error(result)
+
+
+def test_a_traceback_that_cannot_be_saved_privately_is_not_put_in_the_shared_folder(
+        org: Shell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No private state folder (its place is taken by a file): the unexpected error is still
+    one line, and no traceback lands in the temporary folder others share."""
+    from accessgov.audit import chain
+
+    blocker = tmp_path / "home" / ".local" / "state"
+    shutil.rmtree(blocker)
+    blocker.write_text("not a folder")
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(chain.AuditLog, "commit", broken)
+    result = org.run(f"person update jdoe --title Lead {org.as_('vperkins')}", expect=70)
+    line = one_line_error(result)
+    assert "unexpected error (RuntimeError)" in line and "could not be saved" in line
+    assert not list(Path(tempfile.gettempdir()).glob("accessgov-error-*"))
