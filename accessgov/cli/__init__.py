@@ -33,6 +33,10 @@ COMMANDS = {
     "audit": ("accessgov.cli.audit", "audit", "The tamper-evident audit log."),
     "offboard": ("accessgov.cli.offboard", "offboard",
                  "Someone leaves: revoke access and work the checklist."),
+    "import": ("accessgov.cli.transfer", "import_",
+               "Import people, accounts, delegations or grants from a spreadsheet or JSON."),
+    "export": ("accessgov.cli.transfer", "export",
+               "Export the whole register (no secrets) as JSON that import reads back."),
     "authority": ("accessgov.cli.authority", "authority", "Who may do what: the rule table."),
 }
 

@@ -1,0 +1,151 @@
+"""accessgov import / export: the charity's spreadsheet in, the whole register out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import click
+
+from accessgov.cli.app import App
+from accessgov.cli.options import board_minute_option, emit, otp_option
+
+KINDS = ("people", "accounts", "delegations", "grants")
+SHOWN_CHANGES = 200  # a dry run's table lists this many rows; JSON lists them all
+
+
+class _Progress:
+    """A progress bar on stderr for a long import, only on a terminal, opened at the first
+    row (after any code prompt), so nothing is drawn when the output is piped."""
+
+    def __init__(self, file: Path) -> None:
+        self.length = _estimate_rows(file)
+        self.bar: Any = None
+
+    def __call__(self, rows: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=self.length, label="Importing",
+                                         file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(rows)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(kind, error, trace)
+
+
+def _estimate_rows(file: Path) -> int:
+    try:
+        with file.open("rb") as handle:
+            return max(sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20),
+                                                                  b"")), 1)
+    except OSError:
+        return 1
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--kind", type=click.Choice(KINDS),
+              help="What the file holds (needed for CSV and JSON lists; a file written by "
+                   "'accessgov export' holds every kind).")
+@click.option("--dry-run", is_flag=True,
+              help="Check the file and show what would change; write nothing.")
+@board_minute_option
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True, help="How to show the report.")
+@otp_option
+@click.pass_obj
+def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute: str | None,
+            fmt: str, otp: str | None) -> None:
+    """Import people, accounts, delegations or grants from a CSV or JSON file.
+
+    CSV is UTF-8 (with or without a byte-order mark), its first row naming the columns of
+    schemas/import-<kind>.schema.json. All rows or none: every bad row is reported with its
+    row number, column and reason, and then nothing is imported. Grants are records of past
+    approvals: each names who approved it (decided_by), their authority and the date. The
+    CEO or a trustee imports; only the CEO imports delegations.
+    """
+    from accessgov.transfer.importing import ImportRefused, ImportRejected
+
+    try:
+        if dry_run:
+            report = _plan(app, file, kind, board_minute)
+        else:
+            from accessgov.transfer.importing import import_file
+
+            with _Progress(file) as progress:
+                report = app.change(
+                    lambda op: import_file(op, file, kind, board_minute=board_minute,
+                                           progress=progress if sys.stderr.isatty() else None),
+                    otp=otp)
+    except (ImportRejected, ImportRefused) as failure:
+        _show(failure.report.as_dict(), fmt)
+        raise
+    _show(report.as_dict(), fmt)
+
+
+def _plan(app: App, file: Path, kind: str | None, board_minute: str | None) -> Any:
+    """A dry run: the same checks on the register as it is, with no transaction."""
+    from accessgov.db.queries import get_person
+    from accessgov.transfer.importing import Context, plan
+
+    operator_id = app.workspace.operator_id(app.operator)
+    operator = get_person(app.register, operator_id) if operator_id else None
+    return plan(app.register, file, kind, Context(operator, board_minute, app.clock()))
+
+
+def _show(report: dict[str, Any], fmt: str) -> None:
+    from accessgov.reports import output
+
+    if fmt == "json":
+        click.echo(output.as_json(report), nl=False)
+        return
+    click.echo(_summary(report))
+    if report["problems"]:
+        click.echo(output.as_table(report["problems"], ("row", "kind", "column", "reason")),
+                   nl=False)
+        if report["more_problems"]:
+            click.echo(f"... and {report['more_problems']} more problem(s).")
+    elif report["dry_run"] and report["changes"]:
+        shown = report["changes"][:SHOWN_CHANGES]
+        click.echo(output.as_table(shown, ("row", "kind", "id", "action")), nl=False)
+        if len(report["changes"]) > SHOWN_CHANGES:
+            click.echo(f"... and {len(report['changes']) - SHOWN_CHANGES} more rows "
+                       "(--format json lists them all).")
+
+
+def _summary(report: dict[str, Any]) -> str:
+    from accessgov.reports.output import visible
+
+    counts = "; ".join(f"{kind}: {report['added'][kind]} to add, "
+                       f"{report['unchanged'][kind]} already there" for kind in report["kinds"])
+    if report["problems_total"]:
+        verdict = "Nothing was imported."
+    elif report["dry_run"]:
+        verdict = "Dry run: nothing was written."
+    else:
+        verdict = "Imported."
+        counts = counts.replace("to add", "added")
+    return visible(f"{report['file']}: {report['rows']} rows read ({counts}). {verdict}")
+
+
+@click.command("export")
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
+              help="Write to this file (created private, 0600).")
+@click.pass_obj
+def export(app: App, output_file: str | None) -> None:
+    """Export the whole register except secrets, as JSON that 'accessgov import' reads.
+
+    People, accounts, delegations and grants with their approvals; no secrets, credentials,
+    MFA, sessions or audit log (see schemas/export.schema.json).
+    """
+    from accessgov.reports.output import as_json
+    from accessgov.transfer.exporting import export_register
+
+    emit(as_json(export_register(app.register, app.today())), output_file)
