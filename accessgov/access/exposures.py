@@ -54,6 +54,7 @@ def exposed_to(register: Register, account: str, kind: str, version: int) -> lis
         "SELECT DISTINCT person FROM exposures WHERE account = ? AND kind = ? AND version = ? "
         "ORDER BY person", (account, kind, version))]
 
+
 def current_versions_known_by(register: Register, person: str) -> list[Row]:
     """Every credential whose CURRENT version `person` could know: account, kind, version,
     since (their first exposure to it) and how (each way, comma-separated). A credential
@@ -65,3 +66,30 @@ def current_versions_known_by(register: Register, person: str) -> list[Row]:
         "ON c.account = e.account AND c.kind = e.kind AND c.version = e.version "
         "WHERE e.person = ? GROUP BY c.account, c.kind, c.version "
         "ORDER BY c.account, c.kind", (person,))
+
+
+# Per account and person, the current credential versions they could know, as
+# "password v3, totp-seed v1": a CTE named `known` (account, person, versions) for reports
+# that list who holds what, joined once rather than asked per row.
+KNOWN_CURRENT_CTE = (
+    "known AS (SELECT e.account, e.person, group_concat(e.kind || ' v' || e.version, ', ') "
+    "AS versions FROM (SELECT DISTINCT e.account, e.person, e.kind, e.version "
+    "FROM exposures e JOIN credentials c ON c.account = e.account AND c.kind = e.kind "
+    "AND c.version = e.version ORDER BY e.account, e.person, e.kind) e "
+    "GROUP BY e.account, e.person)"
+)
+
+
+def versions_known_by(register: Register, person: str) -> list[Row]:
+    """Every credential version `person` could ever know, current or rotated since: account,
+    kind, version, current (whether it is still the one in use), since (their first exposure)
+    and how (each way, comma-separated)."""
+    rows = register.rows(
+        "SELECT e.account, e.kind, e.version, c.version = e.version AS current, "
+        "MIN(e.at) AS since, group_concat(DISTINCT e.how) AS how FROM exposures e "
+        "LEFT JOIN credentials c ON c.account = e.account AND c.kind = e.kind "
+        "WHERE e.person = ? GROUP BY e.account, e.kind, e.version "
+        "ORDER BY e.account, e.kind, e.version", (person,))
+    for row in rows:
+        row["current"] = bool(row["current"])
+    return rows

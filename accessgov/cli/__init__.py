@@ -38,6 +38,10 @@ COMMANDS = {
     "export": ("accessgov.cli.transfer", "export",
                "Export the whole register (no secrets) as JSON that import reads back."),
     "authority": ("accessgov.cli.authority", "authority", "Who may do what: the rule table."),
+    "check": ("accessgov.cli.check", "check", "Check the register against the policy."),
+    "policy": ("accessgov.cli.policy", "policy", "The policy's annual review and settings."),
+    "report": ("accessgov.cli.report", "report", "Reports: who can reach which account."),
+    "review": ("accessgov.cli.review", "review", "Quarterly access reviews and evidence."),
 }
 
 

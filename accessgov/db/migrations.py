@@ -198,8 +198,14 @@ def _sealed_table(db: sqlite_utils.Database, name: str, columns: dict[str, type]
 
 
 def _v4_reviews(db: sqlite_utils.Database) -> None:
-    """The annual policy review and quarterly access review campaigns (a snapshot of every
-    live grant at the start, one decision per item)."""
+    """The annual policy review, and quarterly access review campaigns with their decisions.
+
+    A campaign's snapshot is the list of the grants live when it started, kept in the
+    campaign's own sealed row as a JSON array of grant ids (item N is the Nth): one seal covers
+    the whole snapshot, so starting a review of 100,000 grants seals one row, not 100,000.
+    A grant's person, account and role never change, and its approval is written once, so the
+    snapshot's details are read from them. Each decision is a sealed row of its own.
+    """
     _sealed_table(db, "policy_reviews", {
         "id": str, "num": int, "reviewed_on": str, "board_minute": str, "recorded_by": str,
         "authority": str, "verified_by": str, "at": str,
@@ -207,19 +213,23 @@ def _v4_reviews(db: sqlite_utils.Database) -> None:
         foreign_keys=[("recorded_by", "people", "id")])
     _sealed_table(db, "review_campaigns", {
         "id": str, "started_by": str, "started_at": str, "due": str, "status": str,
-        "closed_by": str, "closed_at": str, "head_seq": int, "head_mac": str,
-    }, pk="id", not_null={"started_by", "started_at", "due", "status"},
+        "grants": str, "items": int, "decided": int, "snapshot_sha256": str,
+        "closed_by": str, "closed_at": str, "closed_verified_by": str, "revoked": int,
+        "head_seq": int, "head_mac": str,
+    }, pk="id", not_null={"started_by", "started_at", "due", "status", "grants", "items",
+                          "decided", "snapshot_sha256"},
         foreign_keys=[("started_by", "people", "id"), ("closed_by", "people", "id")])
-    _sealed_table(db, "review_items", {
-        "campaign": str, "item": int, "grant_id": str, "person": str, "account": str,
-        "platform": str, "role": str, "approved_by": str, "approved_at": str,
-        "authority": str, "decision": str, "decided_by": str, "decided_at": str,
-        "note": str, "verified_by": str,
-    }, pk=("campaign", "item"), not_null={"grant_id", "person", "account", "role"},
-        foreign_keys=[("campaign", "review_campaigns", "id"), ("grant_id", "grants", "id")])
+    _sealed_table(db, "review_decisions", {
+        "campaign": str, "item": int, "grant_id": str, "decision": str, "decided_by": str,
+        "authority": str, "verified_by": str, "decided_at": str, "note": str,
+    }, pk=("campaign", "item"), not_null={"grant_id", "decision", "decided_by", "authority",
+                                          "decided_at"},
+        foreign_keys=[("campaign", "review_campaigns", "id"), ("grant_id", "grants", "id"),
+                      ("decided_by", "people", "id")])
+    db.table("policy_reviews").create_index(["num"], unique=True)
+    db.table("policy_reviews").create_index(["reviewed_on"])
     db.table("review_campaigns").create_index(["status"])
-    db.table("review_items").create_index(["grant_id"])
-    db.table("review_items").create_index(["campaign", "decision"])
+    db.table("review_decisions").create_index(["grant_id"])
 
 
 def _v5_offboarding(db: sqlite_utils.Database) -> None:

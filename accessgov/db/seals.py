@@ -39,7 +39,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "exposures": ("id",),
     "policy_reviews": ("id",),
     "review_campaigns": ("id",),
-    "review_items": ("campaign", "item"),
+    "review_decisions": ("campaign", "item"),
     "offboarding_cases": ("id",),
     "offboarding_items": ("case_id", "item"),
 }
@@ -128,7 +128,8 @@ def require_sealed(key: bytes, register: Register, table: str, row: Row | None) 
 # The action family whose events write a table's rows, with the row's key as their subject:
 # an event of that family about a row, later than the row's seal, means the row was put back.
 FAMILIES = {"people": "person.%", "accounts": "account.%", "grants": "grant.%",
-            "delegations": "delegation.%", "mfa": "mfa.%", "sessions": "session.%"}
+            "delegations": "delegation.%", "mfa": "mfa.%", "sessions": "session.%",
+            "review_campaigns": "review.%"}
 
 
 def require_current(register: Register, table: str, row: Row) -> None:

@@ -112,11 +112,14 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("session.close", "log out", "person", "self", ("no code needed",), needs_mfa=False),
     Rule("policy.review", "record the annual policy review", "organisation", "board",
          ("records the board minute when given (--board-minute)",)),
-    Rule("review.start", "start an access review", "organisation", "board"),
-    Rule("review.decide", "decide access review items", "grant", "approvers", (_PROXY,),
-         never_self=True),
+    Rule("policy.setting", "change the policy checks' settings", "organisation", "board",
+         ("e.g. the longest a credential may go without rotation",)),
+    Rule("review.start", "start an access review", "organisation", "board",
+         ("one open review at a time",)),
+    Rule("review.decide", "decide access review items", "grant", "approvers",
+         ("never on their own grant", _PROXY), never_self=True),
     Rule("review.close", "close an access review", "campaign", "board",
-         ("every item decided first",)),
+         ("every item decided first; revokes the items decided 'revoke'",)),
     Rule("offboard.start", "start offboarding someone who leaves", "person", "board",
          never_self=True),
     Rule("offboard.done", "tick offboarding items", "case", "approvers",
@@ -221,6 +224,8 @@ def delegation_in_force(delegation: Row, today: str) -> bool:
 def _self_refusal(action: str, person: str) -> str:
     if action.startswith("grant."):
         return f"{person} cannot approve their own access; another approver must do it"
+    if action == "review.decide":
+        return f"{person} cannot decide on their own access in a review; another approver must"
     return f"{person} cannot do this for themselves ({action}); another approver must"
 
 

@@ -82,6 +82,21 @@ class SecretBackend(abc.ABC):
         """Attach descriptive metadata beside a secret, where the store can keep it
         (Vault's custom metadata); stores without such a place ignore it."""
 
+    def list_paths(self) -> list[str] | None:
+        """Every path below the organisation's area that holds (or held) a secret, if the
+        store can list them (Vault's KV metadata); None when it cannot (a keyring answers
+        lookups only, so whoever reconciles it probes the paths accessgov wrote)."""
+        return None
+
+    def exists(self, path: str, version: int) -> bool:
+        """Whether `version` of the secret at `path` can still be read. This default reads
+        it and drops the value at once; stores that can answer from metadata do so."""
+        try:
+            self.read(path, version)
+        except SecretNotFound:
+            return False
+        return True
+
 
 __all__ = [
     "BackendUnavailable",

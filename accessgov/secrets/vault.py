@@ -150,7 +150,43 @@ class VaultBackend(SecretBackend):
         with self._hvac_errors(path):
             kv.delete_metadata_and_all_versions(path=self._full(path), mount_point=self._mount)
 
+    def list_paths(self) -> list[str]:
+        """Every key below `<prefix>/<org>/`: a LIST of the KV metadata for each folder
+        (a key ending in "/" is a folder), so no secret value is ever fetched."""
+        found: list[str] = []
+        folders = [""]
+        while folders:
+            folder = folders.pop()
+            for key in self._list(folder):
+                (folders if key.endswith("/") else found).append(folder + key)
+        return sorted(found)
+
+    def exists(self, path: str, version: int) -> bool:
+        """From the key's metadata: the version was written and is neither destroyed nor
+        deleted (no secret value is fetched)."""
+        status, body = self._get(self._api("metadata", path), path)
+        versions = ((body.get("data") or {}).get("versions") or {}) if status == 200 else {}
+        info = versions.get(str(int(version)))
+        return isinstance(info, dict) and not info.get("destroyed") \
+            and not info.get("deletion_time")
+
     # -- reading, standard library only ----------------------------------------------------
+
+    def _list(self, folder: str) -> list[str]:
+        """The keys of one folder of the organisation's area (empty if there is none)."""
+        where = f"{self._mount}/metadata/{self._base}/{folder}"
+        status, raw = self._request("GET", f"/v1/{urllib.parse.quote(where)}?list=true")
+        body = _json_object(raw)
+        if body is not None and status in (200, 404) and not _is_missing_route(body):
+            keys = ((body.get("data") or {}).get("keys") or []) if status == 200 else []
+            return [key for key in keys if isinstance(key, str) and key]
+        if body is not None and status in (401, 403):
+            raise BackendUnavailable(
+                f"Vault refused to list {where} ({_detail(_errors(body) or []) or 'forbidden'}):"
+                f" the token's policy needs the 'list' capability on {self._mount}/metadata/"
+                f"{self._base}/*" + self._in_namespace(" in namespace {}"))
+        # Sealed, no such engine or namespace, not Vault: as for any read (no path is named).
+        raise self._failure(status, _errors(body), folder.rstrip("/") or "audit")
 
     def _full(self, path: str) -> str:
         return f"{self._base}/{check_path(path)}"

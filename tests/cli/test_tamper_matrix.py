@@ -25,7 +25,7 @@ ROWS_PER_TABLE = 2
 # that fill the others are added to the fixture).
 CORE = ("settings", "people", "accounts", "grants", "approvals", "delegations",
         "delegation_accounts", "mfa", "sessions", "credentials", "credential_versions",
-        "exposures")
+        "exposures", "policy_reviews", "review_campaigns", "review_decisions")
 
 
 @pytest.fixture
@@ -42,6 +42,13 @@ def everything(shared: Shell) -> Shell:
     sh.run(f"cred rotate tiktok-main --stdin {sh.as_('vperkins')}", input="Second-Pass-1\n")
     sh.run(f"grant add del1 instagram-main --role editor --reason x {sh.as_('vperkins')}")
     sh.run(f"grant revoke G-0002 --reason done {sh.as_('spatel')}")
+    # The policy's annual review, a closed access review and an open one, with decisions.
+    sh.run(f"policy reviewed --date {sh.clock.now.date().isoformat()} {sh.as_('spatel')}")
+    sh.run(f"review start --quarter 2026-Q1 --due 2099-01-01 {sh.as_('vperkins')}")
+    sh.run(f"review decide 2026-Q1 1 keep {sh.as_('spatel')}")
+    sh.run(f"review close 2026-Q1 {sh.as_('spatel')}")
+    sh.run(f"review start --quarter 2026-Q2 --due 2099-01-01 {sh.as_('vperkins')}")
+    sh.run(f"review decide 2026-Q2 1 revoke {sh.as_('spatel')}")
     sh.run(f"login --as spatel --otp {sh.code('spatel')}")
     return sh
 

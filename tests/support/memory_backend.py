@@ -32,6 +32,7 @@ class MemoryBackend(SecretBackend):
         self.store: dict[str, History] = {} if store is None else store
         self.broken = False
         self.fail_next: Exception | None = None
+        self.can_list = True  # False: behave like a keyring, which cannot list its entries
         self.calls: list[str] = []
 
     def check(self) -> None:
@@ -86,6 +87,15 @@ class MemoryBackend(SecretBackend):
         """Forget the path entirely."""
         self._enter("delete")
         self.store.pop(self._key(path), None)
+
+    def list_paths(self) -> list[str] | None:
+        """Every path of this organisation that was ever written (as Vault lists metadata);
+        None when the test makes it behave like a keyring, which cannot list."""
+        self._enter("list_paths")
+        if not self.can_list:
+            return None
+        prefix = f"{self.org_slug}/"
+        return sorted(key.removeprefix(prefix) for key in self.store if key.startswith(prefix))
 
     def _key(self, path: str) -> str:
         return f"{self.org_slug}/{path}"

@@ -1,0 +1,90 @@
+"""The security of each active account: its MFA, its owner, enough admins not to be locked
+out, and a recovery contact who is still here.
+
+"The CEO and Board of Trustees will maintain oversight of: account access; passwords and
+login arrangements; authorised contributors; and account security arrangements" ("Access").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from accessgov.access import catalogue
+from accessgov.db.queries import LIVE_GRANT
+from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+
+NO_MFA = Rule("SEC-001", "high", "an account without MFA", ACCESS)
+SMS_ONLY = Rule("SEC-002", "medium", "an account whose only MFA is a text message (SMS)",
+                ACCESS)
+MFA_UNKNOWN = Rule("SEC-003", "medium", "an account whose MFA nobody has recorded", ACCESS)
+NO_OWNER = Rule("SEC-004", "high", "an account without an active owner", ACCESS)
+FEW_ADMINS = Rule("SEC-005", "medium", "fewer than two active admins on an account that has "
+                  "admins (lock-out risk)", ACCESS)
+LEAVER_RECOVERY = Rule("SEC-006", "high", "an account whose recovery email belongs to someone "
+                       "who has left", ACCESS)
+RULES = (NO_MFA, SMS_ONLY, MFA_UNKNOWN, NO_OWNER, FEW_ADMINS, LEAVER_RECOVERY)
+
+_MFA = {
+    "none": (NO_MFA, "has no MFA: anyone with its password can sign in. Turn on an "
+                     "authenticator app or a security key and record it with 'accessgov "
+                     "account update {id} --mfa totp'."),
+    "sms": (SMS_ONLY, "relies on codes sent by text message, which can be stolen by moving "
+                      "the phone number to another SIM: switch to an authenticator app or a "
+                      "security key."),
+    "unknown": (MFA_UNKNOWN, "has no MFA method recorded: check it on the platform and record "
+                             "it with 'accessgov account update {id} --mfa METHOD'."),
+}
+
+
+def findings(context: Context) -> Iterator[Finding]:
+    """Every finding of this family."""
+    accounts = ("SELECT a.id, a.platform, a.owner, a.mfa_method, a.access, a.recovery_email, "
+                "p.status AS owner_status FROM accounts a LEFT JOIN people p ON p.id = a.owner "
+                "WHERE a.status = 'active' ORDER BY a.id")
+    leavers = {row["email"].lower(): row["id"] for row in context.people.values()
+               if row["status"] == "left"}
+    for account in context.rows(accounts):
+        yield from _account(context, account, leavers)
+    yield from _few_admins(context)
+
+
+def _account(context: Context, account: dict[str, str], leavers: dict[str, str]
+             ) -> Iterator[Finding]:
+    name = account["id"]
+    if account["mfa_method"] in _MFA:
+        rule, text = _MFA[account["mfa_method"]]
+        yield rule.finding(name, f"{name} ({account['platform']}) {text.format(id=name)}")
+    if account["owner_status"] != "active":
+        yield NO_OWNER.finding(
+            name, f"{name}'s owner {context.name(account['owner'])} has left: nobody answers "
+            f"for it. An approver gives it a new owner with 'accessgov account update {name} "
+            "--owner PERSON'.", account["owner"])
+    recovery = (account["recovery_email"] or "").lower()
+    if recovery in leavers:
+        leaver = leavers[recovery]
+        yield LEAVER_RECOVERY.finding(
+            name, f"{name}'s recovery email {account['recovery_email']} is that of "
+            f"{context.name(leaver)}, who has left: they could take the account over with a "
+            f"password reset. Change it on the platform and with 'accessgov account update "
+            f"{name} --recovery-email ...'.", leaver)
+
+
+def _few_admins(context: Context) -> Iterator[Finding]:
+    """Delegated accounts on platforms with an admin role: each needs two admins who are still
+    here, or losing one locks the charity out (shared logins have no admins to count)."""
+    with_admins = [p.id for p in catalogue.all_platforms()
+                   if "admin" in p.roles and p.delegated_access]
+    marks = ", ".join(f":p{n}" for n in range(len(with_admins)))
+    sql = (
+        "SELECT a.id, a.platform, group_concat(g.person, ', ') AS admins FROM accounts a "
+        "LEFT JOIN grants g ON g.account = a.id AND g.role = 'admin' "
+        f"AND {LIVE_GRANT} AND g.person IN (SELECT id FROM people WHERE status = 'active') "
+        f"WHERE a.status = 'active' AND a.access = 'delegated' AND a.platform IN ({marks}) "
+        "GROUP BY a.id HAVING COUNT(DISTINCT g.person) < 2 ORDER BY a.id")
+    params = {f"p{n}": platform for n, platform in enumerate(with_admins)}
+    for account in context.rows(sql, params):
+        admins = account["admins"]
+        who = f"only one active admin ({admins})" if admins else "no active admin"
+        yield FEW_ADMINS.finding(
+            account["id"], f"{account['id']} has {who} recorded: if that access is lost, "
+            "nobody can manage the account. Grant admin to a second trusted person.")

@@ -1,0 +1,80 @@
+"""Shared credentials: nobody who has left still knows one, none goes too long unchanged,
+and a TOTP seed has its recovery codes beside it.
+
+"Passwords and access details must never be shared inappropriately or with unauthorised
+individuals" ("Access"): someone who has left is no longer authorised, so a password they
+could know must be changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+
+LEAVER_KNOWS = Rule("CRD-001", "high", "a credential known to someone who has left, not "
+                    "rotated since", ACCESS)
+TOO_OLD = Rule("CRD-002", "low", "a credential older than the maximum age (setting "
+               "credential_max_age_days)", ACCESS)
+SEED_WITHOUT_CODES = Rule("CRD-003", "medium", "a TOTP seed with nobody recorded as holding "
+                          "the account's recovery codes", ACCESS)
+RULES = (LEAVER_KNOWS, TOO_OLD, SEED_WITHOUT_CODES)
+
+MAX_AGE_SETTING = "credential_max_age_days"
+DEFAULT_MAX_AGE_DAYS = 365
+
+
+def max_age_days(context: Context) -> int:
+    """The longest a credential may go unchanged, in days (a setting; 365 by default)."""
+    value = context.settings.get(MAX_AGE_SETTING, "")
+    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_AGE_DAYS
+
+
+def findings(context: Context) -> Iterator[Finding]:
+    """Every finding of this family."""
+    known = ("SELECT c.account, c.kind, c.version, group_concat(DISTINCT e.person) AS leavers "
+             "FROM credentials c JOIN exposures e ON e.account = c.account "
+             "AND e.kind = c.kind AND e.version = c.version "
+             "JOIN people p ON p.id = e.person AND p.status = 'left' "
+             "GROUP BY c.account, c.kind ORDER BY c.account, c.kind")
+    for credential in context.rows(known):
+        leavers = sorted(credential["leavers"].split(","))
+        who = ", ".join(context.name(person) for person in leavers)
+        what = f"{credential['account']}'s {credential['kind']}"
+        yield LEAVER_KNOWS.finding(
+            f"{credential['account']}/{credential['kind']}",
+            f"{what} (version {credential['version']}) could be known to {who}, who "
+            f"{'has' if len(leavers) == 1 else 'have'} left: change it on the platform and "
+            f"record it with 'accessgov cred rotate {credential['account']} --kind "
+            f"{credential['kind']}'.", credential["account"], *leavers)
+    yield from _too_old(context)
+    yield from _seeds_without_codes(context)
+
+
+def _too_old(context: Context) -> Iterator[Finding]:
+    days = max_age_days(context)
+    old = ("SELECT account, kind, COALESCE(rotated_at, set_at) AS changed FROM credentials "
+           "WHERE substr(COALESCE(rotated_at, set_at), 1, 10) < :oldest "
+           "ORDER BY account, kind")
+    for credential in context.rows(old, {"oldest": context.days_before(days)}):
+        yield TOO_OLD.finding(
+            f"{credential['account']}/{credential['kind']}",
+            f"{credential['account']}'s {credential['kind']} was last changed on "
+            f"{credential['changed'][:10]}, more than {days} days ago: rotate it with "
+            f"'accessgov cred rotate {credential['account']} --kind {credential['kind']}' "
+            "(the limit is changed with 'accessgov policy set credential-max-age-days DAYS').",
+            credential["account"])
+
+
+def _seeds_without_codes(context: Context) -> Iterator[Finding]:
+    seeds = ("SELECT s.account FROM credentials s JOIN accounts a ON a.id = s.account "
+             "WHERE s.kind = 'totp-seed' AND a.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
+             "credentials r WHERE r.account = s.account AND r.kind = 'recovery-codes') "
+             "ORDER BY s.account")
+    for seed in context.rows(seeds):
+        account = seed["account"]
+        yield SEED_WITHOUT_CODES.finding(
+            f"{account}/totp-seed",
+            f"{account}'s TOTP seed is kept, but nobody has recorded its recovery codes: if "
+            "the seed is lost, the charity cannot sign in. Store them with 'accessgov cred "
+            f"set {account} --kind recovery-codes --stdin'.", account)

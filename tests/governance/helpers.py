@@ -1,0 +1,41 @@
+"""Helpers for the governance tests: the checks' JSON, and changes made behind the log."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from tests.support.schemas import validate_output
+from tests.support.shell import Shell
+
+
+def check(sh: Shell, options: str = "", *, expect: int | None = None) -> dict[str, Any]:
+    """`check --format json`, validated against schemas/check.schema.json."""
+    result = sh.run(f"check --format json {options}", expect=expect)
+    data = validate_output("check", result.stdout)
+    assert isinstance(data, dict)
+    assert result.exit_code == (1 if data["findings"] else 0)
+    return data
+
+
+def found(data: dict[str, Any], rule: str | None = None) -> set[str]:
+    """The rules found, or the subjects one rule found."""
+    if rule is None:
+        return {finding["rule"] for finding in data["findings"]}
+    return {finding["subject"] for finding in data["findings"] if finding["rule"] == rule}
+
+
+def message(data: dict[str, Any], rule: str, subject: str) -> str:
+    """The message of one finding."""
+    (text,) = [f["message"] for f in data["findings"]
+               if f["rule"] == rule and f["subject"] == subject]
+    return str(text)
+
+
+def behind_the_log(db: Path, statement: str, *params: object) -> None:
+    """Change the register file directly, as an import, an older accessgov or an attacker
+    would: the checks read what is there."""
+    with sqlite3.connect(db) as conn:
+        conn.execute(statement, params)
+    conn.close()

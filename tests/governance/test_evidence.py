@@ -1,0 +1,117 @@
+"""`accessgov review export`: the evidence pack for the Board in CSV, JSON, Markdown and
+HTML, with the same content in each."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accessgov.governance.evidence import ITEM_COLUMNS
+from accessgov.governance.review import quarter_of
+from tests.support.schemas import validate_output
+from tests.support.shell import Shell
+
+
+@pytest.fixture
+def closed(shared: Shell) -> Shell:
+    """shared, with a person named as an attack and with an accent, and a closed review."""
+    sh = shared
+    sh.run(f"person add zoe --name 'Zoë <script>alert(1)</script>' --email z@example.org "
+           f"--category volunteer {sh.as_('vperkins')}")
+    sh.run(f"grant add zoe instagram-main --role editor --reason 'Youth | events *' "
+           f"{sh.as_('vperkins')}")
+    sh.run(f"grant add spatel tiktok-main --role member --reason Board {sh.as_('vperkins')}")
+    sh.run(f"review start {sh.as_('vperkins')}")
+    q = quarter_of(sh.clock.now.date().isoformat())
+    sh.run(f"review decide {q} 1 keep --note 'Runs the youth page' {sh.as_('spatel')}")
+    sh.run(f"review decide {q} 2 revoke {sh.as_('spatel')}")
+    sh.run(f"review decide {q} 3 keep {sh.as_('vperkins')}")
+    sh.run(f"review close {q} {sh.as_('spatel')}")
+    return sh
+
+
+def export(sh: Shell, fmt: str) -> str:
+    q = quarter_of(sh.clock.now.date().isoformat())
+    return str(sh.run(f"review export {q} --format {fmt}", expect=0).stdout)
+
+
+def pack(sh: Shell) -> dict[str, Any]:
+    data = validate_output("review-export", export(sh, "json"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_the_json_pack_has_every_part(closed: Shell) -> None:
+    data = pack(closed)
+    assert data["summary"]["items"] == 3 and data["summary"]["kept"] == 2
+    assert data["summary"]["revoked"] == 1 and data["summary"]["undecided"] == 0
+    assert sum(data["summary"]["findings"].values()) == len(data["findings"])
+    sign_off = data["sign_off"]
+    assert (sign_off["closed_by"], sign_off["closed_by_name"]) == ("spatel", "Sonal Patel")
+    assert sign_off["audit_head"]["seq"] == data["campaign"]["head_seq"]
+    assert [i["decision"] for i in data["items"]] == ["keep", "revoke", "keep"]
+    assert data["items"][1]["grant_status"] == "revoked"  # the close revoked it
+    assert data["changes"]["previous"] is None
+    assert data["store_checked"] is True
+
+
+def test_the_csv_opens_in_a_spreadsheet(closed: Shell, tmp_path: Path) -> None:
+    q = quarter_of(closed.clock.now.date().isoformat())
+    target = tmp_path / "pack.csv"
+    closed.run(f"review export {q} --format csv -o {target}")
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, for Excel
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert list(rows[0]) == list(ITEM_COLUMNS)
+    assert len(rows) == 3
+    assert rows[0]["person_name"] == "Zoë <script>alert(1)</script>"
+    assert rows[0]["note"] == "Runs the youth page"
+    json_items = pack(closed)["items"]
+    assert [row["grant_id"] for row in rows] == [item["grant_id"] for item in json_items]
+    assert [row["findings"] for row in rows] == [item["findings"] for item in json_items]
+
+
+def test_the_markdown_is_tabulate_github_and_inert(closed: Shell) -> None:
+    text = export(closed, "md")
+    assert text.startswith("# Access review ")
+    for section in ("## Summary", "## Sign-off", "## What changed since the previous review",
+                    "## Items", "## Findings of the policy checks"):
+        assert section in text
+    assert "| item | account" in text  # tabulate's github tables
+    assert "Zoë \\<script\\>alert(1)\\</script\\>" in text
+    assert "<script>" not in text
+
+
+def test_the_html_is_one_inert_page(closed: Shell) -> None:
+    text = export(closed, "html")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "Zoë &lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script" not in text.lower()
+    assert not re.search(r"(src|href)\s*=", text, re.IGNORECASE)  # nothing to fetch
+    assert "url(" not in text and "@import" not in text
+    assert "default-src 'none'" in text and "@media print" in text
+    for part in ("Summary", "Sign-off", "What changed since the previous review", "Items",
+                 "Findings of the policy checks", "Audit log head"):
+        assert part in text
+    head = pack(closed)["sign_off"]["audit_head"]
+    assert head["mac"] in text
+
+
+def test_an_open_review_exports_its_progress(shared: Shell) -> None:
+    shared.run(f"review start {shared.as_('vperkins')}")
+    data = pack(shared)
+    assert data["sign_off"] is None and data["summary"]["undecided"] == 1
+    assert "This review is not closed yet" in export(shared, "html")
+    assert "Not closed yet" in export(shared, "md")
+
+
+def test_each_item_names_the_findings_about_it(closed: Shell) -> None:
+    closed.run(f"account update instagram-main --mfa sms {closed.as_('spatel')}")
+    items = pack(closed)["items"]
+    assert "SEC-002" in items[0]["findings"].split()  # zoe on instagram-main, now SMS only
+    assert "SEC-002" not in items[2]["findings"].split()
