@@ -35,7 +35,7 @@ def start(app: App, quarter: str | None, due: str | None, otp: str | None) -> No
 
     The CEO or a trustee, with MFA; one review open at a time.
     """
-    from accessgov.governance import review as core
+    from accessgov.governance import reviewing as core
 
     campaign = app.change(lambda op: core.start(op, quarter, due), otp=otp)
     done(f"Started the {campaign['id']} access review: {_count(campaign['items'], 'item')}, due "
@@ -89,7 +89,7 @@ def decide(app: App, quarter: str, item: int | None, decision: str | None, all_k
     --account A, every undecided item on A is kept, each as its own decision (items you may
     not decide are left for another approver).
     """
-    from accessgov.governance import review as core
+    from accessgov.governance import reviewing as core
 
     if all_keep:
         if item is not None or decision is not None or not account_id:
@@ -120,7 +120,7 @@ def close(app: App, quarter: str, otp: str | None) -> None:
     Revokes the items decided "revoke" in the register, lists what to do on each platform,
     and records the head of the audit log in the review.
     """
-    from accessgov.governance import review as core
+    from accessgov.governance import reviewing as core
 
     closing = app.change(lambda op: core.close(op, quarter), otp=otp)
     campaign = closing.campaign

@@ -1,35 +1,26 @@
-"""Quarterly access reviews: every live grant is looked at, kept or revoked, and the result
-signed off with the audit log's head.
+"""Quarterly access reviews, as recorded: campaigns, their items and decisions, their
+progress, and what changed between two of them (the changes are in
+`accessgov.governance.reviewing`).
 
-A campaign is named by its quarter (`2026-Q4`). Starting one snapshots the grants live that
-day into the campaign's sealed record (item N is the Nth grant, ordered by account); approvers
-decide each item keep or revoke (never their own grant); closing it needs every item decided,
-revokes the items decided "revoke", and records the head of the audit log, so the evidence
-pack can be checked against the log later (`accessgov audit verify --anchor`).
+A campaign is named by its quarter (`2026-Q4`). Its snapshot is the list of the grants live
+the day it started (item N is the Nth grant, ordered by account), kept in the campaign's
+sealed record; each item's details are read from the grant and its approval, which never
+change, and its decision from review_decisions.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import hashlib
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from accessgov.access import catalogue, exposures
-from accessgov.common import validate
-from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import EFFECTIVE_STATUS, LIVE_GRANT, get_account, get_grant_row
+from accessgov.access import exposures
+from accessgov.db.queries import EFFECTIVE_STATUS
 from accessgov.db.register import Register, Row
-from accessgov.errors import InputError, NotFound, Refused, Tampered
-from accessgov.identity.authority import authorise, refuse_proxy_decision
-from accessgov.identity.proof import prove
-from accessgov.operation import Operation
+from accessgov.errors import InputError, NotFound
 
 DECISIONS = ("keep", "revoke")
-DEFAULT_DUE_DAYS = 30
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 
 # One row per item of a campaign, in item order: the snapshot's grant with its approval, the
@@ -173,252 +164,3 @@ def _holdings(register: Register, quarter: str) -> dict[tuple[str, str], Row]:
         "FROM review_campaigns c, json_each(c.grants) j JOIN grants g ON g.id = j.value "
         "JOIN people p ON p.id = g.person WHERE c.id = ?", (quarter,))
     return {(row["account"], row["person"]): row for row in cursor}
-
-
-# -- changing ----------------------------------------------------------------------------------
-
-def start(op: Operation, quarter: str | None, due: str | None) -> Row:
-    """Snapshot every live grant into a new campaign (one open campaign at a time)."""
-    quarter = check_quarter(quarter) if quarter else quarter_of(op.today)
-    due_day = parse_date(due, "--due") if due is not None else \
-        (dt.date.fromisoformat(op.today) + dt.timedelta(days=DEFAULT_DUE_DAYS)).isoformat()
-    if due_day < op.today:
-        raise InputError(f"--due {due_day} is in the past")
-    existing = op.register.row("SELECT status FROM review_campaigns WHERE id = ?", (quarter,))
-    if existing is not None:
-        raise InputError(f"the {quarter} access review already exists ({existing['status']}); "
-                         "a quarter is reviewed once")
-    still_open = op.register.value("SELECT id FROM review_campaigns WHERE status = 'open'")
-    if still_open:
-        raise InputError(f"the {still_open} access review is still open: decide its items and "
-                         f"close it ('accessgov review close {still_open}') before starting "
-                         "another")
-    authorise(op, "review.start", quarter)
-    cursor = op.register.conn.cursor()
-    cursor.row_factory = None  # plain tuples: a snapshot may hold 100,000 grants
-    grants = [grant for (grant,) in cursor.execute(
-        f"SELECT g.id FROM grants g WHERE {LIVE_GRANT} ORDER BY g.account, g.num",
-        {"today": op.today})]
-    snapshot = json.dumps(grants, separators=(",", ":"))
-    digest = hashlib.sha256(snapshot.encode()).hexdigest()
-    campaign = {"id": quarter, "started_by": op.operator["id"], "started_at": op.at,
-                "due": due_day, "status": "open", "grants": snapshot, "items": len(grants),
-                "decided": 0, "snapshot_sha256": digest, "revoked": 0}
-    op.register.insert("review_campaigns", campaign)
-    op.record("review.start", quarter, due=due_day, items=len(grants), snapshot_sha256=digest)
-    return summary(get_campaign(op.register, quarter))
-
-
-@dataclasses.dataclass(frozen=True)
-class Decided:
-    """What one `review decide` did: the items decided, and those left for someone else."""
-
-    decided: list[int]
-    left: list[tuple[int, str]]  # (item, why it was left to another approver)
-
-
-def decide(op: Operation, quarter: str, item: int, decision: str,
-           note: str | None = None) -> Decided:
-    """Decide one item keep or revoke (an approver for its account; never their own grant)."""
-    decision, note = _check_decision(decision, note)
-    campaign = _open_campaign(op.register, quarter)
-    grant_id = _item_grant(campaign, item)
-    _refuse_decided(op.register, quarter, item)
-    grant = get_grant_row(op.register, grant_id)
-    account = op.trusted("accounts", get_account(op.register, grant["account"]))
-    authority = authorise(op, "review.decide", grant_id, account=account,
-                          concerned=grant["person"])
-    op.trusted("review_campaigns", campaign)
-    op.trusted("grants", grant)
-    refuse_proxy_decision(op, grant)
-    _record(op, campaign, item, grant, decision, note, str(authority))
-    _count(op, campaign, 1)
-    return Decided([item], [])
-
-
-def keep_all(op: Operation, quarter: str, account_id: str, note: str | None = None) -> Decided:
-    """Keep every undecided item on one account, each as its own recorded decision. Items the
-    operator may not decide (their own grant, or one of whoever enrolled their MFA) are left
-    for another approver."""
-    _, note = _check_decision("keep", note)
-    campaign = _open_campaign(op.register, quarter)
-    account = get_account(op.register, account_id)
-    undecided = [row for row in op.register.rows(
-        "SELECT j.key + 1 AS item, j.value AS grant_id FROM review_campaigns c, "
-        "json_each(c.grants) j JOIN grants g ON g.id = j.value WHERE c.id = ? "
-        "AND g.account = ? AND NOT EXISTS (SELECT 1 FROM review_decisions d "
-        "WHERE d.campaign = c.id AND d.item = j.key + 1) ORDER BY j.key",
-        (quarter, account_id))]
-    if not undecided:
-        raise InputError(f"{quarter} has no undecided items on {account_id}")
-    trusted_account = op.trusted("accounts", account)
-    op.trusted("review_campaigns", campaign)
-    decided, left = [], []
-    for entry in undecided:
-        grant = get_grant_row(op.register, entry["grant_id"])
-        why = _why_not_mine(op, grant)
-        if why:
-            left.append((entry["item"], why))
-            continue
-        authority = authorise(op, "review.decide", grant["id"], account=trusted_account,
-                              concerned=grant["person"])
-        op.trusted("grants", grant)
-        _record(op, campaign, entry["item"], grant, "keep", note, str(authority))
-        decided.append(entry["item"])
-    if not decided:
-        op.attempt = ("review.decide", quarter)  # the refusal is recorded as such
-        raise Refused(f"{op.operator['id']} may decide none of the undecided items on "
-                      f"{account_id} ({left[0][1]}); another approver must")
-    _count(op, campaign, len(decided))
-    return Decided(decided, left)
-
-
-@dataclasses.dataclass(frozen=True)
-class Revocation:
-    """A grant the review revoked, and what to do on the platform."""
-
-    item: int
-    grant_id: str
-    person: str
-    person_name: str
-    account: str
-    platform: str
-    role: str
-    steps: list[str]
-    already_ended: str | None  # the grant's status if it had ended before the close
-
-
-@dataclasses.dataclass(frozen=True)
-class Closing:
-    """What closing a campaign did."""
-
-    campaign: Row
-    revocations: list[Revocation]
-
-
-def close(op: Operation, quarter: str) -> Closing:
-    """Close a campaign whose every item is decided: revoke the revoke items in the register,
-    record the audit head, and return the platform steps for each revocation."""
-    campaign = _open_campaign(op.register, quarter)
-    decisions = op.register.rows(
-        "SELECT * FROM review_decisions WHERE campaign = ? ORDER BY item", (quarter,))
-    if len(decisions) < campaign["items"]:
-        missing = sorted(set(range(1, campaign["items"] + 1)) - {d["item"] for d in decisions})
-        shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-        raise InputError(f"{len(missing)} of the {campaign['items']} items of {quarter} are "
-                         f"not decided yet (items {shown}): decide them first")
-    authorise(op, "review.close", quarter)
-    proof = prove(op)
-    op.trusted("review_campaigns", campaign)
-    if len(decisions) != campaign["decided"]:
-        raise Tampered(f"the decisions of {quarter} do not match its record (it counts "
-                       f"{campaign['decided']}, the register holds {len(decisions)}): the "
-                       "register was changed outside accessgov; run 'accessgov audit verify'")
-    for row in decisions:
-        op.trusted("review_decisions", row)
-    head = op.register.row("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1")
-    assert head is not None  # the log always starts with the register's init
-    revocations = [_revoke(op, quarter, row) for row in decisions if row["decision"] == "revoke"]
-    op.register.update("review_campaigns", {"id": quarter}, {
-        "status": "closed", "closed_by": op.operator["id"], "closed_at": op.at,
-        "closed_verified_by": proof.describe(), "revoked": len(revocations),
-        "head_seq": head["seq"], "head_mac": head["mac"]})
-    op.record("review.close", quarter, items=campaign["items"],
-              kept=campaign["items"] - len(revocations), revoked=len(revocations),
-              head_seq=head["seq"], head_mac=head["mac"])
-    return Closing(summary(get_campaign(op.register, quarter)), revocations)
-
-
-# -- helpers -----------------------------------------------------------------------------------
-
-def _check_decision(decision: str, note: str | None) -> tuple[str, str | None]:
-    validate.one_of(decision, DECISIONS, "decision")
-    return decision, validate.text(note, "note") if note is not None else None
-
-
-def _open_campaign(register: Register, quarter: str) -> Row:
-    campaign = get_campaign(register, quarter)
-    if campaign["status"] != "open":
-        raise InputError(f"the {quarter} access review was closed on "
-                         f"{(campaign['closed_at'] or '')[:10]}; it can no longer change")
-    return campaign
-
-
-def _item_grant(campaign: Row, item: int) -> str:
-    grants: list[str] = json.loads(campaign["grants"])
-    if not 1 <= item <= len(grants):
-        span = f"items 1 to {len(grants)}" if grants else "no items"
-        raise NotFound(f"the {campaign['id']} access review has no item {item} ({span})")
-    return grants[item - 1]
-
-
-def _refuse_decided(register: Register, quarter: str, item: int) -> None:
-    done = register.row("SELECT decision, decided_by, decided_at FROM review_decisions "
-                        "WHERE campaign = ? AND item = ?", (quarter, item))
-    if done is not None:
-        raise InputError(f"item {item} of {quarter} was already decided ({done['decision']}, "
-                         f"by {done['decided_by']} on {done['decided_at'][:10]}); a decision "
-                         "is recorded once")
-
-
-def _why_not_mine(op: Operation, grant: Row) -> str | None:
-    """Why the operator may not decide this grant, if they may not (checked before asking the
-    rule table, so that `--all-keep` leaves such items rather than refusing them all)."""
-    me = op.operator["id"]
-    if grant["person"] == me:
-        return f"{grant['id']} is {me}'s own grant"
-    try:
-        refuse_proxy_decision(op, grant)
-    except Refused:
-        return f"{grant['person']} enrolled {me}'s MFA"
-    return None
-
-
-def _record(op: Operation, campaign: Row, item: int, grant: Row, decision: str,
-            note: str | None, authority: str) -> None:
-    proof = prove(op)
-    op.register.insert("review_decisions", {
-        "campaign": campaign["id"], "item": item, "grant_id": grant["id"],
-        "decision": decision, "decided_by": op.operator["id"], "authority": authority,
-        "verified_by": proof.describe(), "decided_at": op.at, "note": note})
-    op.record("review.decide", campaign["id"], item=item, grant=grant["id"],
-              person=grant["person"], account=grant["account"], role=grant["role"],
-              decision=decision, authority=authority, note=note)
-
-
-def _count(op: Operation, campaign: Row, how_many: int) -> None:
-    decided = op.register.value("SELECT decided FROM review_campaigns WHERE id = ?",
-                                (campaign["id"],))
-    op.register.update("review_campaigns", {"id": campaign["id"]},
-                       {"decided": decided + how_many})
-
-
-def _revoke(op: Operation, quarter: str, decision: Row) -> Revocation:
-    grant = op.trusted("grants", get_grant_row(op.register, decision["grant_id"]))
-    account = get_account(op.register, grant["account"])
-    person = op.register.row("SELECT name FROM people WHERE id = ?", (grant["person"],))
-    name = person["name"] if person else grant["person"]
-    ended = None
-    if grant["status"] == "active":
-        reason = f"access review {quarter}, item {decision['item']}" + (
-            f": {decision['note']}" if decision["note"] else "")
-        op.register.update("grants", {"id": grant["id"]}, {
-            "status": "revoked", "revoked_by": op.operator["id"], "revoked_at": op.at,
-            "revoke_reason": reason})
-        op.record("grant.revoke", grant["id"], person=grant["person"],
-                  account=grant["account"], role=grant["role"], reason=reason,
-                  review=quarter, item=decision["item"], decided_by=decision["decided_by"])
-    else:
-        ended = grant["status"]
-    return Revocation(decision["item"], grant["id"], grant["person"], name, grant["account"],
-                      account["platform"], grant["role"], _steps(account, grant, name), ended)
-
-
-def _steps(account: Row, grant: Row, name: str) -> list[str]:
-    """What to do on the platform itself to take the access away."""
-    platform = catalogue.platform(account["platform"])
-    if account["access"] == "shared-login" or grant["role"] not in platform.roles:
-        return [*platform.shared_login_checklist(name, account["handle"]),
-                f"Record the new password: accessgov cred rotate {account['id']} --generate"]
-    return platform.offboarding_steps(grant["role"], name, account["handle"])
-
