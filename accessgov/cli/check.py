@@ -10,12 +10,11 @@ from accessgov.cli.app import App
 from accessgov.cli.options import emit, table_width
 from accessgov.cli.report import format_option, output_file_option, require_folder
 from accessgov.errors import AccessGovError, ExitCode
-from accessgov.governance.checks.base import SEVERITIES, Context, Finding
+from accessgov.governance.checks.base import SEVERITIES, Context
 
 FORMATS = ("table", "json", "csv", "md")
 COLUMNS = ("severity", "rule", "subject", "message", "heading")
 RULE_COLUMNS = ("rule", "severity", "title", "heading")
-NOT_CHECKED_RULE = "STO-003"
 
 
 @click.command()
@@ -49,7 +48,7 @@ def check(app: App, severity: str, fmt: str, output_file: str | None, list_rules
     context = checks_context(app, store=not no_store)
     every = checks.run(context)
     shown = checks.at_or_above(every, severity)
-    note = store_note(every, no_store)
+    note = store_note(checks.store_reconciled(context, every), no_store)
     rows = [finding.as_dict() for finding in shown]
     if fmt == "json":
         from accessgov.reports.output import as_json
@@ -83,13 +82,12 @@ def checks_context(app: App, *, store: bool) -> Context:
     return context
 
 
-def store_note(findings: list[Finding], skipped: bool) -> str:
+def store_note(reconciled: bool, skipped: bool) -> str:
     """Whether the secret store was reconciled with the register, in words."""
     if skipped:
         return "not checked (--no-store)"
-    if any(finding.rule == NOT_CHECKED_RULE for finding in findings):
-        return "could not be checked (see STO-003)"
-    return "reconciled with the register"
+    return "reconciled with the register" if reconciled else \
+        "could not be checked (see STO-003)"
 
 
 def _render(rows: list[dict[str, Any]], fmt: str, columns: tuple[str, ...], title: str,

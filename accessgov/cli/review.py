@@ -140,7 +140,7 @@ def close(app: App, quarter: str, otp: str | None) -> None:
 
 @review.command("export")
 @click.argument("quarter", metavar="Q")
-@format_option(("csv", "json", "md", "html"), default="html")
+@format_option(("csv", "json", "md", "html"), default="html")  # evidence.FORMATS
 @output_file_option
 @click.option("--no-store", is_flag=True,
               help="Take the findings from the register alone, without the secret store.")

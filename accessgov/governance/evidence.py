@@ -76,7 +76,7 @@ def build(register: Register, quarter: str, today: str, generated_at: str,
     campaign = review.get_campaign(register, quarter)
     findings = checks.run(context)
     return Pack(register, today, generated_at, campaign, findings,
-                context.store is not None and context.store_problem is None)
+                checks.store_reconciled(context, findings))
 
 
 def render(pack: Pack, fmt: str) -> str:

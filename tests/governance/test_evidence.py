@@ -115,3 +115,26 @@ def test_each_item_names_the_findings_about_it(closed: Shell) -> None:
     items = pack(closed)["items"]
     assert "SEC-002" in items[0]["findings"].split()  # zoe on instagram-main, now SMS only
     assert "SEC-002" not in items[2]["findings"].split()
+
+
+def test_the_pack_says_when_the_store_could_not_be_checked(shared: Shell) -> None:
+    from tests.support.memory_backend import MemoryBackend
+
+    shared.run(f"review start {shared.as_('vperkins')}")
+    factory = shared.backend_factory
+
+    def broken(config: Any) -> MemoryBackend:
+        backend = factory(config)
+        assert isinstance(backend, MemoryBackend)
+        backend.broken = True
+        return backend
+
+    shared.backend_factory = broken  # type: ignore[assignment]
+    data = pack(shared)
+    assert data["store_checked"] is False
+    assert "STO-003" in {finding["rule"] for finding in data["findings"]}
+    q = quarter_of(shared.clock.now.date().isoformat())
+    skipped = validate_output("review-export", shared.run(
+        f"review export {q} --format json --no-store").stdout)
+    assert skipped["store_checked"] is False  # type: ignore[index]
+    assert "STO-003" not in {f["rule"] for f in skipped["findings"]}  # type: ignore[index]

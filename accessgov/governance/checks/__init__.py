@@ -33,7 +33,8 @@ FAMILIES: tuple[Family, ...] = (
     # offboarding: open cases past their time, findings about a leaver (the offboarding work)
 )
 
-__all__ = ["SEVERITIES", "Context", "Finding", "Rule", "all_rules", "at_or_above", "run"]
+__all__ = ["SEVERITIES", "Context", "Finding", "Rule", "all_rules", "at_or_above", "counts",
+           "run", "store_reconciled"]
 
 
 def all_rules() -> list[Rule]:
@@ -53,6 +54,13 @@ def at_or_above(findings: Iterable[Finding], threshold: str) -> list[Finding]:
     """The findings whose severity is `threshold` or worse."""
     floor = SEVERITIES.index(threshold)
     return [finding for finding in findings if SEVERITIES.index(finding.severity) >= floor]
+
+
+def store_reconciled(context: Context, findings: Iterable[Finding]) -> bool:
+    """Whether these findings include the reconciliation with the secret store (it was asked
+    for, and it could be checked)."""
+    return context.store is not None and context.store_problem is None and not any(
+        finding.rule == store.NOT_CHECKED.id for finding in findings)
 
 
 def counts(findings: Iterable[Finding]) -> dict[str, int]:
