@@ -224,20 +224,26 @@ def _seal_rows(key: bytes, register: Register, table: str, pks: list[str],
     """Seal the rows of one table with these keys; returns those still present."""
     names = columns(register, table)
     at = names.index("sealed_seq")
-    where = " AND ".join(f"{column} = ?" for column in SEALED[table])
+    keys = SEALED[table]
     cursor = register.conn.cursor()
     cursor.row_factory = None  # tuples: no dict per row
-    select = f"SELECT rowid, {', '.join(names)} FROM main.{table} WHERE {where}"
+    if len(keys) == 1:  # one query finds them all, by the key's index
+        found = cursor.execute(
+            f"SELECT t.rowid, t.{keys[0]}, {', '.join(f't.{name}' for name in names)} "
+            f"FROM (SELECT DISTINCT pk FROM temp.touched WHERE tbl = ?) k "
+            f"JOIN main.{table} t ON t.{keys[0]} = k.pk", (table,)).fetchall()
+    else:
+        where = " AND ".join(f"{column} = ?" for column in keys)
+        select = (f"SELECT rowid, {' || char(9) || '.join(keys)}, {', '.join(names)} "
+                  f"FROM main.{table} WHERE {where}")
+        found = [row for pk in pks for row in cursor.execute(select, pk.split("\t"))]
     present, updates = set(), []
-    for pk in pks:
-        found = cursor.execute(select, pk.split("\t")).fetchone()
-        if found is None:
-            continue
-        values = list(found[1:])
+    for row in found:
+        values = list(row[2:])
         values[at] = seq
         seal = hmac.digest(key, message(table, values), "sha256").hex()
-        updates.append((seq, seal, found[0]))
-        present.add((table, pk))
+        updates.append((seq, seal, row[0]))
+        present.add((table, str(row[1])))
     register.conn.executemany(
         f"UPDATE main.{table} SET sealed_seq = ?, seal = ? WHERE rowid = ?", updates)
     return present

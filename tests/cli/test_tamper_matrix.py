@@ -25,7 +25,8 @@ ROWS_PER_TABLE = 2
 # that fill the others are added to the fixture).
 CORE = ("settings", "people", "accounts", "grants", "approvals", "delegations",
         "delegation_accounts", "mfa", "sessions", "credentials", "credential_versions",
-        "exposures", "policy_reviews", "review_campaigns", "review_decisions")
+        "exposures", "policy_reviews", "review_campaigns", "review_decisions",
+        "offboarding_cases", "offboarding_items")
 
 
 @pytest.fixture
@@ -49,6 +50,13 @@ def everything(shared: Shell) -> Shell:
     sh.run(f"review close 2026-Q1 {sh.as_('spatel')}")
     sh.run(f"review start --quarter 2026-Q2 --due 2099-01-01 {sh.as_('vperkins')}")
     sh.run(f"review decide 2026-Q2 1 revoke {sh.as_('spatel')}")
+    # Someone on the shared login leaves: one item ticked by hand, one by the rotation.
+    sh.run(f'person add leav --name "Lee Leaver" --email l@example.org --category volunteer '
+           f'{sh.as_("vperkins")}')
+    sh.run(f"grant add leav tiktok-main --role member --reason x {sh.as_('vperkins')}")
+    sh.run(f"offboard start leav {sh.as_('vperkins')}")
+    sh.run(f"offboard done leav 1 {sh.as_('vperkins')}")
+    sh.run(f"cred rotate tiktok-main --stdin {sh.as_('vperkins')}", input="Third-Pass-1\n")
     sh.run(f"login --as spatel --otp {sh.code('spatel')}")
     return sh
 

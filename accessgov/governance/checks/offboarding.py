@@ -1,0 +1,43 @@
+"""Offboarding that has stalled: a checklist left undone, or a leave date gone by unheeded.
+
+"Passwords and access details must never be shared inappropriately or with unauthorised
+individuals" ("Access"): someone who has left is no longer authorised, so their checklist
+(platform roles, passwords they could know, accounts they recover) must be worked through,
+not left open. The findings about a leaver themselves are other families' (a grant they still
+hold: GRT-001, a credential they could know: CRD-001, an account they recover: SEC-006, own:
+SEC-004 or oversee: MSG-001); these are about the offboarding itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+
+STALLED = Rule("OFB-001", "medium", "an offboarding checklist with items still to do a week "
+               "after it was carried out", ACCESS)
+NOT_CARRIED_OUT = Rule("OFB-002", "high", "an offboarding whose leave date has passed but "
+                       "which has not been carried out yet", ACCESS)
+RULES = (STALLED, NOT_CARRIED_OUT)
+DAYS_TO_FINISH = 7
+
+
+def findings(context: Context) -> Iterator[Finding]:
+    """Every finding of this family."""
+    stalled = ("SELECT c.id, c.person, c.carried_out_at, COUNT(i.item) AS still "
+               "FROM offboarding_cases c JOIN offboarding_items i ON i.case_id = c.id "
+               "AND i.status = 'open' WHERE c.status = 'open' "
+               "AND substr(c.carried_out_at, 1, 10) < :oldest GROUP BY c.id ORDER BY c.num")
+    for case in context.rows(stalled, {"oldest": context.days_before(DAYS_TO_FINISH)}):
+        yield STALLED.finding(
+            case["id"], f"{context.name(case['person'])} was offboarded on "
+            f"{case['carried_out_at'][:10]} ({case['id']}), and {case['still']} checklist "
+            f"item{'s are' if case['still'] != 1 else ' is'} still to do: see 'accessgov "
+            f"offboard show {case['person']}'.", case["person"])
+    due = ("SELECT id, person, leave_date FROM offboarding_cases "
+           "WHERE status = 'scheduled' AND leave_date <= :today ORDER BY num")
+    for case in context.rows(due):
+        yield NOT_CARRIED_OUT.finding(
+            case["id"], f"{context.name(case['person'])} left on {case['leave_date']} "
+            f"({case['id']}), but the register still counts them as here: the next change "
+            "carries the offboarding out (their access is refused already).", case["person"])
