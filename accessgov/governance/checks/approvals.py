@@ -39,9 +39,12 @@ ORDER BY g.num
 _APPROVAL = ("SELECT g.id, g.person, g.account, g.role, ap.approver, ap.authority, ap.at "
              "FROM grants g JOIN approvals ap ON ap.grant_id = g.id "
              "AND ap.decision = 'approved'")
-# Each (approver, authority) pair once: most are settled without reading their approvals.
-_PAIRS_SQL = (f"SELECT ap.approver, ap.authority FROM grants g JOIN approvals ap "
-              f"ON ap.grant_id = g.id AND ap.decision = 'approved' WHERE {LIVE_GRANT} "
+# Each (approver, authority) pair of the live grants once, with how many of them the grantee
+# approved themselves (a NULL approver: grants nobody approved). One pass over the grants
+# settles most of them without reading their approvals one by one.
+_PAIRS_SQL = (f"SELECT ap.approver, ap.authority, SUM(ap.approver = g.person) AS own "
+              f"FROM grants g LEFT JOIN approvals ap ON ap.grant_id = g.id "
+              f"AND ap.decision = 'approved' WHERE {LIVE_GRANT} "
               "GROUP BY ap.approver, ap.authority")
 
 # The live approvals given by an approver to someone who put them in place (from `pairs`, a
@@ -61,9 +64,22 @@ def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family.
 
     A register may hold 100,000 live grants, nearly all approved by a handful of people on
-    an unchanging authority: the SQL narrows the approvals to those that could break a rule
-    (by the grantee; on an authority that did not hold throughout; by someone the grantee put
-    in place) before any is looked at one by one."""
+    an unchanging authority: one pass over them (`_PAIRS_SQL`) says which approvals could
+    break a rule (none recorded; by the grantee; on an authority that did not hold
+    throughout; by someone the grantee put in place), and only those are read one by one."""
+    pairs = list(context.rows(_PAIRS_SQL))
+    if any(pair["approver"] is None for pair in pairs):
+        yield from _unapproved(context)
+    if any(pair["own"] for pair in pairs):
+        yield from _self_approved(context)
+    pairs = [pair for pair in pairs if pair["approver"] is not None]
+    history = _History(context)
+    yield from _without_authority(context, history, pairs)
+    yield from _sock_puppets(context, history, {pair["approver"] for pair in pairs})
+    yield from _approvers_without_mfa(context)
+
+
+def _unapproved(context: Context) -> Iterator[Finding]:
     for grant in context.rows(_UNAPPROVED_SQL):
         yield UNAPPROVED.finding(
             grant["id"],
@@ -71,16 +87,15 @@ def findings(context: Context) -> Iterator[Finding]:
             f"{grant['account']}, but there is no record of anyone approving it: revoke it, "
             "or have the CEO, a trustee or a delegate grant it properly.",
             grant["person"], grant["account"])
+
+
+def _self_approved(context: Context) -> Iterator[Finding]:
     for approval in context.rows(f"{_APPROVAL} WHERE {LIVE_GRANT} "
                                  "AND ap.approver = g.person ORDER BY g.num"):
         yield SELF_APPROVED.finding(
             approval["id"], f"{_what(context, approval)} was approved by the grantee "
             "themselves: another approver must decide it (revoke it and grant it again).",
             approval["person"], approval["account"])
-    history = _History(context)
-    yield from _without_authority(context, history)
-    yield from _sock_puppets(context, history)
-    yield from _approvers_without_mfa(context)
 
 
 def _what(context: Context, approval: Row) -> str:
@@ -88,13 +103,15 @@ def _what(context: Context, approval: Row) -> str:
             f"{approval['account']})")
 
 
-def _without_authority(context: Context, history: _History) -> Iterator[Finding]:
-    for pair in list(context.rows(_PAIRS_SQL)):
+def _without_authority(context: Context, history: _History, pairs: list[Row]
+                       ) -> Iterator[Finding]:
+    sql = (f"{_APPROVAL} WHERE {LIVE_GRANT} AND ap.approver = :approver "
+           "AND ap.authority = :authority ORDER BY g.num")
+    for pair in pairs:
         if history.always_held(pair["approver"], pair["authority"]):
             continue
-        sql = (f"{_APPROVAL} WHERE {LIVE_GRANT} AND ap.approver = :approver "
-               "AND ap.authority = :authority ORDER BY g.num")
-        for approval in context.rows(sql, dict(pair)):
+        params = {"approver": pair["approver"], "authority": pair["authority"]}
+        for approval in context.rows(sql, params):
             problem = history.authority_problem(approval)
             if problem:
                 yield NO_AUTHORITY.finding(
@@ -104,8 +121,8 @@ def _without_authority(context: Context, history: _History) -> Iterator[Finding]
                     approval["person"], approval["account"])
 
 
-def _sock_puppets(context: Context, history: _History) -> Iterator[Finding]:
-    approvers = {pair["approver"] for pair in context.rows(_PAIRS_SQL)}
+def _sock_puppets(context: Context, history: _History, approvers: set[str]
+                  ) -> Iterator[Finding]:
     pairs = sorted(history.candidates(approvers))
     if not pairs:
         return
