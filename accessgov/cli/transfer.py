@@ -27,7 +27,7 @@ class _Progress:
     def __call__(self, rows: int) -> None:
         if self.bar is None:
             self.bar = click.progressbar(length=self.length, label="Importing",
-                                         file=sys.stderr, show_pos=True)
+                                         file=sys.stderr, show_pos=True, show_percent=True)
             self.bar.__enter__()
         self.bar.update(rows)
 
@@ -36,17 +36,21 @@ class _Progress:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(kind, error, trace)
+        if self.bar is None:
+            return
+        if kind is None and self.bar.pos < self.length:
+            self.bar.update(self.length - self.bar.pos)  # the estimate counted blank lines
+        self.bar.__exit__(kind, error, trace)
 
 
 def _estimate_rows(file: Path) -> int:
+    """About how many rows: the lines after a CSV's header (a JSON file's lines, roughly)."""
     try:
         with file.open("rb") as handle:
-            return max(sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20),
-                                                                  b"")), 1)
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
     except OSError:
         return 1
+    return max(lines - 1, 1)
 
 
 @click.command("import")

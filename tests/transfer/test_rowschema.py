@@ -14,6 +14,13 @@ from accessgov.transfer import rowschema
 from tests.support.schemas import SCHEMA_DIR, load_schema, validate_output
 
 KINDS = ("people", "accounts", "delegations", "grants")
+# Each schema by its name, as the check that every schema is exercised looks for it.
+VALIDATE = {
+    "people": lambda text: validate_output("import-people", text),
+    "accounts": lambda text: validate_output("import-accounts", text),
+    "delegations": lambda text: validate_output("import-delegations", text),
+    "grants": lambda text: validate_output("import-grants", text),
+}
 PACKAGE_DATA = Path(rowschema.__file__).resolve().parents[1] / "data"
 
 
@@ -84,7 +91,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("kind", "record"), GOOD)
 def test_good_rows_pass_both_checkers(kind: str, record: dict[str, Any]) -> None:
-    validate_output(f"import-{kind}", json.dumps(record))
+    VALIDATE[kind](json.dumps(record))
     assert rowschema.load(kind).problems(record) == []
 
 
