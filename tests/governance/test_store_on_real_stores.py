@@ -65,7 +65,7 @@ def test_openbao_is_listed_and_reconciled(tmp_path: Path,
     data = checked(term)
     assert store_findings(data) == {("STO-001", "orphan/password"),
                                     ("STO-002", "tiktok-main/password")}
-    gone = [f for f in data["findings"] if f["rule"] == "STO-002"][0]
+    gone = next(f for f in data["findings"] if f["rule"] == "STO-002")
     assert f"vault kv secret/{area}/tiktok-main/password" in gone["message"]
 
 

@@ -14,6 +14,7 @@ from accessgov.governance.checks import (
     credentials,
     grants,
     messaging,
+    offboarding,
     policy,
     reviews,
     store,
@@ -30,7 +31,7 @@ FAMILIES: tuple[Family, ...] = (
     store,
     reviews,
     policy,
-    # offboarding: open cases past their time, findings about a leaver (the offboarding work)
+    offboarding,
 )
 
 __all__ = ["SEVERITIES", "Context", "Finding", "Rule", "all_rules", "at_or_above", "counts",
