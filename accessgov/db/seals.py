@@ -227,11 +227,12 @@ def _seal_rows(key: bytes, register: Register, table: str, pks: list[str],
     keys = SEALED[table]
     cursor = register.conn.cursor()
     cursor.row_factory = None  # tuples: no dict per row
-    if len(keys) == 1:  # one query finds them all, by the key's index
+    found: Iterable[tuple[Any, ...]]
+    if len(keys) == 1:  # one query finds them all, by the key's index (read as they come)
         found = cursor.execute(
             f"SELECT t.rowid, t.{keys[0]}, {', '.join(f't.{name}' for name in names)} "
             f"FROM (SELECT DISTINCT pk FROM temp.touched WHERE tbl = ?) k "
-            f"JOIN main.{table} t ON t.{keys[0]} = k.pk", (table,)).fetchall()
+            f"JOIN main.{table} t ON t.{keys[0]} = k.pk", (table,))
     else:
         where = " AND ".join(f"{column} = ?" for column in keys)
         select = (f"SELECT rowid, {' || char(9) || '.join(keys)}, {', '.join(names)} "

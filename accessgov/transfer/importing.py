@@ -52,7 +52,7 @@ from accessgov.transfer.exporting import (
 
 PROBLEM_LIMIT = 20
 BATCH = 5_000
-CACHE_KIB = 65_536
+CACHE_KIB = 16_384
 Progress = Callable[[int], None]
 
 
