@@ -1,0 +1,106 @@
+"""What an import checks its rows against, and what it finds.
+
+`World` is the register's people, accounts, delegations and grants as the checks need them,
+read in a few queries and kept up to date as rows are accepted (a row may name a person added
+by an earlier row of the same file). `Context` is who imports, when, and with which board
+minute. A `Problem` is one bad row; an `Accepted` row is stored as it stands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from accessgov.common.timeutil import iso
+from accessgov.db.register import Register, Row
+from accessgov.transfer.exporting import account_record, delegation_record, person_record
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One bad row: where, which column, why; `refusal` when it is about authority."""
+
+    kind: str
+    row: int
+    column: str | None
+    reason: str
+    refusal: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (schemas/import.schema.json)."""
+        return {"kind": self.kind, "row": self.row, "column": self.column,
+                "reason": self.reason}
+
+
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    """A row that passed every check, as it will be stored."""
+
+    record: dict[str, Any]
+    unchanged: bool = False
+
+
+@dataclasses.dataclass
+class World:
+    """The records rows are checked against: the register's, plus the rows accepted so far."""
+
+    register: Register
+    people: dict[str, Row]
+    accounts: dict[str, Row]
+    delegations: dict[str, Row]
+    grant_ids: set[str]
+    grant_nums: set[int]
+    live: dict[tuple[str, str], str]  # (person, account) -> the active or pending grant
+    shared_passwords: dict[str, int]  # shared-login account -> its password's version
+
+    @classmethod
+    def load(cls, register: Register) -> World:
+        """Everything an import is checked against, in a few queries."""
+        people = {row["id"]: person_record(row) for row in register.rows(
+            "SELECT * FROM people")}
+        accounts = {row["id"]: account_record(row) for row in register.rows(
+            "SELECT * FROM accounts")}
+        delegations = {row["id"]: row for row in _delegations(register)}
+        ids, nums, live = set(), set(), {}
+        cursor = register.conn.cursor()
+        cursor.row_factory = None  # plain tuples: this may read 100,000 grants
+        for grant_id, num, person, account, status in cursor.execute(
+                "SELECT id, num, person, account, status FROM grants"):
+            ids.add(grant_id)
+            nums.add(num)
+            if status in ("active", "pending"):
+                live[(person, account)] = grant_id
+        shared = {row["account"]: row["version"] for row in register.rows(
+            "SELECT c.account, c.version FROM credentials c JOIN accounts a "
+            "ON a.id = c.account WHERE a.access = 'shared-login' AND c.kind = 'password'")}
+        return cls(register, people, accounts, delegations, ids, nums, live, shared)
+
+
+def _delegations(register: Register) -> list[Row]:
+    rows = register.rows("SELECT * FROM delegations ORDER BY num")
+    scopes: dict[str, list[str]] = {}
+    for scope in register.rows("SELECT delegation, account FROM delegation_accounts "
+                               "ORDER BY account"):
+        scopes.setdefault(scope["delegation"], []).append(scope["account"])
+    return [delegation_record(row, scopes.get(row["id"], [])) | {"num": row["num"]}
+            for row in rows]
+
+
+@dataclasses.dataclass(frozen=True)
+class Context:
+    """Who imports, when, and with which board minute."""
+
+    operator: Row | None  # None in a dry run when nobody is named: rules about them skipped
+    board_minute: str | None
+    now: dt.datetime
+
+    @property
+    def at(self) -> str:
+        """Now, as stored."""
+        return iso(self.now)
+
+    @property
+    def today(self) -> str:
+        """Today's date (UTC)."""
+        return self.now.date().isoformat()
