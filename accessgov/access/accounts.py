@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov.access import catalogue
 from accessgov.common import validate
@@ -11,7 +11,9 @@ from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import AlreadyExists, InputError, NotFound
 from accessgov.identity.authority import authorise, refuse_self_assignment
-from accessgov.operation import Operation
+
+if TYPE_CHECKING:
+    from accessgov.operation import Operation
 
 KINDS = catalogue.KINDS
 ACCESS_MODELS = ("delegated", "shared-login")

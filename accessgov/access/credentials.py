@@ -13,15 +13,17 @@ from __future__ import annotations
 import binascii
 import secrets
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov.access import exposures
 from accessgov.db.queries import get_account, get_credential
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
 from accessgov.identity.authority import authorise
-from accessgov.operation import Operation
 from accessgov.secrets.base import SecretNotFound
+
+if TYPE_CHECKING:
+    from accessgov.operation import Operation
 
 KINDS = ("password", "recovery-codes", "totp-seed", "api-token")
 MAX_SECRET_CHARS = 16_384

@@ -6,6 +6,8 @@ accounts to authorised staff members." Only the CEO delegates; the CEO or a trus
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
 from accessgov.db.queries import (
@@ -19,8 +21,9 @@ from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import InputError
 from accessgov.identity.authority import authorise, delegation_in_force, is_approver_category
-from accessgov.identity.proof import prove
-from accessgov.operation import Operation
+
+if TYPE_CHECKING:
+    from accessgov.operation import Operation
 
 
 def list_delegations(register: Register, today: str, *, person: str | None = None,
@@ -69,7 +72,8 @@ def add_delegation(op: Operation, delegate: str, *, accounts: list[str], all_acc
     _refuse_overlap(op.register, delegate, starts, ends, op.today)
     authorise(op, "delegation.add", delegate, concerned=delegate)
     op.trusted("people", person)
-    proof = prove(op)
+    proof = op.proof
+    assert proof is not None  # authorise proved the operator's MFA
     delegation_id, number = op.next_id("delegations", "D")
     op.register.insert("delegations", {
         "id": delegation_id, "num": number, "delegate": delegate,

@@ -6,6 +6,8 @@ approval must say who approved, with what authority, and how they proved who the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from accessgov.access import catalogue, exposures
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
@@ -13,8 +15,9 @@ from accessgov.db.queries import EFFECTIVE_STATUS, get_account, get_grant_row, g
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
 from accessgov.identity.authority import authorise, refuse_proxy_decision
-from accessgov.identity.proof import prove
-from accessgov.operation import Operation
+
+if TYPE_CHECKING:
+    from accessgov.operation import Operation
 
 STATUSES = ("pending", "active", "declined", "revoked", "expired")
 
@@ -179,7 +182,8 @@ def _insert_request(op: Operation, fields: dict[str, object]) -> str:
 
 def _record_decision(op: Operation, grant: Row, approve: bool, used: str,
                      minute: str | None, note: str | None) -> None:
-    proof = prove(op)
+    proof = op.proof
+    assert proof is not None  # authorise proved the operator's MFA
     decision = "approved" if approve else "declined"
     op.register.insert("approvals", {
         "grant_id": grant["id"], "decision": decision, "approver": op.operator["id"],

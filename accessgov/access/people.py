@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
@@ -15,7 +15,9 @@ from accessgov.identity.authority import (
     is_approver_category,
     require_board_minute,
 )
-from accessgov.operation import Operation
+
+if TYPE_CHECKING:
+    from accessgov.operation import Operation
 
 # The policy's Scope list, in its order.
 CATEGORIES = ("trustee", "ceo", "employee", "volunteer", "sessional", "agency", "contractor",

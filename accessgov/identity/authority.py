@@ -15,14 +15,14 @@ record written into the file behind the log grants nothing.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-from accessgov.audit import chain
 from accessgov.db.queries import delegation_scopes, delegations_of, live_grant_of, mfa_state
 from accessgov.db.register import Register, Row
 from accessgov.errors import Refused, Tampered
-from accessgov.identity.proof import prove
-from accessgov.operation import SETUP_ACTOR, Operation
-from accessgov.secrets.base import SecretNotFound
+
+if TYPE_CHECKING:  # read commands import this module for its rules: keep it light
+    from accessgov.operation import Operation
 
 APPROVER_CATEGORIES = ("ceo", "trustee")
 SETUP_MARKER = "audit/setup-complete"  # in the secret store, where the register cannot undo it
@@ -163,6 +163,10 @@ def authorise(op: Operation, action: str, subject: str, *, account: Row | None =
     if granted is None:
         raise Refused(_no_authority(rule, person["id"], account))
     if rule.needs_mfa:
+        # Here, not at the top: read commands import this module for its rules, and proving
+        # (sessions, codes, the store) is only for changes.
+        from accessgov.identity.proof import prove
+
         prove(op)
     return granted
 
@@ -300,6 +304,8 @@ def is_set_up(op: Operation) -> bool:
     deleted; the sealed event cannot be forged, and its loss is caught by the marker that the
     confirmation also left in the secret store."""
     if "set_up" not in op.facts:
+        from accessgov.audit import chain
+
         event = op.register.row(_SETUP_EVENT)
         sealed = event is not None and chain.event_is_sealed(op.keys.chain, event)
         if not sealed and _setup_marker(op):
@@ -311,6 +317,8 @@ def is_set_up(op: Operation) -> bool:
 
 
 def _setup_marker(op: Operation) -> bool:
+    from accessgov.secrets.base import SecretNotFound
+
     try:
         op.store.read(SETUP_MARKER)
     except SecretNotFound:
@@ -323,7 +331,3 @@ def mark_set_up(op: Operation) -> None:
     op.write_secret(SETUP_MARKER, op.at, expect_version=0)
     op.facts["set_up"] = True
 
-
-def actor_for(op: Operation, authority: Authority) -> str:
-    """Who events name: the operator, or `setup` while the register is being set up."""
-    return SETUP_ACTOR if authority.name == "setup" else op.actor

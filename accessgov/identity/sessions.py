@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 from pathlib import Path
 
 from accessgov.common.timeutil import iso, parse_iso
@@ -50,6 +49,8 @@ def runtime_folder(env: dict[str, str]) -> Path:
     systemd = Path(f"/run/user/{os.getuid()}")
     if systemd.is_dir():
         return systemd / "accessgov"
+    import tempfile
+
     return Path(tempfile.gettempdir()) / f"accessgov-{os.getuid()}"
 
 
