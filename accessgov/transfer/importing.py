@@ -20,6 +20,12 @@ not:
 - a row whose id is already in the register with the same values is left unchanged (so an
   import can be run again); with other values it is a problem (change it with the command).
 
+Records of the past import as they were: people who have left (status left), archived
+accounts, revoked, declined and expired grants, revoked delegations, and an account whose
+owner or overseer has since left (`check` reports it). Grants and delegations keep the ids
+a file gives them (G-0001, D-0001: an export round-trips); rows without one get the next
+numbers after every number in the register and in the file.
+
 Each imported row has its own audit event (`person.import`, `account.import`,
 `delegation.import`, `grant.import`, subject its id), and a `register.import` event names the
 file, its SHA-256 and the counts. `--dry-run` runs the same checks on the register as it is
