@@ -164,3 +164,12 @@ def test_html_escapes_what_people_typed(org: Shell) -> None:
     assert "\\<img" in markdown and "<img" not in markdown.replace("\\<img", "")
     data = json.loads(org.run("offboard export eve --format json").stdout)
     assert data["name"] == "<img src=x onerror=alert(1)> Eve"
+
+
+def test_the_schema_names_every_status_and_kind_the_code_uses() -> None:
+    from accessgov.governance import offboarding
+    from tests.support.schemas import load_schema
+
+    defs = load_schema("offboard-show")["$defs"]
+    assert tuple(defs["case"]["properties"]["status"]["enum"]) == offboarding.STATUSES
+    assert tuple(defs["item"]["properties"]["kind"]["enum"]) == offboarding.ITEM_KINDS
