@@ -80,10 +80,9 @@ class AuditLog:
         self._pending: list[tuple[str, str, str, str, str]] = []
 
     def append(self, at: str, actor: str, action: str, subject: str,
-               details: Mapping[str, Any]) -> int:
-        """Add one event to this change; returns the seq it will have."""
+               details: Mapping[str, Any]) -> None:
+        """Add one event to this change (written, numbered and sealed by `commit`)."""
         self._pending.append((at, actor, action, subject, canonical_details(details)))
-        return self._head()[0] + len(self._pending)
 
     def commit(self) -> None:
         """Write the events after the current head and seal the rows the change wrote."""
@@ -93,17 +92,17 @@ class AuditLog:
             return
         seq, prev = self._head()
         rows = seals.seal_touched(self._keys.rows, self._register, seq + len(self._pending))
+        events = []
         for number, (at, actor, action, subject, text) in enumerate(self._pending, start=1):
             seq += 1
             listed = rows if number == len(self._pending) else ""
             mac = compute_mac(self._keys.chain, seq, at, actor, action, subject, text, prev,
                               listed)
-            self._register.insert(
-                "audit",
-                {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
-                 "details": text, "prev": prev, "mac": mac, "rows": listed},
-            )
+            events.append((seq, at, actor, action, subject, text, prev, mac, listed))
             prev = mac
+        self._register.conn.executemany(
+            "INSERT INTO audit (seq, at, actor, action, subject, details, prev, mac, rows) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
         self._pending.clear()
 
     def discard(self) -> None:

@@ -254,6 +254,8 @@ def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         conn.row_factory = _dict_row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        # The change tracking of row seals (accessgov.db.seals) lives in temp tables: memory.
+        conn.execute("PRAGMA temp_store = MEMORY")
         if not read_only and conn.execute("PRAGMA journal_mode").fetchone()[
                 "journal_mode"] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")

@@ -121,12 +121,16 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("review.close", "close an access review", "campaign", "board",
          ("every item decided first; revokes the items decided 'revoke'",)),
     Rule("offboard.start", "start offboarding someone who leaves", "person", "board",
-         never_self=True),
+         ("a trustee or the CEO leaving needs --board-minute",), never_self=True),
     Rule("offboard.done", "tick offboarding items", "case", "approvers",
          ("an item about an account: an approver for that account",)),
-    Rule("person.reinstate", "reinstate a leaver", "person", "board", never_self=True),
+    Rule("person.reinstate", "reinstate a leaver", "person", "board",
+         ("a trustee or the CEO needs --board-minute; they come back with no access and no MFA",),
+         never_self=True),
     Rule("register.import", "import records from a spreadsheet", "organisation", "board",
-         ("imported approvals keep their original approver, authority and date",)),
+         ("imported approvals keep their original approver, authority and date",
+          "the rules of the one-by-one commands hold for every row",
+          "only the CEO imports delegations")),
 )}
 
 
