@@ -37,7 +37,7 @@ def check(app: App, severity: str, fmt: str, output_file: str | None, list_rules
     cannot, that is itself a finding. --no-store checks the register alone, with no store
     contacted (e.g. on a computer without the Vault token).
     """
-    from accessgov.governance import checks
+    from accessgov.governance.checks import registry as checks
 
     require_folder(output_file)
     if list_rules:

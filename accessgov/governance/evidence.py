@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from accessgov.db.register import Register, Row
-from accessgov.governance import checks, review
+from accessgov.governance import review
+from accessgov.governance.checks import registry as checks
 from accessgov.reports import documents, output
 
 FORMATS = ("csv", "json", "md", "html")

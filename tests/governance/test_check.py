@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from accessgov.governance import checks
+from accessgov.governance.checks import registry as checks
 from tests.governance.helpers import behind_the_log, check, found, message
 from tests.support.memory_backend import MemoryBackend
 from tests.support.schemas import load_schema, validate_output

@@ -1,7 +1,7 @@
 """The policy checks' building blocks: a rule, a finding, and what every check reads.
 
 A rule family is one module in this package with `RULES` (its rules) and `findings(context)`
-(what it finds). `accessgov.governance.checks.FAMILIES` lists the families; a new family is
+(what it finds). `accessgov.governance.checks.registry.FAMILIES` lists the families; a new family is
 one new module and one line there.
 """
 
