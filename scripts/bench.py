@@ -426,154 +426,9 @@ def join_csv_floor(big: Path) -> Target:
                   runs=5)
 
 
-REVIEW_QUARTER = "2026-Q1"
-# Put a register file back as it was before a timed run changed it (and drop its WAL).
-_RESTORE = """
-import shutil, sys
-from pathlib import Path
-source, target = Path(sys.argv[1]), Path(sys.argv[2])
-for suffix in ("-wal", "-shm"):
-    Path(str(target) + suffix).unlink(missing_ok=True)
-shutil.copyfile(source, target)
-"""
+# -- registers prepared for timed changes (an enrolled CEO with a session) -------------------
 
 
-def review_targets(accessgov: list[str], big: Path) -> list[Target]:
-    """The access review's speed targets on the big register (check, report, review), each
-    within 2 s and 200 MB, beside the floor of a bare join and CSV write of the same rows.
-
-    `review start` changes the register, and its operator needs MFA: it runs on a copy of
-    the big register whose CEO enrolled and logged in through the real commands (see
-    `prepare_review`), put back before every timed run. `review export` reads a second copy
-    on which that review was started.
-    """
-    review = prepare_review(accessgov, big)
-    as_ceo = ["env", f"XDG_RUNTIME_DIR={review.runtime}", *accessgov]
-    restore = [sys.executable, "-c", _RESTORE, str(review.before_start), str(review.db)]
-    return [
-        join_csv_floor(big),
-        Target("check (big register)", [*accessgov, "--db", str(big), "check"],
-               limit=2.0, unit="s", memory_mb=200, runs=5),
-        Target("report access --format csv (big)",
-               [*accessgov, "--db", str(big), "report", "access", "--format", "csv"],
-               limit=2.0, unit="s", memory_mb=200, runs=5),
-        Target(f"review start ({review.items:,} live grants, big)",
-               [*as_ceo, "--db", str(review.db), "review", "start", "--quarter",
-                REVIEW_QUARTER], limit=2.0, unit="s", memory_mb=200, runs=5, setup=[restore]),
-        Target("review export --format csv (big)",
-               [*accessgov, "--db", str(review.started), "review", "export", REVIEW_QUARTER,
-                "--format", "csv"], limit=2.0, unit="s", memory_mb=200, runs=5),
-    ]
-
-
-@dataclasses.dataclass(frozen=True)
-class ReviewSetup:
-    """Copies of the big register whose CEO is enrolled and logged in (a session that lasts
-    the whole benchmark): `db` is where `review start` runs, put back from `before_start`
-    each time; `started` holds the started review that `review export` reads."""
-
-    db: Path
-    before_start: Path
-    started: Path
-    runtime: Path
-    items: int
-
-
-def prepare_review(accessgov: list[str], big: Path) -> ReviewSetup:
-    """Through the real commands, as a CEO would: enrol (the big register is still in set-up,
-    its CEO has no MFA), confirm with one code and log in with the next.
-
-    The copies keep their secrets under their own Vault prefix (one settings row changed, as
-    `plant_key` changes the address), with the audit key planted there: the CEO's seed and
-    the set-up marker then never reach the big register's own area, which other targets use.
-    """
-    import atexit
-
-    import pyotp
-
-    folder = Path(tempfile.mkdtemp(prefix="accessgov-bench-review-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    runtime = folder / "run"
-    runtime.mkdir(mode=0o700)
-    db = folder / "review.db"
-    shutil.copyfile(big, db)
-    _own_vault_area(db, big.parent / "audit-key", f"bench-review-{os.getpid()}")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ACCESSGOV_")}
-    env["XDG_RUNTIME_DIR"] = str(runtime)
-
-    def run(*args: str, target: Path = db) -> str:
-        done = subprocess.run([*accessgov, "--db", str(target), *args], env=env,
-                              capture_output=True, text=True, check=True)
-        return done.stdout
-
-    ceo = person_id(0)
-    uri = run("mfa", "enrol", ceo).splitlines()[0]
-    totp = pyotp.TOTP(pyotp.parse_uri(uri).secret)
-    while time.time() % 30 > 25:  # two codes from one step boundary's neighbourhood
-        time.sleep(0.5)
-    now = time.time()
-    run("mfa", "verify", ceo, "--otp", totp.at(now - 30))
-    run("login", "--as", ceo, "--otp", totp.at(now), "--ttl", "12h")
-    before_start = folder / "before-start.db"
-    _snapshot(db, before_start)
-    started = folder / "started.db"
-    run("review", "start", "--quarter", REVIEW_QUARTER)
-    _snapshot(db, started)
-    conn = sqlite3.connect(started)
-    items = int(conn.execute("SELECT items FROM review_campaigns WHERE id = ?",
-                             (REVIEW_QUARTER,)).fetchone()[0])
-    conn.close()
-    return ReviewSetup(db, before_start, started, runtime, items)
-
-
-def _snapshot(source: Path, target: Path) -> None:
-    """A consistent copy of a register file, whatever its write-ahead log holds."""
-    with sqlite3.connect(source) as conn, sqlite3.connect(target) as copy:
-        conn.backup(copy)
-    conn.close()
-    copy.close()
-
-
-def _own_vault_area(db: Path, key_file: Path, prefix: str) -> None:
-    """Move a copy's secrets to their own prefix of this run's OpenBao, with its audit key."""
-    from accessgov.secrets.config import BackendConfig, open_backend
-
-    conn = sqlite3.connect(db)
-    with conn:
-        conn.execute("UPDATE settings SET value = ? WHERE key = 'backend_vault_prefix'",
-                     (prefix,))
-        settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
-    conn.close()
-    backend = open_backend(BackendConfig.from_settings(settings))
-    backend.write(audit.KEY_PATH, key_file.read_text(encoding="ascii"), expect_version=0)
-
-
-def offboarding_targets(accessgov: list[str], big: Path, scratch: Path) -> list[Target]:
-    """Offboarding and import speed targets on the big register.
-
-    `offboard start` (<= 1 s) of someone holding 50 live grants, on a copy of the big register
-    whose CEO enrolled and logged in, and where the leaver was added and given the 50 grants,
-    all through the real commands (`prepare_offboarding`); the copy is put back before every
-    run. `import` (<= 15 s, <= 300 MB) of 100,000 grants from CSV into a register that holds
-    the same 10,000 people and 2,000 accounts, imported through `import` as well
-    (`prepare_import`), put back before every run.
-    """
-    offboarding = prepare_offboarding(accessgov, big, scratch / "offboarding")
-    importing = prepare_import(accessgov, scratch / "import")
-    return [
-        Target(f"offboard start (leaver with {LEAVER_GRANTS} grants, big)",
-               [*offboarding.as_ceo(accessgov), "offboard", "start", LEAVER],
-               limit=1.0, unit="s", runs=7, setup=[offboarding.put_back()]),
-        Target(f"import --kind grants ({BIG.grants:,} grants from CSV)",
-               [*importing.as_ceo(accessgov), "import", str(importing.grants_csv), "--kind",
-                "grants"], limit=15.0, unit="s", memory_mb=300, runs=3,
-               setup=[importing.put_back()]),
-    ]
-
-
-LEAVER = "leaver"
-LEAVER_GRANTS = 50
-EVERY_PLATFORMS_ROLES = ("editor", "admin")  # import checks each role against the platform
 # Put a register back as it was before a timed run changed it (its WAL and index dropped).
 _PUT_BACK = """
 import shutil, sys
@@ -660,6 +515,109 @@ def _apart_in_the_store(db: Path, key_file: Path, prefix: str) -> None:
     conn.close()
     backend = open_backend(BackendConfig.from_settings(settings))
     backend.write(audit.KEY_PATH, key_file.read_text(encoding="ascii"), expect_version=0)
+
+
+REVIEW_QUARTER = "2026-Q1"
+
+
+def review_targets(accessgov: list[str], big: Path) -> list[Target]:
+    """The access review's speed targets on the big register (check, report, review), each
+    within 2 s and 200 MB, beside the floor of a bare join and CSV write of the same rows.
+
+    `review start` changes the register, and its operator needs MFA: it runs on a copy of
+    the big register whose CEO enrolled and logged in through the real commands (see
+    `prepare_review`), put back before every timed run. `review export` reads a second copy
+    on which that review was started.
+    """
+    review = prepare_review(accessgov, big)
+    as_ceo = ["env", f"XDG_RUNTIME_DIR={review.runtime}", *accessgov]
+    restore = [sys.executable, "-c", _PUT_BACK, str(review.before_start), str(review.db)]
+    return [
+        join_csv_floor(big),
+        Target("check (big register)", [*accessgov, "--db", str(big), "check"],
+               limit=2.0, unit="s", memory_mb=200, runs=5),
+        Target("report access --format csv (big)",
+               [*accessgov, "--db", str(big), "report", "access", "--format", "csv"],
+               limit=2.0, unit="s", memory_mb=200, runs=5),
+        Target(f"review start ({review.items:,} live grants, big)",
+               [*as_ceo, "--db", str(review.db), "review", "start", "--quarter",
+                REVIEW_QUARTER], limit=2.0, unit="s", memory_mb=200, runs=5, setup=[restore]),
+        Target("review export --format csv (big)",
+               [*accessgov, "--db", str(review.started), "review", "export", REVIEW_QUARTER,
+                "--format", "csv"], limit=2.0, unit="s", memory_mb=200, runs=5),
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewSetup:
+    """Copies of the big register whose CEO is enrolled and logged in (a session that lasts
+    the whole benchmark): `db` is where `review start` runs, put back from `before_start`
+    each time; `started` holds the started review that `review export` reads."""
+
+    db: Path
+    before_start: Path
+    started: Path
+    runtime: Path
+    items: int
+
+
+def prepare_review(accessgov: list[str], big: Path) -> ReviewSetup:
+    """Through the real commands, as a CEO would: enrol (the big register is still in set-up,
+    its CEO has no MFA), confirm with one code and log in with the next.
+
+    The copies keep their secrets under their own Vault prefix (one settings row changed, as
+    `plant_key` changes the address), with the audit key planted there: the CEO's seed and
+    the set-up marker then never reach the big register's own area, which other targets use.
+    """
+    import atexit
+
+    folder = Path(tempfile.mkdtemp(prefix="accessgov-bench-review-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    runtime = folder / "run"
+    runtime.mkdir(mode=0o700)
+    db = folder / "review.db"
+    _copy_register(big, db)
+    _apart_in_the_store(db, big.parent / "audit-key", f"bench-review-{os.getpid()}")
+    run = _Commands(accessgov, db, runtime)
+    _ceo_logs_in(run, person_id(0))
+    before_start = folder / "before-start.db"
+    _copy_register(db, before_start)
+    started = folder / "started.db"
+    run("review", "start", "--quarter", REVIEW_QUARTER)
+    _copy_register(db, started)
+    conn = sqlite3.connect(started)
+    items = int(conn.execute("SELECT items FROM review_campaigns WHERE id = ?",
+                             (REVIEW_QUARTER,)).fetchone()[0])
+    conn.close()
+    return ReviewSetup(db, before_start, started, runtime, items)
+
+
+def offboarding_targets(accessgov: list[str], big: Path, scratch: Path) -> list[Target]:
+    """Offboarding and import speed targets on the big register.
+
+    `offboard start` (<= 1 s) of someone holding 50 live grants, on a copy of the big register
+    whose CEO enrolled and logged in, and where the leaver was added and given the 50 grants,
+    all through the real commands (`prepare_offboarding`); the copy is put back before every
+    run. `import` (<= 15 s, <= 300 MB) of 100,000 grants from CSV into a register that holds
+    the same 10,000 people and 2,000 accounts, imported through `import` as well
+    (`prepare_import`), put back before every run.
+    """
+    offboarding = prepare_offboarding(accessgov, big, scratch / "offboarding")
+    importing = prepare_import(accessgov, scratch / "import")
+    return [
+        Target(f"offboard start (leaver with {LEAVER_GRANTS} grants, big)",
+               [*offboarding.as_ceo(accessgov), "offboard", "start", LEAVER],
+               limit=1.0, unit="s", runs=7, setup=[offboarding.put_back()]),
+        Target(f"import --kind grants ({BIG.grants:,} grants from CSV)",
+               [*importing.as_ceo(accessgov), "import", str(importing.grants_csv), "--kind",
+                "grants"], limit=15.0, unit="s", memory_mb=300, runs=3,
+               setup=[importing.put_back()]),
+    ]
+
+
+LEAVER = "leaver"
+LEAVER_GRANTS = 50
+EVERY_PLATFORMS_ROLES = ("editor", "admin")  # import checks each role against the platform
 
 
 def prepare_offboarding(accessgov: list[str], big: Path, folder: Path) -> Prepared:
