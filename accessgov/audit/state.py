@@ -24,7 +24,6 @@ from accessgov.db import seals
 from accessgov.db.register import Register
 from accessgov.errors import Tampered
 from accessgov.operation import Operation
-from accessgov.secrets.base import SecretNotFound
 
 SEALED_MARKER = "audit/sealed"  # in the secret store: seals are in force for this register
 
@@ -69,7 +68,8 @@ def _seal_legacy_rows(op: Operation) -> None:
     Only while no change has ever been sealed: after that an unsealed row was written behind
     the log. The marker in the secret store keeps a log cut back to before the first seal
     from opening this door again."""
-    if op.register.value("SELECT 1 FROM audit WHERE rows != '' LIMIT 1") or _sealed_marker(op):
+    sealed_before = op.register.value("SELECT 1 FROM audit WHERE rows != '' LIMIT 1")
+    if sealed_before or op.store.exists(SEALED_MARKER):
         return  # decisions refuse such rows one by one, and audit verify names them
     count = 0
     for table in seals.SEALED:
@@ -83,13 +83,6 @@ def _seal_legacy_rows(op: Operation) -> None:
     op.record_system("register.seal", op.register.setting("org_slug") or "register",
                      rows_sealed=count)
 
-
-def _sealed_marker(op: Operation) -> bool:
-    try:
-        op.store.read(SEALED_MARKER)
-    except SecretNotFound:
-        return False
-    return True
 
 
 # -- audit verify -----------------------------------------------------------------------------

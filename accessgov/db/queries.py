@@ -15,36 +15,31 @@ EFFECTIVE_STATUS = ("CASE WHEN g.status = 'active' AND g.expires IS NOT NULL "
 LIVE_GRANT = ("g.status = 'active' AND (g.expires IS NULL OR g.expires >= :today)")
 
 
+def _by_id(register: Register, table: str, what: str, record_id: str) -> Row:
+    row = register.row(f"SELECT * FROM {table} WHERE id = ?", (record_id,))
+    if row is None:
+        raise NotFound(f"there is no {what} {record_id!r} in the register")
+    return row
+
+
 def get_person(register: Register, person_id: str) -> Row:
     """One person, or NotFound."""
-    person = register.row("SELECT * FROM people WHERE id = ?", (person_id,))
-    if person is None:
-        raise NotFound(f"there is no person {person_id!r} in the register")
-    return person
+    return _by_id(register, "people", "person", person_id)
 
 
 def get_account(register: Register, account_id: str) -> Row:
     """One account, or NotFound."""
-    account = register.row("SELECT * FROM accounts WHERE id = ?", (account_id,))
-    if account is None:
-        raise NotFound(f"there is no account {account_id!r} in the register")
-    return account
+    return _by_id(register, "accounts", "account", account_id)
 
 
 def get_grant_row(register: Register, grant_id: str) -> Row:
     """The grants table's row for one grant, or NotFound."""
-    grant = register.row("SELECT * FROM grants WHERE id = ?", (grant_id,))
-    if grant is None:
-        raise NotFound(f"there is no grant {grant_id!r} in the register")
-    return grant
+    return _by_id(register, "grants", "grant", grant_id)
 
 
 def get_delegation(register: Register, delegation_id: str) -> Row:
     """One delegation row, or NotFound."""
-    delegation = register.row("SELECT * FROM delegations WHERE id = ?", (delegation_id,))
-    if delegation is None:
-        raise NotFound(f"there is no delegation {delegation_id!r} in the register")
-    return delegation
+    return _by_id(register, "delegations", "delegation", delegation_id)
 
 
 def delegations_of(register: Register, person: str) -> list[Row]:

@@ -312,22 +312,13 @@ def is_set_up(op: Operation) -> bool:
 
         event = op.register.row(_SETUP_EVENT)
         sealed = event is not None and chain.event_is_sealed(op.keys.chain, event)
-        if not sealed and _setup_marker(op):
+        if not sealed and op.store.exists(SETUP_MARKER):
             raise Tampered("the register's audit log has lost the CEO's confirmed enrolment "
                            "(the secret store says set-up was completed): the register was "
                            "changed outside accessgov; run 'accessgov audit verify'")
         op.facts["set_up"] = sealed
     return bool(op.facts["set_up"])
 
-
-def _setup_marker(op: Operation) -> bool:
-    from accessgov.secrets.base import SecretNotFound
-
-    try:
-        op.store.read(SETUP_MARKER)
-    except SecretNotFound:
-        return False
-    return True
 
 
 def mark_set_up(op: Operation) -> None:

@@ -88,9 +88,10 @@ class SecretBackend(abc.ABC):
         lookups only, so whoever reconciles it probes the paths accessgov wrote)."""
         return None
 
-    def exists(self, path: str, version: int) -> bool:
-        """Whether `version` of the secret at `path` can still be read. This default reads
-        it and drops the value at once; stores that can answer from metadata do so."""
+    def exists(self, path: str, version: int | None = None) -> bool:
+        """Whether `version` (default: the newest) of the secret at `path` can still be
+        read. This default reads it and drops the value at once; stores that can answer from
+        metadata do so."""
         try:
             self.read(path, version)
         except SecretNotFound:

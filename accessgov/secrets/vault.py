@@ -161,12 +161,14 @@ class VaultBackend(SecretBackend):
                 (folders if key.endswith("/") else found).append(folder + key)
         return sorted(found)
 
-    def exists(self, path: str, version: int) -> bool:
-        """From the key's metadata: the version was written and is neither destroyed nor
-        deleted (no secret value is fetched)."""
+    def exists(self, path: str, version: int | None = None) -> bool:
+        """From the key's metadata: the version (default: the newest) was written and is
+        neither destroyed nor deleted (no secret value is fetched)."""
         status, body = self._get(self._api("metadata", path), path)
-        versions = ((body.get("data") or {}).get("versions") or {}) if status == 200 else {}
-        info = versions.get(str(int(version)))
+        data = (body.get("data") or {}) if status == 200 else {}
+        versions = data.get("versions") or {}
+        wanted = data.get("current_version") if version is None else version
+        info = versions.get(str(int(wanted or 0)))
         return isinstance(info, dict) and not info.get("destroyed") \
             and not info.get("deletion_time")
 
