@@ -501,6 +501,20 @@ def _copy_register(source: Path, target: Path) -> None:
     copy.close()
 
 
+def _logged_in_copy(accessgov: list[str], big: Path, folder: Path,
+                    name: str) -> tuple[_Commands, Path, Path]:
+    """A copy of the big register in `folder`, apart in the store, whose CEO has enrolled
+    and logged in: (how to run commands on it, the copy, its session folder)."""
+    runtime = folder / "run"
+    runtime.mkdir(mode=0o700)
+    db = folder / f"{name}.db"
+    _copy_register(big, db)
+    _apart_in_the_store(db, big.parent / "audit-key", f"bench-{name}-{os.getpid()}")
+    run = _Commands(accessgov, db, runtime)
+    _ceo_logs_in(run, person_id(0))
+    return run, db, runtime
+
+
 def _apart_in_the_store(db: Path, key_file: Path, prefix: str) -> None:
     """Give a copy of the big register its own area of this run's OpenBao (one settings row,
     as `plant_key` changes the address), with its audit key: the CEO's seed and the set-up
@@ -573,13 +587,7 @@ def prepare_review(accessgov: list[str], big: Path) -> ReviewSetup:
 
     folder = Path(tempfile.mkdtemp(prefix="accessgov-bench-review-"))
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    runtime = folder / "run"
-    runtime.mkdir(mode=0o700)
-    db = folder / "review.db"
-    _copy_register(big, db)
-    _apart_in_the_store(db, big.parent / "audit-key", f"bench-review-{os.getpid()}")
-    run = _Commands(accessgov, db, runtime)
-    _ceo_logs_in(run, person_id(0))
+    run, db, runtime = _logged_in_copy(accessgov, big, folder, "review")
     before_start = folder / "before-start.db"
     _copy_register(db, before_start)
     started = folder / "started.db"
@@ -625,13 +633,7 @@ def prepare_offboarding(accessgov: list[str], big: Path, folder: Path) -> Prepar
     staff, holds 50 live grants (approved by a trustee, imported as the records of those
     approvals), oversees a messaging group and owns an account."""
     folder.mkdir(mode=0o700)
-    runtime = folder / "run"
-    runtime.mkdir(mode=0o700)
-    db = folder / "register.db"
-    _copy_register(big, db)
-    _apart_in_the_store(db, big.parent / "audit-key", f"bench-offboarding-{os.getpid()}")
-    run = _Commands(accessgov, db, runtime)
-    _ceo_logs_in(run, person_id(0))
+    run, db, runtime = _logged_in_copy(accessgov, big, folder, "offboarding")
     run("person", "add", LEAVER, "--name", "Lee Leaver", "--email", "leaver@example.org",
         "--category", "employee")
     run("account", "add", "leaver-group", "--platform", "whatsapp", "--handle", "Youth",

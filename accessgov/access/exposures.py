@@ -11,8 +11,6 @@ from __future__ import annotations
 from accessgov.db.queries import get_account, get_credential, live_grants_on
 from accessgov.db.register import Register, Row
 
-HOW = ("reveal", "otp", "shared-login grant", "set")  # "set": they typed or saw it when storing it
-
 # For a credentials row `c`: who could know its current version, as a JSON array of ids.
 EXPOSED_TO_CURRENT = (
     "(SELECT json_group_array(person) FROM (SELECT DISTINCT e.person FROM exposures e "
@@ -47,12 +45,6 @@ def expose_grant_holders(register: Register, account: str, version: int, today: 
                "shared-login grant", holder["id"], at)
     return [holder["person"] for holder in holders]
 
-
-def exposed_to(register: Register, account: str, kind: str, version: int) -> list[str]:
-    """The people who could know this version, by id."""
-    return [row["person"] for row in register.rows(
-        "SELECT DISTINCT person FROM exposures WHERE account = ? AND kind = ? AND version = ? "
-        "ORDER BY person", (account, kind, version))]
 
 
 def current_versions_known_by(register: Register, person: str) -> list[Row]:

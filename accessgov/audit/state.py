@@ -91,7 +91,7 @@ def expected_rows(events: Iterable[tuple[int, str]]) -> dict[tuple[str, str], in
     """(table, key) -> the seq of the event that last wrote the row, or None if it was deleted,
     from (seq, rows) of every event in order."""
     expected: dict[tuple[str, str], int | None] = {}
-    for seq, rows in events:  # spelt out (not seals.parse_rows): once per listed row
+    for seq, rows in events:  # lines `+table\tkey` / `-table\tkey`; once per listed row
         for line in rows.split("\n"):
             table, _, key = line[1:].partition("\t")
             expected[(table, key)] = seq if line[0] == "+" else None

@@ -248,10 +248,3 @@ def _seal_rows(key: bytes, register: Register, table: str, pks: list[str],
     register.conn.executemany(
         f"UPDATE main.{table} SET sealed_seq = ?, seal = ? WHERE rowid = ?", updates)
     return present
-
-
-def parse_rows(text: str) -> Iterable[tuple[bool, str, str]]:
-    """(present, table, key) for each line of an event's row list."""
-    for line in text.split("\n") if text else ():
-        table, _, pk = line[1:].partition("\t")
-        yield line[0] == "+", table, pk
