@@ -15,11 +15,11 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, overload
+from typing import Any, Protocol
 
 from accessgov.common.timeutil import iso, today
 from accessgov.db import seals
-from accessgov.db.queries import get_person
+from accessgov.db.queries import people, records
 from accessgov.db.register import Register, Row
 from accessgov.errors import MfaRequired
 from accessgov.secrets.base import SecretBackend
@@ -78,7 +78,6 @@ class Operation:
         self.proof: Proof | None = None
         self.attempt: tuple[str, str] | None = None  # (action, subject) being decided
         self.facts: dict[str, object] = {}  # what this change has established once
-        self._vouched: set[tuple[str, str]] = set()  # sealed rows this change has checked
         self._store = store
         self._undo: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
@@ -95,30 +94,7 @@ class Operation:
             raise MfaRequired(
                 "name the person acting with --as PERSON (or run 'accessgov login --as PERSON')"
             )
-        return self.trusted("people", get_person(self.register, self.operator_id))
-
-    @overload
-    def trusted(self, table: str, row: Row) -> Row: ...
-
-    @overload
-    def trusted(self, table: str, row: None) -> None: ...
-
-    @overload
-    def trusted(self, table: str, row: Row | None) -> Row | None: ...
-
-    def trusted(self, table: str, row: Row | None) -> Row | None:
-        """`row` if it carries accessgov's seal; a refusal if it was written behind the log.
-        Every row a decision rests on passes through here. A row this change already found
-        sealed, or created itself, is trusted though the change has written to it since."""
-        if row is None:
-            return None
-        key = (table, seals.row_key(table, row))
-        if key in self._vouched or seals.created_here(self.register, *key):
-            return row
-        seals.require_sealed(self.keys.rows, self.register, table, row)
-        seals.require_current(self.register, table, row)
-        self._vouched.add(key)
-        return row
+        return people.get(self.register, self.operator_id)
 
     @functools.cached_property
     def store(self) -> SecretBackend:
@@ -178,5 +154,5 @@ class Operation:
 
     def next_id(self, table: str, prefix: str) -> tuple[str, int]:
         """The next short human id for `table` (G-0001, D-0001, S-0001)."""
-        number = (self.register.value(f"SELECT MAX(num) FROM {table}") or 0) + 1
+        number = records.next_number(self.register, table)
         return f"{prefix}-{number:04d}", number

@@ -18,6 +18,7 @@ from accessgov.audit import chain, state
 from accessgov.common.timeutil import utc_now
 from accessgov.db import seals
 from accessgov.db.register import Register
+from accessgov.db.trust import Verifier
 from accessgov.errors import AccessGovError, BackendUnavailable, MfaRequired, Refused
 from accessgov.governance import offboarding
 from accessgov.identity import authority, sessions, totp
@@ -127,7 +128,7 @@ class Workspace:
         op = self._operation(operator, code)
         failure: AccessGovError | None = None
         try:
-            with register.transaction():
+            with register.transaction(), register.verified_by(Verifier(register, op.keys.rows)):
                 seals.track(register)
                 try:
                     with register.savepoint():

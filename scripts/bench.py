@@ -193,8 +193,7 @@ def seal_rows(conn: sqlite3.Connection, row_key: bytes,
             rowid, values = values[0], list(values[1:])
             seq = written[(table, "\t".join(str(values[i]) for i in keys))]
             values[names.index("sealed_seq")] = seq
-            seal = seals.compute(row_key, table, names, dict(zip(names, values, strict=True)))
-            updates.append((seq, seal, rowid))
+            updates.append((seq, seals.seal_of(row_key, table, values), rowid))
         conn.executemany(f"UPDATE {table} SET sealed_seq = ?, seal = ? WHERE rowid = ?",
                          updates)
 

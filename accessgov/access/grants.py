@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 from accessgov.access import catalogue, exposures
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import EFFECTIVE_STATUS, get_account, get_grant_row, get_person
+from accessgov.db.queries import accounts, people
+from accessgov.db.queries import grants as grant_rows
 from accessgov.db.register import Register, Row
-from accessgov.errors import InputError, NotFound
-from accessgov.identity.authority import authorise, refuse_proxy_decision
+from accessgov.errors import InputError
+from accessgov.identity import rules
+from accessgov.identity.authority import authorise
 
 if TYPE_CHECKING:
     from accessgov.operation import Operation
@@ -22,56 +24,21 @@ if TYPE_CHECKING:
 STATUSES = ("pending", "active", "declined", "revoked", "expired")
 
 
-_LIST_SQL = f"""
-SELECT g.id, g.person, p.name AS person_name, g.account, a.platform, g.role, g.reason,
-       {EFFECTIVE_STATUS} AS status,
-       g.requested_by, g.requested_at, g.expires,
-       ap.decision, ap.approver AS decided_by, ap.authority, ap.board_minute,
-       ap.mfa_verified, ap.verified_by, ap.at AS decided_at,
-       g.revoked_by, g.revoked_at, g.revoke_reason
-FROM grants g
-JOIN people p ON p.id = g.person
-JOIN accounts a ON a.id = g.account
-LEFT JOIN approvals ap ON ap.grant_id = g.id
-"""
-
-
 def list_grants(register: Register, today: str, *, person: str | None = None,
                 account: str | None = None, status: str | None = None) -> list[Row]:
     """Grants with their approval records, oldest first."""
-    where, params = [], {"today": today}
     if person:
-        get_person(register, person)  # an unknown id is a typo, not an empty answer
-        where.append("g.person = :person")
-        params["person"] = person
+        people.get(register, person)  # an unknown id is a typo, not an empty answer
     if account:
-        get_account(register, account)
-        where.append("g.account = :account")
-        params["account"] = account
+        accounts.get(register, account)
     if status:
         validate.one_of(status, STATUSES, "status")
-        if status == "expired":
-            where.append("(g.status = 'expired' OR (g.status = 'active' AND g.expires < :today))")
-        elif status == "active":
-            where.append("g.status = 'active' AND (g.expires IS NULL OR g.expires >= :today)")
-        else:
-            where.append("g.status = :status")
-            params["status"] = status
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    rows = register.rows(f"{_LIST_SQL} {clause} ORDER BY g.num", params)
-    for row in rows:
-        row["mfa_verified"] = None if row["mfa_verified"] is None else bool(row["mfa_verified"])
-    return rows
+    return grant_rows.listing(register, today, person=person, account=account, status=status)
 
 
 def get_grant(register: Register, grant_id: str, today: str) -> Row:
     """One grant with its approval record, or NotFound."""
-    rows = register.rows(f"{_LIST_SQL} WHERE g.id = :id", {"today": today, "id": grant_id})
-    if not rows:
-        raise NotFound(f"there is no grant {grant_id!r} in the register")
-    row = rows[0]
-    row["mfa_verified"] = None if row["mfa_verified"] is None else bool(row["mfa_verified"])
-    return row
+    return grant_rows.with_approval(register, grant_id, today)
 
 
 def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, reason: str,
@@ -86,7 +53,7 @@ def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, 
 def decide_grant(op: Operation, grant_id: str, *, approve: bool,
                  board_minute: str | None = None, note: str | None = None) -> Row:
     """Approve or decline a pending grant, recording who decided, with what authority."""
-    grant = get_grant_row(op.register, grant_id)
+    grant = grant_rows.get(op.register, grant_id)
     if grant["status"] != "pending":
         raise InputError(f"{grant_id} is {grant['status']}, not pending; only pending "
                          "requests can be approved or declined")
@@ -97,11 +64,9 @@ def decide_grant(op: Operation, grant_id: str, *, approve: bool,
                              "passed; decline it and request again")
     minute = validate.text(board_minute, "board minute") if board_minute else None
     note = validate.text(note, "reason") if note else None
-    account = op.trusted("accounts", get_account(op.register, grant["account"]))
+    account = accounts.get(op.register, grant["account"])
     used = authorise(op, "grant.approve" if approve else "grant.decline", grant_id,
-                     account=account, concerned=grant["person"])
-    op.trusted("grants", grant)
-    refuse_proxy_decision(op, grant)
+                     account=account, concerned=grant["person"], grant=grant)
     _record_decision(op, grant, approve, str(used), minute, note)
     return get_grant(op.register, grant_id, op.today)
 
@@ -111,22 +76,23 @@ def add_grant(op: Operation, person_id: str, account_id: str, *, role: str, reas
     """Request and approve in one step, by one approver (never for themselves)."""
     account, fields = _check_request(op, person_id, account_id, role, reason, expires)
     minute = validate.text(board_minute, "board minute") if board_minute else None
-    used = authorise(op, "grant.add", account_id, account=account, concerned=person_id)
+    # The proxy rule reads whose grant it is and who asked for it: here, the operator asks.
+    asked = {"person": person_id, "requested_by": op.actor}
+    used = authorise(op, "grant.add", account_id, account=account, concerned=person_id,
+                     grant=asked)
     grant_id = _insert_request(op, fields)
-    grant = get_grant_row(op.register, grant_id)
-    refuse_proxy_decision(op, grant)
-    _record_decision(op, grant, True, str(used), minute, None)
+    _record_decision(op, grant_rows.get(op.register, grant_id), True, str(used), minute, None)
     return get_grant(op.register, grant_id, op.today)
 
 
 def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
     """End an active grant: the person must be removed from the account."""
-    grant = get_grant_row(op.register, grant_id)
+    grant = grant_rows.get(op.register, grant_id)
     if grant["status"] != "active":
         hint = " (use grant decline for a pending request)" if grant["status"] == "pending" else ""
         raise InputError(f"{grant_id} is {grant['status']}, not active{hint}")
     reason = validate.text(reason, "reason")
-    account = op.trusted("accounts", get_account(op.register, grant["account"]))
+    account = accounts.get(op.register, grant["account"])
     authorise(op, "grant.revoke", grant_id, account=account, concerned=grant["person"])
     op.register.update("grants", {"id": grant_id}, {
         "status": "revoked", "revoked_by": op.operator["id"], "revoked_at": op.at,
@@ -140,12 +106,10 @@ def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
 def _check_request(op: Operation, person_id: str, account_id: str, role: str, reason: str,
                    expires: str | None) -> tuple[Row, dict[str, object]]:
     """The account and the new grant's fields, or an InputError about the request."""
-    person = get_person(op.register, person_id)
-    account = get_account(op.register, account_id)
-    if person["status"] != "active":
-        raise InputError(f"{person_id} has left; access cannot be granted to them")
-    if account["status"] != "active":
-        raise InputError(f"{account_id} is archived; access cannot be granted to it")
+    person = people.get(op.register, person_id)
+    account = accounts.get(op.register, account_id)
+    if problem := rules.cannot_hold(person, account):
+        raise InputError(problem[1])
     validate.one_of(role, catalogue.ROLES, "role")
     if account["access"] == "delegated":
         # With a shared login everyone acts as the account itself; the role only records the
@@ -155,20 +119,15 @@ def _check_request(op: Operation, person_id: str, account_id: str, role: str, re
         expires = parse_date(expires, "--expires")
         if expires < op.today:
             raise InputError(f"--expires {expires} is in the past")
-    existing = op.register.value(
-        "SELECT id FROM grants "
-        "WHERE person = ? AND account = ? AND status IN ('active', 'pending')",
-        (person_id, account_id),
-    )
+    existing = grant_rows.open_one(op.register, person_id, account_id)
     if existing:
         raise InputError(
             f"{person_id} already has grant {existing} on {account_id}; "
             "revoke or decline it before asking for another"
         )
-    op.trusted("people", person)
     fields: dict[str, object] = {"person": person_id, "account": account_id, "role": role,
-              "reason": validate.text(reason, "reason"), "expires": expires}
-    return op.trusted("accounts", account) or account, fields
+                                 "reason": validate.text(reason, "reason"), "expires": expires}
+    return account, fields
 
 
 def _insert_request(op: Operation, fields: dict[str, object]) -> str:
@@ -200,22 +159,16 @@ def _record_decision(op: Operation, grant: Row, approve: bool, used: str,
 
 
 def _ensure_grantee_can_hold(op: Operation, grant: Row) -> None:
-    person = op.trusted("people", get_person(op.register, grant["person"]))
-    account = op.trusted("accounts", get_account(op.register, grant["account"]))
-    if person["status"] != "active":
-        raise InputError(f"{person['id']} has left; the request cannot be approved")
-    if account["status"] != "active":
-        raise InputError(f"{account['id']} is archived; the request cannot be approved")
+    person = people.get(op.register, grant["person"])
+    account = accounts.get(op.register, grant["account"])
+    if problem := rules.cannot_hold(person, account,
+                                    consequence="the request cannot be approved"):
+        raise InputError(problem[1])
 
 
 def expire_due_grants(op: Operation) -> None:
     """Grants whose end date has passed become expired, each with its audit event."""
-    due = op.register.rows(
-        "SELECT id, person, account FROM grants "
-        "WHERE status = 'active' AND expires IS NOT NULL AND expires < ?",
-        (op.today,),
-    )
-    for grant in due:
+    for grant in grant_rows.past_their_end(op.register, op.today):
         op.register.update("grants", {"id": grant["id"]}, {"status": "expired"})
         op.record_system("grant.expire", grant["id"], person=grant["person"],
                          account=grant["account"])

@@ -6,15 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import EFFECTIVE_STATUS, get_person
+from accessgov.db.queries import grants, mfa, people
 from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import AlreadyExists, InputError
-from accessgov.identity.authority import (
-    authorise,
-    is_approver_category,
-    require_board_minute,
-)
+from accessgov.identity import rules
+from accessgov.identity.authority import authorise
 
 if TYPE_CHECKING:
     from accessgov.operation import Operation
@@ -24,40 +21,23 @@ CATEGORIES = ("trustee", "ceo", "employee", "volunteer", "sessional", "agency", 
               "student", "other")
 
 
-
 def list_people(register: Register, *, status: str | None = None,
                 category: str | None = None) -> list[Row]:
     """People, optionally filtered, ordered by id, with their MFA status."""
-    where, params = [], []
     if status:
-        where.append("p.status = ?")
-        params.append(validate.one_of(status, ("active", "left"), "status"))
+        validate.one_of(status, ("active", "left"), "status")
     if category:
-        where.append("p.category = ?")
-        params.append(validate.one_of(category, CATEGORIES, "category"))
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    return register.rows(
-        "SELECT p.id, p.name, p.email, p.category, p.title, p.manager, p.status, p.start_date, "
-        "p.leave_date, COALESCE(m.status, 'none') AS mfa FROM people p "
-        f"LEFT JOIN mfa m ON m.person = p.id {clause} ORDER BY p.id",
-        params,
-    )
+        validate.one_of(category, CATEGORIES, "category")
+    return people.listing(register, status=status, category=category)
 
 
 def show_person(register: Register, person_id: str, today: str) -> Row:
     """A person with their MFA state and the grants they hold or have asked for."""
-    person = strip(get_person(register, person_id))
-    state = register.row(
-        "SELECT status, enrolled_at, confirmed_at, locked_until FROM mfa WHERE person = ?",
-        (person_id,),
-    )
+    person = strip(people.get(register, person_id))
+    state = mfa.summary(register, person_id)
     person["mfa"] = state or {"status": "none", "enrolled_at": None, "confirmed_at": None,
                               "locked_until": None}
-    person["grants"] = register.rows(
-        f"SELECT g.id, g.account, g.role, {EFFECTIVE_STATUS} AS status, g.expires FROM grants g "
-        "WHERE g.person = :person AND g.status IN ('active', 'pending') ORDER BY g.num",
-        {"person": person_id, "today": today},
-    )
+    person["grants"] = grants.held_or_asked(register, today=today, person=person_id)
     return person
 
 
@@ -67,7 +47,7 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
     """Add someone to the register (during set-up anyone may; afterwards the CEO or a
     trustee, with a board minute for a new trustee or CEO)."""
     validate.slug(person_id, "person id")
-    if op.register.row("SELECT 1 FROM people WHERE id = ?", (person_id,)):
+    if people.exists(op.register, person_id):
         raise AlreadyExists(f"there is already a person {person_id!r} in the register")
     person = {
         "id": person_id,
@@ -83,10 +63,8 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
         "updated_at": op.at,
     }
     minute = validate.text(board_minute, "board minute") if board_minute else None
-    authorise(op, "person.add", person_id, concerned=person_id)
-    _ensure_one_ceo(op.register, person_id, category)
-    if is_approver_category(category):
-        require_board_minute(op, person_id, minute)
+    authorise(op, "person.add", person_id, concerned=person_id, board_minute=minute,
+              promotes=rules.is_approver_category(category), becomes=category)
     op.register.insert("people", person)
     op.record("person.add", person_id, name=person["name"], category=person["category"],
               title=person["title"], manager=person["manager"], board_minute=minute)
@@ -97,7 +75,7 @@ def update_person(op: Operation, person_id: str, changes: dict[str, Any],
                   board_minute: str | None = None) -> Row:
     """Change a person's details; only the fields given change. Changing a category to or
     from trustee or CEO makes or unmakes an approver: a board minute, never by themselves."""
-    person = get_person(op.register, person_id)
+    person = people.get(op.register, person_id)
     clean: dict[str, Any] = {}
     for field, value in changes.items():
         if value is None:
@@ -121,17 +99,15 @@ def update_person(op: Operation, person_id: str, changes: dict[str, Any],
                          "--category, --title, --manager, --start")
     minute = validate.text(board_minute, "board minute") if board_minute else None
     promotes = "category" in clean and clean["category"] != person["category"] and (
-        is_approver_category(clean["category"]) or is_approver_category(person["category"]))
-    authorise(op, "person.update", person_id, concerned=person_id)
-    op.trusted("people", person)
-    if promotes:
-        _ensure_one_ceo(op.register, person_id, clean["category"])
-        require_board_minute(op, person_id, minute)
+        rules.is_approver_category(clean["category"])
+        or rules.is_approver_category(person["category"]))
+    authorise(op, "person.update", person_id, concerned=person_id, board_minute=minute,
+              promotes=promotes, becomes=clean["category"] if promotes else None)
     op.register.update("people", {"id": person_id}, clean | {"updated_at": op.at})
     before = {field: person[field] for field in clean}
     op.record("person.update", person_id, before=before, after=clean,
               board_minute=minute if promotes else None)
-    return strip(get_person(op.register, person_id))
+    return strip(people.get(op.register, person_id))
 
 
 def _manager(register: Register, manager: str | None, person_id: str) -> str | None:
@@ -139,19 +115,6 @@ def _manager(register: Register, manager: str | None, person_id: str) -> str | N
         return None
     if manager == person_id:
         raise InputError("a person cannot be their own manager")
-    get_person(register, manager)
+    people.get(register, manager)
     return manager
 
-
-def _ensure_one_ceo(register: Register, person_id: str, category: str) -> None:
-    if category != "ceo":
-        return
-    other = register.value(
-        "SELECT id FROM people WHERE category = 'ceo' AND status = 'active' AND id != ?",
-        (person_id,),
-    )
-    if other:
-        raise InputError(
-            f"{other} is already the active CEO; there can be only one "
-            "(change their category first if the CEO has changed)"
-        )

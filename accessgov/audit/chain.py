@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from accessgov.db import seals
+from accessgov.db.queries import events as event_rows
 from accessgov.db.register import Register, Row
 
 KEY_PATH = "audit/key"
@@ -100,9 +101,7 @@ class AuditLog:
                               listed)
             events.append((seq, at, actor, action, subject, text, prev, mac, listed))
             prev = mac
-        self._register.conn.executemany(
-            "INSERT INTO audit (seq, at, actor, action, subject, details, prev, mac, rows) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+        event_rows.append(self._register, events)
         self._pending.clear()
 
     def discard(self) -> None:
@@ -110,7 +109,8 @@ class AuditLog:
         self._pending.clear()
 
     def _head(self) -> tuple[int, str]:
-        head = self._register.row("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1")
+        self._register.lock_chain_head()
+        head = event_rows.head(self._register)
         return (head["seq"], head["mac"]) if head else (0, GENESIS)
 
 
@@ -170,31 +170,10 @@ def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
 
 def verify(register: Register, key: bytes, anchor: Head | None = None) -> Verdict:
     """Check the register's whole audit chain."""
-    cursor = register.conn.cursor()
-    cursor.row_factory = None  # plain tuples: 200,000 rows, no dict per row
-    cursor.execute(
-        "SELECT seq, at, actor, action, subject, details, prev, mac, rows FROM audit "
-        "ORDER BY seq"
-    )
-    return verify_events(key, cursor, anchor)
+    return verify_events(key, event_rows.chain(register), anchor)
 
 
 def events(register: Register, *, limit: int | None = None, subject: str | None = None,
            action: str | None = None) -> list[Row]:
     """Events newest-last, optionally only the last `limit`, one subject or one action."""
-    where, params = [], []
-    if subject:
-        where.append("subject = ?")
-        params.append(subject)
-    if action:
-        where.append("(action = ? OR action LIKE ?)")
-        params += [action, f"{action}.%"]
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    sql = f"SELECT seq, at, actor, action, subject, details FROM audit {clause} ORDER BY seq DESC"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    rows = register.rows(sql, params)
-    rows.reverse()
-    for row in rows:
-        row["details"] = json.loads(row["details"])
-    return rows
+    return event_rows.listing(register, limit=limit, subject=subject, action=action)

@@ -13,14 +13,13 @@ seals existed) are sealed once, in a `register.seal` event.
 from __future__ import annotations
 
 import dataclasses
-import hmac
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable
 
 from accessgov.audit import chain
 from accessgov.db import seals
+from accessgov.db.queries import events
 from accessgov.db.register import Register
 from accessgov.errors import Tampered
 from accessgov.operation import Operation
@@ -46,20 +45,14 @@ class Finding:
 def guard(op: Operation) -> None:
     """Refuse to build on a log that does not start with this register's sealed `init`, and
     give rows from before seals existed their first seal."""
-    first = op.register.row("SELECT * FROM audit WHERE seq = 1")
+    first = events.first(op.register)
     if first is None or first["action"] != "register.init" or first["prev"] != chain.GENESIS \
             or not chain.event_is_sealed(op.keys.chain, first):
         raise Tampered("the audit log does not start with this register's sealed 'init' event "
                        "(it was emptied, cut or altered): nothing can be changed; run "
                        "'accessgov audit verify'")
-    if _has_unsealed_rows(op.register):
+    if seals.has_unsealed_rows(op.register):
         _seal_legacy_rows(op)
-
-
-def _has_unsealed_rows(register: Register) -> bool:
-    # Each lookup uses the partial index of unsealed rows, which is empty in normal use.
-    return any(register.value(f"SELECT 1 FROM {table} WHERE seal IS NULL LIMIT 1")
-               for table in seals.SEALED)
 
 
 def _seal_legacy_rows(op: Operation) -> None:
@@ -68,16 +61,12 @@ def _seal_legacy_rows(op: Operation) -> None:
     Only while no change has ever been sealed: after that an unsealed row was written behind
     the log. The marker in the secret store keeps a log cut back to before the first seal
     from opening this door again."""
-    sealed_before = op.register.value("SELECT 1 FROM audit WHERE rows != '' LIMIT 1")
-    if sealed_before or op.store.exists(SEALED_MARKER):
+    if events.any_row_list(op.register) or op.store.exists(SEALED_MARKER):
         return  # decisions refuse such rows one by one, and audit verify names them
     count = 0
     for table in seals.SEALED:
-        keys = ", ".join(seals.SEALED[table])
-        for row in op.register.rows(f"SELECT {keys} FROM {table} WHERE seal IS NULL"):
-            pk = seals.row_key(table, row)
-            op.register.conn.execute(
-                "INSERT INTO temp.touched (tbl, pk, how) VALUES (?, ?, 'UPDATE')", (table, pk))
+        for pk in seals.unsealed_keys(op.register, table):
+            seals.note_written(op.register, table, pk)
             count += 1
     op.write_secret(SEALED_MARKER, op.at, expect_version=0)
     op.record_system("register.seal", op.register.setting("org_slug") or "register",
@@ -103,7 +92,7 @@ def check_state(register: Register, key: bytes,
     """Every sealed row the log does not explain, table by table. A register from before
     seals (no event of its log lists rows yet) has nothing to compare until its first change
     seals it: then there is nothing to find."""
-    if not expected and _has_unsealed_rows(register):
+    if not expected and seals.has_unsealed_rows(register):
         return []
     findings: list[Finding] = []
     for table in seals.SEALED:
@@ -118,23 +107,19 @@ def _check_table(register: Register, key: bytes, table: str,
                  expected: dict[tuple[str, str], int | None]) -> list[Finding]:
     names = seals.columns(register, table)
     keys = seals.SEALED[table]
-    select = ", ".join([*names, "seal"])
-    cursor = register.conn.cursor()
-    cursor.row_factory = None  # tuples: this runs over every row of the register
-    cursor.execute(f"SELECT {select} FROM {table}")
     seq_at = names.index("sealed_seq")
     key_at = [names.index(column) for column in keys]
     single = key_at[0] if len(key_at) == 1 else None
-    pop, digest, message = expected.pop, hmac.digest, seals.message
+    pop, seal_of = expected.pop, seals.seal_of
     findings = []
     # The loop is spelt out for speed: it runs once per row of the register.
-    for values in cursor:
+    for values in seals.scan(register, table):
         row = str(values[single]) if single is not None else \
             "\t".join(str(values[i]) for i in key_at)
         explained = pop((table, row), None)
         seal = values[-1]
-        if explained is not None and values[seq_at] == explained and isinstance(seal, str) \
-                and seal == digest(key, message(table, list(values[:-1])), "sha256").hex():
+        if explained is not None and values[seq_at] == explained and \
+                seal == seal_of(key, table, list(values[:-1])):
             continue
         problem = _problem(key, table, list(values[:-1]), seal, values[seq_at], explained)
         if problem:
@@ -146,8 +131,7 @@ def _problem(key: bytes, table: str, values: list[object], seal: object, sealed_
              explained: int | None) -> str | None:
     if explained is None:
         return "inserted behind the log (no event wrote it)"
-    if not isinstance(seal, str) or not hmac.compare_digest(
-            seal, hmac.digest(key, seals.message(table, values), "sha256").hex()):
+    if not seals.holds(key, table, values, seal):
         return "changed behind the log (it fails its seal)"
     if isinstance(sealed_seq, int) and sealed_seq > explained:
         return (f"written by event {sealed_seq}, which is missing from the log "
@@ -176,26 +160,18 @@ class StateCheck:
 
 def check_snapshot(register: Register, key: bytes) -> StateCheck:
     """Read the log's row lists and every sealed row in one read transaction, and compare."""
-    conn = register.conn
-    conn.execute("BEGIN")  # one snapshot for the lists and the rows (WAL readers never block)
-    try:
-        head = conn.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        cursor = conn.cursor()
-        cursor.row_factory = None
-        lists = cursor.execute("SELECT seq, rows FROM audit WHERE rows != '' ORDER BY seq")
-        expected = expected_rows(lists)
-        rows = sum(register.value(f"SELECT COUNT(*) FROM {table}") for table in seals.SEALED)
+    with register.snapshot():  # one for the lists and the rows (WAL readers never block)
+        head = events.head(register)
+        expected = expected_rows(events.row_lists(register))
+        rows = seals.count_rows(register)
         findings = check_state(register, key, expected)
-    finally:
-        conn.execute("COMMIT")
     return StateCheck((head["seq"], head["mac"]) if head else None, tuple(findings), rows)
 
 
 def check_in_background(register: Register, key: bytes) -> Callable[[], StateCheck] | None:
     """Start `check_snapshot` in a forked child on its own connection, when the log is long
     enough to gain from it and the platform can fork; returns how to collect the result."""
-    events = register.value("SELECT MAX(seq) FROM audit") or 0
-    if events < PARALLEL_FROM or not hasattr(os, "fork"):
+    if events.last_seq(register) < PARALLEL_FROM or not hasattr(os, "fork"):
         return None
     reader, writer = os.pipe()
     child = os.fork()
@@ -208,9 +184,7 @@ def check_in_background(register: Register, key: bytes) -> Callable[[], StateChe
 def _report_from_child(register: Register, key: bytes, writer: int) -> None:
     status = 1
     try:
-        conn = sqlite3.connect(register.path, isolation_level=None)
-        conn.row_factory = register.conn.row_factory
-        result = check_snapshot(Register(register.path, conn), key)
+        result = check_snapshot(register.reopen(), key)
         payload = {"head": result.head, "rows": result.rows_checked,
                    "findings": [finding.as_dict() for finding in result.findings]}
         with os.fdopen(writer, "w", encoding="utf-8") as pipe:

@@ -9,6 +9,7 @@ from typing import Any
 
 from accessgov.audit import chain, state
 from accessgov.db import seals
+from accessgov.db.queries import events
 from accessgov.db.register import Register
 from accessgov.errors import InputError, RegisterBusy
 
@@ -68,7 +69,7 @@ def verify_register(register: Register, keys: seals.Keys,
     if verdict.events == 0 and verdict.ok:
         verdict = chain.Verdict(0, None, bad_seq=1,
                                 problem="the log is empty (its events were deleted)")
-    elif verdict.ok and _first_action(register) != "register.init":
+    elif verdict.ok and events.first_action(register) != "register.init":
         verdict = chain.Verdict(verdict.events, verdict.head, bad_seq=1,
                                 problem="the log does not start with the register's init event")
     if not verdict.ok:
@@ -82,14 +83,9 @@ def verify_register(register: Register, keys: seals.Keys,
     return VerifyReport(org, verdict, anchor is not None, result.findings, result.rows_checked)
 
 
-def _first_action(register: Register) -> str | None:
-    found: str | None = register.value("SELECT action FROM audit ORDER BY seq LIMIT 1")
-    return found
-
-
 def current_head(register: Register) -> dict[str, Any]:
     """The last event's seq and mac: proof of how long the log was at this moment."""
-    last = register.row("SELECT seq, at, mac FROM audit ORDER BY seq DESC LIMIT 1")
+    last = events.head(register)
     if last is None:
         raise InputError("the audit log is empty")
     return {"org_slug": register.setting("org_slug"), "seq": last["seq"], "at": last["at"],

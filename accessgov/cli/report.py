@@ -69,7 +69,7 @@ def access(app: App, person_id: str | None, account_id: str | None, fmt: str,
     today = app.today()
     if person_id:
         rows: Any = access_report.reach_of(app.register, today, person_id, account=account_id)
-        name = app.register.value("SELECT name FROM people WHERE id = ?", (person_id,))
+        name = access_report.person_name(app.register, person_id)
         # Markdown titles hold only ids (checked slugs); HTML escapes the name.
         title = f"Everything {name} ({person_id}) can reach" if fmt == "html" else \
             f"Everything {person_id} can reach"

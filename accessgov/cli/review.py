@@ -53,15 +53,12 @@ def show(app: App, quarter: str | None, account_id: str | None, undecided: bool,
          output_file: str | None) -> None:
     """Show a review's items, numbered 1..n, and its progress (default: the open review,
     else the latest)."""
-    from accessgov.db.queries import get_account
     from accessgov.governance import review as core
 
     require_folder(output_file)
     register = app.register
     campaign = core.get_campaign(register, quarter) if quarter else \
         core.current_campaign(register)
-    if account_id:
-        get_account(register, account_id)
     items = [_shown(item) for item in core.items(register, campaign["id"], app.today(),
                                                  account=account_id)
              if not (undecided and item["decision"])]

@@ -96,12 +96,10 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
 
 def _plan(app: App, file: Path, kind: str | None, board_minute: str | None) -> Any:
     """A dry run: the same checks on the register as it is, with no transaction."""
-    from accessgov.db.queries import get_person
-    from accessgov.transfer.importing import Context, plan
+    from accessgov.transfer.importing import plan
 
     operator_id = app.workspace.operator_id(app.operator)
-    operator = get_person(app.register, operator_id) if operator_id else None
-    return plan(app.register, file, kind, Context(operator, board_minute, app.clock()))
+    return plan(app.register, file, kind, operator_id, board_minute, app.clock())
 
 
 def _show(report: dict[str, Any], fmt: str) -> None:

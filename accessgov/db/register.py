@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov.db.migrations import LATEST_VERSION, apply_migrations
 from accessgov.errors import AccessGovError, InputError, RegisterBusy
@@ -22,7 +22,11 @@ BUSY_TIMEOUT_MS = 5000
 # some other SQLite database, never to be migrated into a register.
 REGISTER_TABLES = {"settings", "schema_history", "people", "accounts", "grants", "audit"}
 
+if TYPE_CHECKING:
+    from accessgov.db.trust import Verifier
+
 Row = dict[str, Any]
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 def default_path(env: Mapping[str, str]) -> Path:
@@ -44,15 +48,23 @@ class Register:
     An opened register reads through a read-only connection: a read command never writes to
     the file (no migration, no switch of journal mode). The first `transaction()` reconnects
     for writing, in WAL mode, and brings an older schema up to date then.
+
+    The core reaches the register only through these few operations (reads, writes, a
+    transaction, the chain-head lock); the SQL itself lives in the named queries of
+    `accessgov.db.queries`. Rows that decisions rest on are read with `sealed_row` /
+    `sealed_rows`: while a change runs, a `Verifier` checks each of them (accessgov.db.trust).
     """
 
     def __init__(self, path: Path, conn: sqlite3.Connection, *, writable: bool = True) -> None:
         self.path = path
-        self.conn = conn
+        self._conn = conn
         self.writable = writable
         # The schema version of the file when it was read through a migrated copy (older
         # than this accessgov's); None when the file itself is read.
         self.upgrade_pending: int | None = None
+        # Checks every sealed row read while a change runs (None for read commands).
+        self.verifier: Verifier | None = None
+        self._columns: dict[str, list[str]] = {}
 
     # -- opening -------------------------------------------------------------------------
 
@@ -89,7 +101,7 @@ class Register:
         try:
             version = register.check_schema()
             if version < LATEST_VERSION:
-                register.conn = _migrated_copy(conn, version)
+                register._conn = _migrated_copy(conn, version)
                 register.upgrade_pending = version
         except BaseException:
             conn.close()
@@ -98,16 +110,20 @@ class Register:
             conn.close()
         return register
 
+    def reopen(self) -> Register:
+        """The same register on a connection of its own (for a second process or thread)."""
+        return Register(self.path, _connect(self.path))
+
     def close(self) -> None:
         """Close the connection."""
-        self.conn.close()
+        self._conn.close()
 
     # -- schema ----------------------------------------------------------------------------
 
     @property
     def schema_version(self) -> int:
         """The schema version recorded in the file (SQLite's user_version)."""
-        version: int = self.conn.execute("PRAGMA user_version").fetchone()["user_version"]
+        version: int = self._conn.execute("PRAGMA user_version").fetchone()["user_version"]
         return version
 
     def check_schema(self) -> int:
@@ -130,6 +146,13 @@ class Register:
             )
         return version
 
+    def columns(self, table: str) -> list[str]:
+        """The table's columns in schema order (cached)."""
+        if table not in self._columns:
+            info = self._conn.execute(f"PRAGMA table_info({table})").fetchall()
+            self._columns[table] = [column["name"] for column in info]
+        return self._columns[table]
+
     def migrate(self) -> None:
         """Bring the schema up to LATEST_VERSION in place (through a writable connection)."""
         self._upgrade(self.check_schema())
@@ -140,12 +163,13 @@ class Register:
         with self.transaction():
             current = self.schema_version  # another process may have done it meanwhile
             if current < LATEST_VERSION:
-                apply_migrations(self.conn, current, LATEST_VERSION)
+                apply_migrations(self._conn, current, LATEST_VERSION)
+                self._columns.clear()
 
     def _make_writable(self) -> None:
         """Reconnect for writing (WAL) and bring the file's schema up to date."""
-        old = self.conn
-        self.conn = _connect(self.path)
+        old = self._conn
+        self._conn = _connect(self.path)
         self.writable = True
         old.close()
         self.migrate()
@@ -160,55 +184,120 @@ class Register:
         if not self.writable:
             self._make_writable()
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             raise _busy_or(error) from None
         try:
             yield self
         except BaseException:
-            self.conn.rollback()
+            self._conn.rollback()
             raise
         try:
-            self.conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
         except sqlite3.OperationalError as error:
-            self.conn.rollback()
+            self._conn.rollback()
             raise _busy_or(error) from None
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "work") -> Iterator[None]:
         """Inside a transaction: undo just this part if it fails, keeping the write lock (so a
         refused attempt can be recorded before anyone else writes)."""
-        self.conn.execute(f"SAVEPOINT {name}")
+        self._conn.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            self.conn.execute(f"ROLLBACK TO {name}")
-            self.conn.execute(f"RELEASE {name}")
+            self._conn.execute(f"ROLLBACK TO {name}")
+            self._conn.execute(f"RELEASE {name}")
             raise
-        self.conn.execute(f"RELEASE {name}")
+        self._conn.execute(f"RELEASE {name}")
 
-    # -- queries ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every read inside sees the register as of one moment (WAL
+        readers never block the writer)."""
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
 
-    def rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Row]:
+    @contextlib.contextmanager
+    def verified_by(self, verifier: Verifier) -> Iterator[None]:
+        """While the block runs, every row read with `sealed_row(s)` is checked by `verifier`."""
+        self.verifier = verifier
+        try:
+            yield
+        finally:
+            self.verifier = None
+
+    def lock_chain_head(self) -> None:
+        """Serialise changes on the audit chain's head. In SQLite the write transaction's
+        BEGIN IMMEDIATE already holds the only write lock, so there is nothing more to take."""
+
+    def prepare_bulk_writes(self, cache_kib: int) -> None:
+        """For the rest of this transaction, a large change (an import): references are
+        checked at commit (a file may name a manager further down), and the page cache holds
+        `cache_kib` (taken only as used), also for sealing the rows at the end."""
+        self._conn.execute("PRAGMA defer_foreign_keys = ON")
+        self._conn.execute(f"PRAGMA main.cache_size = -{int(cache_kib)}")
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def rows(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query, as dicts."""
-        return self.conn.execute(sql, params).fetchall()
+        return self._conn.execute(sql, params).fetchall()
 
-    def row(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Row | None:
+    def row(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
-        found: Row | None = self.conn.execute(sql, params).fetchone()
+        found: Row | None = self._conn.execute(sql, params).fetchone()
         return found
 
-    def value(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+    def value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
-        found = self.conn.execute(sql, params).fetchone()
+        found = self._conn.execute(sql, params).fetchone()
         return None if found is None else next(iter(found.values()))
+
+    def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        """A query's rows as dicts, one at a time (a big table is never held whole)."""
+        yield from self._conn.execute(sql, params)
+
+    def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
+        """A query's rows as plain tuples, one at a time: no dict per row, for the loops
+        that visit every row of the register."""
+        cursor = self._conn.cursor()
+        cursor.row_factory = None
+        yield from cursor.execute(sql, params)
+
+    def sealed_row(self, table: str, sql: str, params: Params = ()) -> Row | None:
+        """One whole row of a sealed table, checked by the verifier while a change runs."""
+        found = self.row(sql, params)
+        if found is not None and self.verifier is not None:
+            self.verifier.check(table, found)
+        return found
+
+    def sealed_rows(self, table: str, sql: str, params: Params = ()) -> list[Row]:
+        """Whole rows of a sealed table, each checked by the verifier while a change runs."""
+        found = self.rows(sql, params)
+        if self.verifier is not None:
+            for row in found:
+                self.verifier.check(table, row)
+        return found
+
+    # -- writes ------------------------------------------------------------------------------
 
     def insert(self, table: str, values: Mapping[str, Any]) -> int:
         """Insert one row; returns its rowid."""
         columns = ", ".join(values)
         marks = ", ".join(f":{column}" for column in values)
-        cursor = self.conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+        cursor = self._conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
         return cursor.lastrowid or 0
+
+    def insert_many(self, table: str, columns: Sequence[str],
+                    rows: Iterable[Sequence[Any]]) -> None:
+        """Insert many rows given as value sequences in `columns` order, in one statement."""
+        marks = ", ".join("?" for _ in columns)
+        self._conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
         """Update the rows matching every `key` column; returns how many changed."""
@@ -216,8 +305,22 @@ class Register:
         conditions = " AND ".join(f"{column} = :key_{column}" for column in key)
         params = {f"set_{c}": v for c, v in values.items()}
         params |= {f"key_{c}": v for c, v in key.items()}
-        cursor = self.conn.execute(f"UPDATE {table} SET {assignments} WHERE {conditions}", params)
+        cursor = self._conn.execute(f"UPDATE {table} SET {assignments} WHERE {conditions}", params)
         return cursor.rowcount
+
+    def delete(self, table: str, key: Mapping[str, Any]) -> int:
+        """Delete the rows matching every `key` column; returns how many went."""
+        conditions = " AND ".join(f"{column} = :{column}" for column in key)
+        return self._conn.execute(f"DELETE FROM {table} WHERE {conditions}", key).rowcount
+
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement of a named query (an UPDATE with conditions...); returns how
+        many rows it changed."""
+        return self._conn.execute(sql, params).rowcount
+
+    def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement of a named query once per parameter set."""
+        self._conn.executemany(sql, rows)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -232,7 +335,7 @@ class Register:
 
     def set_setting(self, key: str, value: str) -> None:
         """Create or replace a setting (inside the caller's transaction)."""
-        self.conn.execute(
+        self._conn.execute(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),

@@ -92,26 +92,25 @@ def message(table: str, values: list[Any]) -> bytes:
 
 
 def columns(register: Register, table: str) -> list[str]:
-    """The table's columns in schema order, without the seal itself (cached per register)."""
-    cache: dict[str, list[str]] = register.__dict__.setdefault("_seal_columns", {})
-    if table not in cache:
-        info = register.conn.execute(f"PRAGMA table_info({table})").fetchall()
-        cache[table] = [column["name"] for column in info if column["name"] != "seal"]
-    return cache[table]
+    """The table's columns in schema order, without the seal itself."""
+    return [name for name in register.columns(table) if name != "seal"]
 
 
-def compute(key: bytes, table: str, names: list[str], row: Mapping[str, Any]) -> str:
-    """The seal of `row` (a dict holding at least `names`)."""
-    return hmac.digest(key, message(table, [row[name] for name in names]), "sha256").hex()
+def seal_of(key: bytes, table: str, values: list[Any]) -> str:
+    """The seal of a row of `table` whose values (seal left out) are `values`, in schema
+    order: the one spelling of the row-seal HMAC."""
+    return hmac.digest(key, message(table, values), "sha256").hex()
+
+
+def holds(key: bytes, table: str, values: list[Any], seal: object) -> bool:
+    """Whether `seal` is the seal of these values."""
+    return isinstance(seal, str) and hmac.compare_digest(seal, seal_of(key, table, values))
 
 
 def is_sealed(key: bytes, register: Register, table: str, row: Mapping[str, Any]) -> bool:
     """True when the row carries the seal accessgov gave it."""
-    seal = row.get("seal")
-    if not isinstance(seal, str):
-        return False
-    expected = compute(key, table, columns(register, table), row)
-    return hmac.compare_digest(seal, expected)
+    values = [row[name] for name in columns(register, table)]
+    return holds(key, table, values, row.get("seal"))
 
 
 def require_sealed(key: bytes, register: Register, table: str, row: Row | None) -> Row | None:
@@ -132,14 +131,15 @@ FAMILIES = {"people": "person.%", "accounts": "account.%", "grants": "grant.%",
             "review_campaigns": "review.%"}
 
 
+LATER_EVENT = "SELECT MAX(seq) FROM audit WHERE subject = ? AND action LIKE ? AND seq > ?"
+
+
 def require_current(register: Register, table: str, row: Row) -> None:
     """Refuse a sealed row that is an older copy: the log has a later event about it."""
     family = FAMILIES.get(table)
     if family is None:
         return
-    later = register.value(
-        "SELECT MAX(seq) FROM audit WHERE subject = ? AND action LIKE ? AND seq > ?",
-        (row_key(table, row), family, row["sealed_seq"]))
+    later = register.value(LATER_EVENT, (row_key(table, row), family, row["sealed_seq"]))
     if later is not None:
         raise Tampered(
             f"the register was changed outside accessgov: the {table} row "
@@ -155,16 +155,50 @@ def strip(row: Row) -> Row:
     return row
 
 
+# -- reading every sealed row ---------------------------------------------------------------
+
+def has_unsealed_rows(register: Register) -> bool:
+    """Whether any sealed table has a row still waiting for its first seal (a register from
+    before seals). Each lookup uses the partial index of unsealed rows, empty in normal use."""
+    return any(register.value(f"SELECT 1 FROM {table} WHERE seal IS NULL LIMIT 1")
+               for table in SEALED)
+
+
+def unsealed_keys(register: Register, table: str) -> list[str]:
+    """The keys of the rows of `table` that have no seal yet."""
+    keys = ", ".join(SEALED[table])
+    return [row_key(table, row) for row in
+            register.rows(f"SELECT {keys} FROM {table} WHERE seal IS NULL")]
+
+
+def scan(register: Register, table: str) -> Iterable[tuple[Any, ...]]:
+    """Every row of `table` as a tuple of `columns(register, table)` then the seal, read as
+    they come (this visits every row of the register)."""
+    select = ", ".join([*columns(register, table), "seal"])
+    return register.tuples(f"SELECT {select} FROM {table}")
+
+
+def count_rows(register: Register) -> int:
+    """How many rows the sealed tables hold."""
+    return sum(int(register.value(f"SELECT COUNT(*) FROM {table}")) for table in SEALED)
+
+
 # -- noting what a change wrote ------------------------------------------------------------
+
+def note_written(register: Register, table: str, pk: str) -> None:
+    """Note a row as written by the change under way, so that it is sealed with it (a row
+    given its first seal, which no trigger sees being written)."""
+    register.execute("INSERT INTO temp.touched (tbl, pk, how) VALUES (?, ?, 'UPDATE')",
+                     (table, pk))
+
 
 def track(register: Register) -> None:
     """Note every write to a sealed table on this connection in temp.touched (idempotent)."""
     if register.__dict__.get("_tracking"):
         return
-    conn = register.conn
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS touched "
-                 "(tbl TEXT NOT NULL, pk TEXT NOT NULL, how TEXT NOT NULL)")
-    conn.execute("CREATE INDEX IF NOT EXISTS temp.touched_row ON touched (tbl, pk)")
+    register.execute("CREATE TEMP TABLE IF NOT EXISTS touched "
+                     "(tbl TEXT NOT NULL, pk TEXT NOT NULL, how TEXT NOT NULL)")
+    register.execute("CREATE INDEX IF NOT EXISTS temp.touched_row ON touched (tbl, pk)")
     for table, keys in SEALED.items():
         # Writing the seal itself is not a change to note (seal_touched does it for them all).
         written = ", ".join(f'"{name}"' for name in columns(register, table)
@@ -172,14 +206,14 @@ def track(register: Register) -> None:
         for event, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
             pk = " || char(9) || ".join(f"{ref}.{column}" for column in keys)
             what = f"UPDATE OF {written}" if event == "UPDATE" else event
-            conn.execute(
+            register.execute(
                 f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_{event.lower()} "
                 f"AFTER {what} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
                 f"VALUES ('{table}', {pk}, '{event}'); END"
             )
         # A change of key columns leaves the old key behind: note it too.
         old_pk = " || char(9) || ".join(f"OLD.{column}" for column in keys)
-        conn.execute(
+        register.execute(
             f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_rekey "
             f"AFTER UPDATE OF {written} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
             f"VALUES ('{table}', {old_pk}, 'UPDATE'); END"
@@ -196,9 +230,8 @@ def created_here(register: Register, table: str, pk: str) -> bool:
 
 def touched(register: Register) -> list[tuple[str, str]]:
     """(table, key) of every sealed row written since the last `seal_touched`, in order."""
-    cursor = register.conn.cursor()
-    cursor.row_factory = None  # tuples: a big change writes 200,000 rows
-    return list(dict.fromkeys(cursor.execute("SELECT tbl, pk FROM temp.touched ORDER BY rowid")))
+    # Tuples: a big change writes 200,000 rows.
+    return list(dict.fromkeys(register.tuples("SELECT tbl, pk FROM temp.touched ORDER BY rowid")))
 
 
 def seal_touched(key: bytes, register: Register, seq: int) -> str:
@@ -214,7 +247,7 @@ def seal_touched(key: bytes, register: Register, seq: int) -> str:
     present: set[tuple[str, str]] = set()
     for table, pks in by_table.items():
         present |= _seal_rows(key, register, table, pks, seq)
-    register.conn.execute("DELETE FROM temp.touched")
+    register.execute("DELETE FROM temp.touched")
     return "\n".join(f"{'+' if (table, pk) in present else '-'}{table}\t{pk}"
                      for table, pk in written)
 
@@ -225,11 +258,9 @@ def _seal_rows(key: bytes, register: Register, table: str, pks: list[str],
     names = columns(register, table)
     at = names.index("sealed_seq")
     keys = SEALED[table]
-    cursor = register.conn.cursor()
-    cursor.row_factory = None  # tuples: no dict per row
     found: Iterable[tuple[Any, ...]]
     if len(keys) == 1:  # one query finds them all, by the key's index (read as they come)
-        found = cursor.execute(
+        found = register.tuples(
             f"SELECT t.rowid, t.{keys[0]}, {', '.join(f't.{name}' for name in names)} "
             f"FROM (SELECT DISTINCT pk FROM temp.touched WHERE tbl = ?) k "
             f"JOIN main.{table} t ON t.{keys[0]} = k.pk", (table,))
@@ -237,14 +268,13 @@ def _seal_rows(key: bytes, register: Register, table: str, pks: list[str],
         where = " AND ".join(f"{column} = ?" for column in keys)
         select = (f"SELECT rowid, {' || char(9) || '.join(keys)}, {', '.join(names)} "
                   f"FROM main.{table} WHERE {where}")
-        found = [row for pk in pks for row in cursor.execute(select, pk.split("\t"))]
+        found = [row for pk in pks for row in register.tuples(select, pk.split("\t"))]
     present, updates = set(), []
     for row in found:
         values = list(row[2:])
         values[at] = seq
-        seal = hmac.digest(key, message(table, values), "sha256").hex()
-        updates.append((seq, seal, row[0]))
+        updates.append((seq, seal_of(key, table, values), row[0]))
         present.add((table, str(row[1])))
-    register.conn.executemany(
+    register.execute_many(
         f"UPDATE main.{table} SET sealed_seq = ?, seal = ? WHERE rowid = ?", updates)
     return present

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from accessgov.access import exposures
-from accessgov.db.queries import LIVE_GRANT, get_account, get_person
+from accessgov.db.queries import accounts, people
+from accessgov.db.queries import reach as reach_rows
 from accessgov.db.register import Register, Row
 
 COLUMNS = ("account", "platform", "handle", "owner", "reach", "person", "person_name",
@@ -24,36 +25,6 @@ COLUMNS = ("account", "platform", "handle", "owner", "reach", "person", "person_
 TABLE_COLUMNS = ("account", "reach", "person", "role", "approved_by", "authority",
                  "account_mfa", "person_mfa", "exposures", "expires")
 REACH = ("grant", "credential", "owner", "overseer", "recovery email", "none")
-
-_ACCOUNT = "a.id AS account, a.platform, a.handle, a.owner, a.mfa_method AS account_mfa"
-_PERSON = ("p.id AS person, p.name AS person_name, p.status AS person_status, "
-           "COALESCE(m.status, 'none') AS person_mfa")
-_NO_GRANT = ('NULL AS role, NULL AS "grant", NULL AS approved_by, NULL AS approved_at, '
-             'NULL AS authority, NULL AS expires')
-_GRANTS = f"""
-SELECT {_ACCOUNT}, 'grant' AS reach, {_PERSON}, g.role, g.id AS "grant",
-       ap.approver AS approved_by, ap.at AS approved_at, ap.authority, g.expires,
-       k.versions AS exposures
-FROM grants g JOIN accounts a ON a.id = g.account JOIN people p ON p.id = g.person
-LEFT JOIN approvals ap ON ap.grant_id = g.id AND ap.decision = 'approved'
-LEFT JOIN mfa m ON m.person = p.id
-LEFT JOIN known k ON k.account = g.account AND k.person = g.person
-WHERE {LIVE_GRANT} AND a.status = 'active' AND {{where}}
-"""
-_KNOWING = f"""
-SELECT {_ACCOUNT}, 'credential' AS reach, {_PERSON}, {_NO_GRANT}, k.versions AS exposures
-FROM known k JOIN accounts a ON a.id = k.account JOIN people p ON p.id = k.person
-LEFT JOIN mfa m ON m.person = p.id
-WHERE a.status = 'active' AND {{where}} AND NOT EXISTS (SELECT 1 FROM grants g
-    WHERE g.account = k.account AND g.person = k.person AND {LIVE_GRANT})
-"""
-_NOBODY = f"""
-SELECT {_ACCOUNT}, 'none' AS reach, NULL AS person, NULL AS person_name,
-       NULL AS person_status, NULL AS person_mfa, {_NO_GRANT}, NULL AS exposures
-FROM accounts a WHERE a.status = 'active' AND {{where}}
-AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.account = a.id AND {LIVE_GRANT})
-AND NOT EXISTS (SELECT 1 FROM known k WHERE k.account = a.id)
-"""
 
 
 def matrix(register: Register, today: str, *, account: str | None = None) -> Iterator[Row]:
@@ -67,33 +38,18 @@ def matrix_rows(register: Register, today: str, *,
     """The access matrix as plain value tuples in COLUMNS order (no record per row: the
     matrix of a big register has 100,000 rows)."""
     if account is not None:
-        get_account(register, account)
-    where = "a.id = :account" if account else "1"
-    parts = " UNION ALL ".join(part.format(where=where) for part in (_GRANTS, _KNOWING, _NOBODY))
-    sql = (f"WITH {exposures.KNOWN_CURRENT_CTE} SELECT {', '.join(_quoted(COLUMNS))} "
-           f"FROM ({parts}) ORDER BY account, "
-           "CASE reach WHEN 'grant' THEN 0 WHEN 'credential' THEN 1 ELSE 2 END, person")
-    cursor = register.conn.cursor()
-    cursor.row_factory = None
-    yield from cursor.execute(sql, {"today": today, "account": account})
-
-
-def _quoted(columns: tuple[str, ...]) -> list[str]:
-    return [f'"{column}"' for column in columns]
+        accounts.get(register, account)
+    return reach_rows.matrix(register, COLUMNS, today, account)
 
 
 def reach_of(register: Register, today: str, person: str, *,
              account: str | None = None) -> list[Row]:
     """Everything `person` can reach, ordered by account: live grants, accounts they own,
     oversee or recover, and every credential version they could know."""
-    who = get_person(register, person)
+    who = people.get(register, person)
     if account is not None:
-        get_account(register, account)
-    params = {"today": today, "person": person, "account": account}
-    rows = register.rows(f"WITH {exposures.KNOWN_CURRENT_CTE} "
-                         + _GRANTS.format(where="g.person = :person"
-                                          + (" AND a.id = :account" if account else "")),
-                         params)
+        accounts.get(register, account)
+    rows = reach_rows.grants_of(register, today, person, account)
     rows += _roles_held(register, who, account)
     rows += _credentials_known(register, who, account)
     order = {reach: n for n, reach in enumerate(REACH)}
@@ -101,16 +57,16 @@ def reach_of(register: Register, today: str, person: str, *,
                                          row["exposures"] or ""))
 
 
+def person_name(register: Register, person: str) -> str | None:
+    """The name of the person a report is about."""
+    return people.name(register, person)
+
+
 def _roles_held(register: Register, person: Row, account: str | None) -> list[Row]:
     """Accounts the person owns, oversees, or whose recovery email is theirs."""
-    mfa = register.value("SELECT status FROM mfa WHERE person = ?", (person["id"],)) or "none"
+    mfa = reach_rows.mfa_status(register, person["id"])
     found = []
-    for row in register.rows(
-            "SELECT a.id, a.platform, a.handle, a.owner, a.mfa_method, a.overseer, "
-            "a.recovery_email FROM accounts a WHERE a.status = 'active' "
-            "AND (a.owner = :person OR a.overseer = :person OR lower(a.recovery_email) = "
-            "lower(:email)) AND (:account IS NULL OR a.id = :account) ORDER BY a.id",
-            {"person": person["id"], "email": person["email"], "account": account}):
+    for row in reach_rows.answered_for(register, person, account):
         for reach, holds in (("owner", row["owner"] == person["id"]),
                              ("overseer", row["overseer"] == person["id"]),
                              ("recovery email", (row["recovery_email"] or "").lower()
@@ -122,16 +78,15 @@ def _roles_held(register: Register, person: Row, account: str | None) -> list[Ro
 
 def _credentials_known(register: Register, person: Row, account: str | None) -> list[Row]:
     """One row per credential version the person could know, current or rotated since."""
-    mfa = register.value("SELECT status FROM mfa WHERE person = ?", (person["id"],)) or "none"
-    accounts = {row["id"]: row for row in register.rows(
-        "SELECT id, platform, handle, owner, mfa_method FROM accounts")}
+    mfa = reach_rows.mfa_status(register, person["id"])
+    summaries = reach_rows.account_summaries(register)
     found = []
     for known in exposures.versions_known_by(register, person["id"]):
         if account is not None and known["account"] != account:
             continue
         state = "current" if known["current"] else "rotated since"
         versions = f"{known['kind']} v{known['version']} ({state}; {known['how']})"
-        found.append(_row(accounts[known["account"]], "credential", person, mfa) |
+        found.append(_row(summaries[known["account"]], "credential", person, mfa) |
                      {"exposures": versions})
     return found
 

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from accessgov.db.queries import people
 from accessgov.db.register import Register, Row
 from accessgov.governance import review
 from accessgov.governance.checks import registry as checks
@@ -114,7 +115,7 @@ def _findings_by_id(findings: Iterable[checks.Finding]) -> dict[str, set[str]]:
 def _sign_off(register: Register, campaign: Row) -> dict[str, Any] | None:
     if campaign["status"] != "closed":
         return None
-    name = register.value("SELECT name FROM people WHERE id = ?", (campaign["closed_by"],))
+    name = people.name(register, campaign["closed_by"])
     return {"closed_by": campaign["closed_by"], "closed_by_name": name,
             "closed_at": campaign["closed_at"], "verified_by": campaign["closed_verified_by"],
             "audit_head": {"seq": campaign["head_seq"], "mac": campaign["head_mac"]}}

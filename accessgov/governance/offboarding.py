@@ -23,21 +23,17 @@ from typing import Any
 from accessgov.access import catalogue, exposures
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import get_account, get_person, mfa_state
+from accessgov.db.queries import accounts, delegations, mfa, people
+from accessgov.db.queries import grants as grant_rows
+from accessgov.db.queries import offboarding as cases
 from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import InputError, NotFound
-from accessgov.identity import sessions, totp
-from accessgov.identity.authority import (
-    authorise,
-    delegation_in_force,
-    is_approver_category,
-    require_board_minute,
-)
+from accessgov.identity import rules, sessions, totp
+from accessgov.identity.authority import authorise
 from accessgov.operation import Operation
 
 STATUSES = ("scheduled", "open", "closed", "reinstated", "cancelled")
-UNFINISHED = ("scheduled", "open")
 ITEM_KINDS = ("remove-access", "rotate", "reseed", "hand-over", "reassign", "delegation", "mfa")
 # Items the register can see settled: they tick themselves (see tick_satisfied).
 SELF_TICKING = ("rotate", "reseed", "hand-over", "reassign")
@@ -49,30 +45,20 @@ Record = Callable[..., None]
 
 def unfinished_case(register: Register, person: str) -> Row | None:
     """The person's scheduled or open case, if any."""
-    return register.row(
-        "SELECT * FROM offboarding_cases WHERE person = ? AND status IN ('scheduled', 'open') "
-        "ORDER BY num DESC LIMIT 1", (person,))
+    return cases.unfinished_case(register, person)
 
 
 def latest_case(register: Register, person_id: str) -> Row:
     """The person's most recent case, or NotFound."""
-    get_person(register, person_id)
-    case = register.row("SELECT * FROM offboarding_cases WHERE person = ? "
-                        "ORDER BY num DESC LIMIT 1", (person_id,))
-    if case is None:
-        raise NotFound(f"{person_id} has never been offboarded (start with 'accessgov "
-                       f"offboard start {person_id}')")
-    return case
+    people.get(register, person_id)
+    return cases.require_case(cases.latest_case(register, person_id), person_id)
 
 
 def show_case(register: Register, person_id: str) -> dict[str, Any]:
     """The person's latest case with its numbered checklist (schemas/offboard-show)."""
     case = strip(latest_case(register, person_id))
-    items = register.rows(
-        "SELECT i.*, a.platform, a.handle FROM offboarding_items i "
-        "LEFT JOIN accounts a ON a.id = i.account WHERE i.case_id = ? ORDER BY i.item",
-        (case["id"],))
-    name = register.value("SELECT name FROM people WHERE id = ?", (case["person"],))
+    items = cases.items_with_accounts(register, case["id"])
+    name = people.name(register, case["person"])
     return {
         "case": case["id"], "person": case["person"], "name": name, "status": case["status"],
         "leave_date": case["leave_date"], "reason": case["reason"],
@@ -100,14 +86,7 @@ def _item_view(item: Row) -> dict[str, Any]:
 
 def list_cases(register: Register, *, unfinished_only: bool = False) -> list[Row]:
     """Every case, oldest first, with how many items each has and how many are open."""
-    where = "WHERE c.status IN ('scheduled', 'open')" if unfinished_only else ""
-    return register.rows(
-        "SELECT c.id AS 'case', c.person, p.name, c.status, c.leave_date, c.started_by, "
-        "c.started_at, "
-        "(SELECT COUNT(*) FROM offboarding_items i WHERE i.case_id = c.id) AS items_total, "
-        "(SELECT COUNT(*) FROM offboarding_items i WHERE i.case_id = c.id "
-        "AND i.status = 'open') AS items_open, c.closed_at "
-        f"FROM offboarding_cases c JOIN people p ON p.id = c.person {where} ORDER BY c.num")
+    return cases.listing(register, unfinished_only=unfinished_only)
 
 
 # -- starting -------------------------------------------------------------------------------
@@ -116,7 +95,7 @@ def start(op: Operation, person_id: str, *, leave_date: str | None = None,
           reason: str | None = None, board_minute: str | None = None) -> dict[str, Any]:
     """Offboard `person_id` from `leave_date` (default today): at once when the date has come,
     else scheduled for that day. Returns the case as `show_case` gives it."""
-    person = get_person(op.register, person_id)
+    person = people.get(op.register, person_id)
     leave = parse_date(leave_date, "--leave-date") if leave_date is not None else op.today
     reason = validate.text(reason, "reason") if reason is not None else None
     minute = validate.text(board_minute, "board minute") if board_minute else None
@@ -131,10 +110,9 @@ def start(op: Operation, person_id: str, *, leave_date: str | None = None,
     if person["start_date"] and leave < person["start_date"]:
         raise InputError(f"--leave-date {leave} is before {person_id} started "
                          f"({person['start_date']})")
-    used = authorise(op, "offboard.start", person_id, concerned=person_id)
-    op.trusted("people", person)
-    if is_approver_category(person["category"]):
-        require_board_minute(op, person_id, minute)  # offboarding unmakes an approver
+    # Offboarding a trustee or the CEO unmakes an approver: a board minute.
+    used = authorise(op, "offboard.start", person_id, concerned=person_id, board_minute=minute,
+                     promotes=rules.is_approver_category(person["category"]))
     case_id, number = op.next_id("offboarding_cases", "O")
     scheduled = leave > op.today
     case = {
@@ -154,11 +132,8 @@ def start(op: Operation, person_id: str, *, leave_date: str | None = None,
 def carry_out_scheduled(op: Operation) -> None:
     """Before every change: carry out offboardings whose leave date has come (one indexed
     query when none is due)."""
-    due = op.register.rows(
-        "SELECT * FROM offboarding_cases WHERE status = 'scheduled' AND leave_date <= ? "
-        "ORDER BY num", (op.today,))
-    for case in due:
-        carry_out(op, op.trusted("offboarding_cases", case), op.record_system)
+    for case in cases.due(op.register, op.today):
+        carry_out(op, case, op.record_system)
 
 
 def carry_out(op: Operation, case: Row, record: Record) -> None:
@@ -167,9 +142,9 @@ def carry_out(op: Operation, case: Row, record: Record) -> None:
     `record` is `op.record` when the operator does it now, `op.record_system` when accessgov
     carries out a scheduled case; either way the decision was the case's starter's.
     """
-    # Every row changed here is checked first: a decision never rests on a row written
-    # behind the log, and later checks in this change then trust what it wrote.
-    person = op.trusted("people", get_person(op.register, case["person"]))
+    # Every row changed here is read checked first: a decision never rests on a row written
+    # behind the log, and later reads in this change then trust what it wrote.
+    person = people.get(op.register, case["person"])
     grants = _end_grants(op, case, record)
     delegations = _end_delegations(op, case, record)
     mfa_note, ended = _remove_own_mfa(op, person["id"])
@@ -200,38 +175,29 @@ def carry_out(op: Operation, case: Row, record: Record) -> None:
 def _end_grants(op: Operation, case: Row, record: Record) -> list[Row]:
     """Revoke the person's active grants and withdraw their pending requests; returns them
     (as they were, with their account's platform, handle and access model)."""
-    grants = op.register.rows(
-        "SELECT g.*, a.platform, a.handle, a.access FROM grants g "
-        "JOIN accounts a ON a.id = g.account "
-        "WHERE g.person = ? AND g.status IN ('active', 'pending') ORDER BY g.num",
-        (case["person"],))
+    grant_rows.open_of_person(op.register, case["person"])  # checked: decisions rest on them
+    ended = cases.grants_to_end(op.register, case["person"])
     reason = f"{LEFT} (offboarding {case['id']})"
-    for grant in grants:
-        op.trusted("grants", {key: grant[key] for key in grant
-                              if key not in ("platform", "handle", "access")})
+    for grant in ended:
         op.register.update("grants", {"id": grant["id"]}, {
             "status": "revoked", "revoked_by": case["started_by"], "revoked_at": op.at,
             "revoke_reason": reason})
         record("grant.revoke", grant["id"], person=grant["person"], account=grant["account"],
                role=grant["role"], reason=reason, was=grant["status"], case=case["id"],
                decided_by=case["started_by"])
-    return grants
+    return ended
 
 
 def _end_delegations(op: Operation, case: Row, record: Record) -> list[Row]:
     """Revoke every delegation the person holds that is in force or still to come."""
-    held = op.register.rows(
-        "SELECT * FROM delegations WHERE delegate = ? AND revoked_at IS NULL "
-        "AND (valid_until IS NULL OR valid_until >= ?) ORDER BY num",
-        (case["person"], op.today))
+    held = delegations.current_of(op.register, case["person"], op.today)
     reason = f"{LEFT} (offboarding {case['id']})"
     for delegation in held:
-        op.trusted("delegations", delegation)
         op.register.update("delegations", {"id": delegation["id"]}, {
             "revoked_by": case["started_by"], "revoked_at": op.at, "revoke_reason": reason})
         record("delegation.revoke", delegation["id"], delegate=case["person"], reason=reason,
                case=case["id"], decided_by=case["started_by"],
-               in_force=delegation_in_force(delegation, op.today))
+               in_force=rules.delegation_in_force(delegation, op.today))
     return held
 
 
@@ -240,10 +206,10 @@ def _remove_own_mfa(op: Operation, person_id: str) -> tuple[str | None, int]:
     (None when they had no MFA) and how many sessions ended. The seed leaves the store only
     after the commit, as `mfa reset` does: the register never claims a seed the store lacks."""
     ended = sessions.end_sessions(op.register, person_id, "offboarded", op.at)
-    state = mfa_state(op.register, person_id)
+    state = mfa.state(op.register, person_id)
     if state is None:
         return None, ended
-    op.register.conn.execute("DELETE FROM mfa WHERE person = ?", (person_id,))
+    op.register.delete("mfa", {"person": person_id})
     if state["seed_version"]:
         store = op.store
         op.after_commit(lambda: store.delete(totp.seed_path(person_id)))
@@ -260,13 +226,11 @@ def checklist(register: Register, person: Row, grants: list[Row], delegations: l
     items = [_removal(grant, who) for grant in grants if grant["status"] == "active"]
     items += [_rotation(register, known, person["id"])
               for known in exposures.current_versions_known_by(register, person["id"])]
-    items += [_handover(account) for account in _accounts(register, "overseer = ?",
-                                                            person["id"])]
+    items += [_handover(account) for account in _accounts(register, "overseer", person)]
     items += [_reassignment(account, "owner", person)
-              for account in _accounts(register, "owner = ?", person["id"])]
+              for account in _accounts(register, "owner", person)]
     items += [_reassignment(account, "recovery_email", person)
-              for account in _accounts(register, "lower(recovery_email) = lower(?)",
-                                       person["email"])]
+              for account in _accounts(register, "recovery_email", person)]
     items += [_item("delegation", f"Revoke delegation {d['id']} held by {who}",
                     status="done", delegation_id=d["id"],
                     note="revoked in the register when the offboarding was carried out")
@@ -286,9 +250,8 @@ def _item(kind: str, action: str, *, steps: list[str] | None = None, status: str
                             "status": status}
 
 
-def _accounts(register: Register, condition: str, value: str) -> list[Row]:
-    return register.rows(f"SELECT id, platform, handle FROM accounts WHERE {condition} "
-                         "AND status = 'active' ORDER BY id", (value,))
+def _accounts(register: Register, field: str, person: Row) -> list[Row]:
+    return accounts.answered_for_by(register, field, person["id"], person["email"])
 
 
 def _where(account: str, handle: str, platform_id: str) -> str:
@@ -314,7 +277,7 @@ def _removal(grant: Row, who: str) -> dict[str, Any]:
 
 
 def _rotation(register: Register, known: Row, person_id: str) -> dict[str, Any]:
-    account = get_account(register, known["account"])
+    account = accounts.get(register, known["account"])
     where = _where(account["id"], account["handle"], account["platform"])
     how = known["how"].replace(",", ", ")
     since = f"{person_id} could know version {known['version']} ({how}, since " \
@@ -366,15 +329,14 @@ def mark_done(op: Operation, person_id: str, item_number: int,
               note: str | None = None) -> dict[str, Any]:
     """Tick one item of the person's open case by hand; closes the case when it was the last.
     Items the register can see settled tick themselves: ticking one by hand needs a note."""
-    get_person(op.register, person_id)
+    people.get(op.register, person_id)
     case = unfinished_case(op.register, person_id)
     if case is None:
         raise InputError(f"{person_id} has no open offboarding case")
     if case["status"] == "scheduled":
         raise InputError(f"{person_id}'s offboarding ({case['id']}) is scheduled for "
                          f"{case['leave_date']}; its checklist is made on that day")
-    item = op.register.row("SELECT * FROM offboarding_items WHERE case_id = ? AND item = ?",
-                           (case["id"], item_number))
+    item = cases.item(op.register, case["id"], item_number)
     if item is None:
         raise NotFound(f"{case['id']} has no item {item_number}")
     if item["status"] == "done":
@@ -385,11 +347,8 @@ def mark_done(op: Operation, person_id: str, item_number: int,
         raise InputError(f"item {item_number} ticks itself once the register shows it done "
                          f"({json.loads(item['steps'])[-1]}); to tick it by hand, say why "
                          "with --note")
-    account = get_account(op.register, item["account"]) if item["account"] else None
-    authorise(op, "offboard.done", case["id"],
-              account=op.trusted("accounts", account) if account else None)
-    op.trusted("offboarding_cases", case)
-    op.trusted("offboarding_items", item)
+    account = accounts.get(op.register, item["account"]) if item["account"] else None
+    authorise(op, "offboard.done", case["id"], account=account)
     _tick(op, case["id"], item_number, note)
     op.record("offboard.done", case["id"], person=person_id, item=item_number,
               kind=item["kind"], account=item["account"], note=note)
@@ -403,9 +362,7 @@ def _tick(op: Operation, case_id: str, item: int, note: str | None) -> None:
 
 
 def _close_if_finished(op: Operation, case_id: str, person_id: str) -> bool:
-    left = op.register.value("SELECT COUNT(*) FROM offboarding_items WHERE case_id = ? "
-                             "AND status = 'open'", (case_id,))
-    if left:
+    if cases.open_items(op.register, case_id):
         return False
     op.register.update("offboarding_cases", {"id": case_id}, {
         "status": "closed", "closed_at": op.at, "closed_by": op.actor})
@@ -413,33 +370,11 @@ def _close_if_finished(op: Operation, case_id: str, person_id: str) -> bool:
     return True
 
 
-# Open self-ticking items of open cases that the register now shows settled: a credential
-# at a later version, an account with another overseer, owner or recovery email, or archived.
-_SATISFIED = """
-SELECT i.case_id, i.item, i.kind, i.account, i.field, i.credential_kind,
-       c.person, cr.version AS current_version, a.status AS account_status
-FROM offboarding_items i
-JOIN offboarding_cases c ON c.id = i.case_id
-JOIN people p ON p.id = c.person
-LEFT JOIN accounts a ON a.id = i.account
-LEFT JOIN credentials cr ON cr.account = i.account AND cr.kind = i.credential_kind
-WHERE i.status = 'open' AND i.kind IN ('rotate', 'reseed', 'hand-over', 'reassign')
-  AND c.status = 'open' AND (
-     (i.kind IN ('rotate', 'reseed') AND cr.version > i.version)
-  OR (i.kind IN ('hand-over', 'reassign') AND a.status = 'archived')
-  OR (i.kind = 'hand-over' AND a.overseer IS NOT c.person)
-  OR (i.kind = 'reassign' AND i.field = 'owner' AND a.owner IS NOT c.person)
-  OR (i.kind = 'reassign' AND i.field = 'recovery_email'
-      AND (a.recovery_email IS NULL OR lower(a.recovery_email) != lower(p.email))))
-ORDER BY i.case_id, i.item
-"""
-
-
 def tick_satisfied(op: Operation) -> None:
     """After every change: tick the open checklist items the change has satisfied (one
     indexed query of open items), and close the cases that have no item left to do."""
-    settled = op.register.rows(_SATISFIED)
-    cases: dict[str, str] = {}
+    settled = cases.satisfied_items(op.register)
+    finished: dict[str, str] = {}
     for item in settled:
         if item["kind"] in ("rotate", "reseed"):
             note = f"done: version {item['current_version']} is now current"
@@ -450,8 +385,8 @@ def tick_satisfied(op: Operation) -> None:
         _tick(op, item["case_id"], item["item"], note)
         op.record("offboard.tick", item["case_id"], person=item["person"], item=item["item"],
                   kind=item["kind"], account=item["account"], note=note)
-        cases[item["case_id"]] = item["person"]
-    for case_id, person in cases.items():
+        finished[item["case_id"]] = item["person"]
+    for case_id, person in finished.items():
         _close_if_finished(op, case_id, person)
 
 
@@ -467,23 +402,18 @@ def reinstate(op: Operation, person_id: str, *, board_minute: str | None = None
     the record; a scheduled one is `cancelled`. Reinstating a trustee or the CEO makes an
     approver again: a board minute, and never by themselves.
     """
-    person = get_person(op.register, person_id)
+    person = people.get(op.register, person_id)
     case = unfinished_case(op.register, person_id)
     if person["status"] != "left" and case is None:
         raise InputError(f"{person_id} has not left and is not being offboarded; there is "
                          "nothing to reinstate")
     minute = validate.text(board_minute, "board minute") if board_minute else None
-    authorise(op, "person.reinstate", person_id, concerned=person_id)
-    op.trusted("people", person)
-    if case is not None:
-        op.trusted("offboarding_cases", case)
-    if is_approver_category(person["category"]) and person["status"] == "left":
-        _ensure_one_ceo(op.register, person)
-        require_board_minute(op, person_id, minute)
+    returning = rules.is_approver_category(person["category"]) and person["status"] == "left"
+    authorise(op, "person.reinstate", person_id, concerned=person_id, board_minute=minute,
+              promotes=returning, becomes=person["category"] if returning else None)
     open_items = 0
     if case is not None:
-        open_items = op.register.value("SELECT COUNT(*) FROM offboarding_items WHERE "
-                                       "case_id = ? AND status = 'open'", (case["id"],))
+        open_items = cases.open_items(op.register, case["id"])
         op.register.update("offboarding_cases", {"id": case["id"]}, {
             "status": "cancelled" if case["status"] == "scheduled" else "reinstated",
             "closed_at": op.at, "closed_by": op.operator["id"]})
@@ -501,12 +431,3 @@ def reinstate(op: Operation, person_id: str, *, board_minute: str | None = None
             "was": "left" if person["status"] == "left" else "scheduled",
             "open_items": open_items}
 
-
-def _ensure_one_ceo(register: Register, person: Row) -> None:
-    if person["category"] != "ceo":
-        return
-    other = register.value("SELECT id FROM people WHERE category = 'ceo' AND status = 'active' "
-                           "AND id != ?", (person["id"],))
-    if other:
-        raise InputError(f"{other} is the active CEO now; there can be only one (change "
-                         f"{person['id']}'s category first, with a board minute)")

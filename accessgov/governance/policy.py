@@ -11,6 +11,7 @@ from typing import Any
 
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
+from accessgov.db.queries import policy
 from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import InputError
@@ -63,8 +64,7 @@ def change_setting(op: Operation, name: str, value: str) -> tuple[str, str]:
 
 def policy_status(register: Register) -> dict[str, Any]:
     """The recorded policy reviews, newest first, and the checks' settings."""
-    reviews = [strip(row) for row in register.rows(
-        "SELECT * FROM policy_reviews ORDER BY reviewed_on DESC, num DESC")]
+    reviews = [strip(row) for row in policy.reviews(register)]
     for review in reviews:
         del review["num"]
     stored = register.settings()

@@ -15,36 +15,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from accessgov.access import exposures
-from accessgov.db.queries import EFFECTIVE_STATUS
+from accessgov.db.queries import accounts, reviews
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
 
 DECISIONS = ("keep", "revoke")
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 
-# One row per item of a campaign, in item order: the snapshot's grant with its approval, the
-# person's and the account's MFA, the current credential versions the person could know on
-# the account, and the item's decision if any.
-_ITEMS_SQL = f"""
-WITH {exposures.KNOWN_CURRENT_CTE}
-SELECT j.key + 1 AS item, g.id AS grant_id, g.account, a.platform, a.handle, g.person,
-       p.name AS person_name, p.status AS person_status, g.role,
-       {EFFECTIVE_STATUS} AS grant_status, g.expires,
-       ap.approver AS approved_by, ap.at AS approved_at, ap.authority,
-       a.mfa_method AS account_mfa, COALESCE(m.status, 'none') AS person_mfa,
-       k.versions AS exposures,
-       d.decision, d.decided_by, d.decided_at, d.authority AS decided_authority, d.note
-FROM review_campaigns c, json_each(c.grants) j
-JOIN grants g ON g.id = j.value
-JOIN people p ON p.id = g.person
-JOIN accounts a ON a.id = g.account
-LEFT JOIN approvals ap ON ap.grant_id = g.id AND ap.decision = 'approved'
-LEFT JOIN mfa m ON m.person = g.person
-LEFT JOIN known k ON k.account = g.account AND k.person = g.person
-LEFT JOIN review_decisions d ON d.campaign = c.id AND d.item = j.key + 1
-WHERE c.id = :campaign
-"""
 ITEM_COLUMNS = ("item", "grant_id", "account", "platform", "handle", "person", "person_name",
                 "person_status", "role", "grant_status", "expires", "approved_by",
                 "approved_at", "authority", "account_mfa", "person_mfa", "exposures", "decision",
@@ -73,10 +50,9 @@ def check_quarter(quarter: str) -> str:
 def get_campaign(register: Register, quarter: str) -> Row:
     """The campaign row (as stored, seal included), or NotFound naming the ones there are."""
     check_quarter(quarter)
-    campaign = register.row("SELECT * FROM review_campaigns WHERE id = ?", (quarter,))
+    campaign = reviews.get(register, quarter)
     if campaign is None:
-        known = [row["id"] for row in register.rows(
-            "SELECT id FROM review_campaigns ORDER BY id")]
+        known = reviews.ids(register)
         there = f" (there are: {', '.join(known)})" if known else \
             " (none has been started: 'accessgov review start')"
         raise NotFound(f"there is no access review {quarter}{there}")
@@ -85,8 +61,7 @@ def get_campaign(register: Register, quarter: str) -> Row:
 
 def current_campaign(register: Register) -> Row:
     """The open campaign, else the latest one started; NotFound if there is none."""
-    found = register.row("SELECT * FROM review_campaigns ORDER BY status = 'open' DESC, "
-                         "started_at DESC, id DESC LIMIT 1")
+    found = reviews.current(register)
     if found is None:
         raise NotFound("no access review has been started yet: 'accessgov review start'")
     return found
@@ -99,34 +74,27 @@ def summary(campaign: Row) -> Row:
 
 def list_campaigns(register: Register) -> list[Row]:
     """Every campaign, newest first, with its progress."""
-    return [summary(row) for row in register.rows(
-        "SELECT * FROM review_campaigns ORDER BY started_at DESC, id DESC")]
+    return [summary(row) for row in reviews.listing(register)]
 
 
 def items(register: Register, quarter: str, today: str, *,
           account: str | None = None) -> Iterator[Row]:
-    """The campaign's items in order, one at a time (a campaign may hold 100,000)."""
-    sql, params = _ITEMS_SQL, {"campaign": quarter, "today": today}
+    """The campaign's items in order, one at a time (a campaign may hold 100,000); on one
+    account, if given (NotFound if there is no such account)."""
     if account is not None:
-        sql += " AND g.account = :account"
-        params["account"] = account
-    yield from register.conn.execute(sql + " ORDER BY j.key", params)
+        accounts.get(register, account)
+    return reviews.items(register, quarter, today, account=account)
 
 
 def item_rows(register: Register, quarter: str, today: str) -> Iterator[tuple[Any, ...]]:
     """The campaign's items as plain value tuples in ITEM_COLUMNS order, for exports of
     100,000 items that need no record per row."""
-    cursor = register.conn.cursor()
-    cursor.row_factory = None
-    yield from cursor.execute(_ITEMS_SQL + " ORDER BY j.key",
-                              {"campaign": quarter, "today": today})
+    return reviews.item_tuples(register, quarter, today)
 
 
 def progress(register: Register, campaign: Row) -> dict[str, int]:
     """How many items there are, and how many are kept, revoked and still to decide."""
-    counts = {row["decision"]: row["n"] for row in register.rows(
-        "SELECT decision, COUNT(*) AS n FROM review_decisions WHERE campaign = ? "
-        "GROUP BY decision", (campaign["id"],))}
+    counts = reviews.decision_counts(register, campaign["id"])
     kept, revoked = counts.get("keep", 0), counts.get("revoke", 0)
     return {"items": campaign["items"], "kept": kept, "revoked": revoked,
             "undecided": campaign["items"] - kept - revoked}
@@ -134,10 +102,7 @@ def progress(register: Register, campaign: Row) -> dict[str, int]:
 
 def previous_closed(register: Register, campaign: Row) -> Row | None:
     """The last campaign closed before this one started."""
-    return register.row(
-        "SELECT * FROM review_campaigns WHERE status = 'closed' AND id != ? "
-        "AND started_at < ? ORDER BY started_at DESC, id DESC LIMIT 1",
-        (campaign["id"], campaign["started_at"]))
+    return reviews.previous_closed(register, campaign)
 
 
 def changes_since(register: Register, campaign: Row, previous: Row | None) -> dict[str, Any]:
@@ -159,8 +124,4 @@ def changes_since(register: Register, campaign: Row, previous: Row | None) -> di
 
 def _holdings(register: Register, quarter: str) -> dict[tuple[str, str], Row]:
     """(account, person) -> the grant held in a campaign's snapshot."""
-    cursor = register.conn.execute(
-        "SELECT g.account, g.person, p.name AS person_name, g.role, g.id AS grant_id "
-        "FROM review_campaigns c, json_each(c.grants) j JOIN grants g ON g.id = j.value "
-        "JOIN people p ON p.id = g.person WHERE c.id = ?", (quarter,))
-    return {(row["account"], row["person"]): row for row in cursor}
+    return {(row["account"], row["person"]): row for row in reviews.holdings(register, quarter)}

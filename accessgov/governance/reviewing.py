@@ -16,7 +16,7 @@ import json
 from accessgov.access import catalogue
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import LIVE_GRANT, get_account, get_grant_row
+from accessgov.db.queries import accounts, events, grants, people, reviews
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound, Refused, Tampered
 from accessgov.governance.review import (
@@ -26,7 +26,7 @@ from accessgov.governance.review import (
     quarter_of,
     summary,
 )
-from accessgov.identity.authority import authorise, refuse_proxy_decision
+from accessgov.identity.authority import authorise, proxy_enroller
 from accessgov.identity.proof import prove
 from accessgov.operation import Operation
 
@@ -40,28 +40,24 @@ def start(op: Operation, quarter: str | None, due: str | None) -> Row:
         (dt.date.fromisoformat(op.today) + dt.timedelta(days=DEFAULT_DUE_DAYS)).isoformat()
     if due_day < op.today:
         raise InputError(f"--due {due_day} is in the past")
-    existing = op.register.row("SELECT status FROM review_campaigns WHERE id = ?", (quarter,))
+    existing = reviews.get(op.register, quarter)
     if existing is not None:
         raise InputError(f"the {quarter} access review already exists ({existing['status']}); "
                          "a quarter is reviewed once")
-    still_open = op.register.value("SELECT id FROM review_campaigns WHERE status = 'open'")
+    still_open = reviews.open_one(op.register)
     if still_open:
         raise InputError(f"the {still_open} access review is still open: decide its items and "
                          f"close it ('accessgov review close {still_open}') before starting "
                          "another")
     authorise(op, "review.start", quarter)
-    cursor = op.register.conn.cursor()
-    cursor.row_factory = None  # plain tuples: a snapshot may hold 100,000 grants
-    grants = [grant for (grant,) in cursor.execute(
-        f"SELECT g.id FROM grants g WHERE {LIVE_GRANT} ORDER BY g.account, g.num",
-        {"today": op.today})]
-    snapshot = json.dumps(grants, separators=(",", ":"))
+    live = list(grants.live_ids(op.register, op.today))  # a snapshot may hold 100,000
+    snapshot = json.dumps(live, separators=(",", ":"))
     digest = hashlib.sha256(snapshot.encode()).hexdigest()
     campaign = {"id": quarter, "started_by": op.operator["id"], "started_at": op.at,
-                "due": due_day, "status": "open", "grants": snapshot, "items": len(grants),
+                "due": due_day, "status": "open", "grants": snapshot, "items": len(live),
                 "decided": 0, "snapshot_sha256": digest, "revoked": 0}
     op.register.insert("review_campaigns", campaign)
-    op.record("review.start", quarter, due=due_day, items=len(grants), snapshot_sha256=digest)
+    op.record("review.start", quarter, due=due_day, items=len(live), snapshot_sha256=digest)
     return summary(get_campaign(op.register, quarter))
 
 
@@ -80,13 +76,10 @@ def decide(op: Operation, quarter: str, item: int, decision: str,
     campaign = _open_campaign(op.register, quarter)
     grant_id = _item_grant(campaign, item)
     _refuse_decided(op.register, quarter, item)
-    grant = get_grant_row(op.register, grant_id)
-    account = op.trusted("accounts", get_account(op.register, grant["account"]))
+    grant = grants.get(op.register, grant_id)
+    account = accounts.get(op.register, grant["account"])
     authority = authorise(op, "review.decide", grant_id, account=account,
-                          concerned=grant["person"])
-    op.trusted("review_campaigns", campaign)
-    op.trusted("grants", grant)
-    refuse_proxy_decision(op, grant)
+                          concerned=grant["person"], grant=grant)
     _record(op, campaign, item, grant, decision, note, str(authority))
     _count(op, campaign, 1)
     return Decided([item], [])
@@ -98,27 +91,19 @@ def keep_all(op: Operation, quarter: str, account_id: str, note: str | None = No
     for another approver."""
     _, note = _check_decision("keep", note)
     campaign = _open_campaign(op.register, quarter)
-    account = get_account(op.register, account_id)
-    undecided = [row for row in op.register.rows(
-        "SELECT j.key + 1 AS item, j.value AS grant_id FROM review_campaigns c, "
-        "json_each(c.grants) j JOIN grants g ON g.id = j.value WHERE c.id = ? "
-        "AND g.account = ? AND NOT EXISTS (SELECT 1 FROM review_decisions d "
-        "WHERE d.campaign = c.id AND d.item = j.key + 1) ORDER BY j.key",
-        (quarter, account_id))]
+    account = accounts.get(op.register, account_id)
+    undecided = reviews.undecided_on(op.register, quarter, account_id)
     if not undecided:
         raise InputError(f"{quarter} has no undecided items on {account_id}")
-    trusted_account = op.trusted("accounts", account)
-    op.trusted("review_campaigns", campaign)
     decided, left = [], []
     for entry in undecided:
-        grant = get_grant_row(op.register, entry["grant_id"])
+        grant = grants.get(op.register, entry["grant_id"])
         why = _why_not_mine(op, grant)
         if why:
             left.append((entry["item"], why))
             continue
-        authority = authorise(op, "review.decide", grant["id"], account=trusted_account,
-                              concerned=grant["person"])
-        op.trusted("grants", grant)
+        authority = authorise(op, "review.decide", grant["id"], account=account,
+                              concerned=grant["person"], grant=grant)
         _record(op, campaign, entry["item"], grant, "keep", note, str(authority))
         decided.append(entry["item"])
     if not decided:
@@ -156,8 +141,7 @@ def close(op: Operation, quarter: str) -> Closing:
     """Close a campaign whose every item is decided: revoke the revoke items in the register,
     record the audit head, and return the platform steps for each revocation."""
     campaign = _open_campaign(op.register, quarter)
-    decisions = op.register.rows(
-        "SELECT * FROM review_decisions WHERE campaign = ? ORDER BY item", (quarter,))
+    decisions = reviews.decisions(op.register, quarter)
     if len(decisions) < campaign["items"]:
         missing = sorted(set(range(1, campaign["items"] + 1)) - {d["item"] for d in decisions})
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
@@ -165,14 +149,11 @@ def close(op: Operation, quarter: str) -> Closing:
                          f"not decided yet (items {shown}): decide them first")
     authorise(op, "review.close", quarter)
     proof = prove(op)
-    op.trusted("review_campaigns", campaign)
     if len(decisions) != campaign["decided"]:
         raise Tampered(f"the decisions of {quarter} do not match its record (it counts "
                        f"{campaign['decided']}, the register holds {len(decisions)}): the "
                        "register was changed outside accessgov; run 'accessgov audit verify'")
-    for row in decisions:
-        op.trusted("review_decisions", row)
-    head = op.register.row("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1")
+    head = events.head(op.register)
     assert head is not None  # the log always starts with the register's init
     revocations = [_revoke(op, quarter, row) for row in decisions if row["decision"] == "revoke"]
     op.register.update("review_campaigns", {"id": quarter}, {
@@ -209,8 +190,7 @@ def _item_grant(campaign: Row, item: int) -> str:
 
 
 def _refuse_decided(register: Register, quarter: str, item: int) -> None:
-    done = register.row("SELECT decision, decided_by, decided_at FROM review_decisions "
-                        "WHERE campaign = ? AND item = ?", (quarter, item))
+    done = reviews.decision(register, quarter, item)
     if done is not None:
         raise InputError(f"item {item} of {quarter} was already decided ({done['decision']}, "
                          f"by {done['decided_by']} on {done['decided_at'][:10]}); a decision "
@@ -223,9 +203,7 @@ def _why_not_mine(op: Operation, grant: Row) -> str | None:
     me = op.operator["id"]
     if grant["person"] == me:
         return f"{grant['id']} is {me}'s own grant"
-    try:
-        refuse_proxy_decision(op, grant)
-    except Refused:
+    if proxy_enroller(op, grant) is not None:
         return f"{grant['person']} enrolled {me}'s MFA"
     return None
 
@@ -243,17 +221,15 @@ def _record(op: Operation, campaign: Row, item: int, grant: Row, decision: str,
 
 
 def _count(op: Operation, campaign: Row, how_many: int) -> None:
-    decided = op.register.value("SELECT decided FROM review_campaigns WHERE id = ?",
-                                (campaign["id"],))
+    decided = reviews.decided_count(op.register, campaign["id"])
     op.register.update("review_campaigns", {"id": campaign["id"]},
                        {"decided": decided + how_many})
 
 
 def _revoke(op: Operation, quarter: str, decision: Row) -> Revocation:
-    grant = op.trusted("grants", get_grant_row(op.register, decision["grant_id"]))
-    account = get_account(op.register, grant["account"])
-    person = op.register.row("SELECT name FROM people WHERE id = ?", (grant["person"],))
-    name = person["name"] if person else grant["person"]
+    grant = grants.get(op.register, decision["grant_id"])
+    account = accounts.get(op.register, grant["account"])
+    name = people.name(op.register, grant["person"]) or grant["person"]
     ended = None
     if grant["status"] == "active":
         reason = f"access review {quarter}, item {decision['item']}" + (

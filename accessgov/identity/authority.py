@@ -1,30 +1,38 @@
-"""Who may do what: the one rule table every change is decided by.
+"""Who may do what: the one rule table every change is decided by, and enforced by.
 
 Every command that changes the register names its action and its subject, and `authorise`
-looks the action up in RULES: who may do it, whether the person concerned is barred, and
-whether it is allowed while the register is still being set up. `accessgov authority rules`
-prints the table for trustees. The few conditions that need more than a row lookup (a board
-minute for making an approver, nobody assigning an account to themselves, no decisions by
-someone whose MFA the grantee enrolled) are the named checks further down, and the table's
-`conditions` say where each applies.
+looks the action up in RULES: who may do it, whether the person concerned is barred, whether
+it is allowed while the register is still being set up, and the conditions that need more
+than a row lookup (a board minute for making an approver, nobody assigning an account to
+themselves, no decisions by someone whose MFA the grantee enrolled). Each condition is an
+object carrying its words and its check, and `authorise` runs every check itself, so no
+command can forget one; `accessgov authority rules` prints the same objects.
 
-Every row a decision rests on is checked against its seal first (accessgov.db.seals), so a
-record written into the file behind the log grants nothing.
+Every row a decision rests on is read through the register's checked read path
+(accessgov.db.trust), so a record written into the file behind the log grants nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from accessgov.db.queries import delegation_scopes, delegations_of, live_grant_of, mfa_state
+from accessgov.db.queries import delegations as delegation_rows
+from accessgov.db.queries import events, people
+from accessgov.db.queries import grants as grant_rows
+from accessgov.db.queries import mfa as mfa_rows
 from accessgov.db.register import Register, Row
-from accessgov.errors import Refused, Tampered
+from accessgov.errors import InputError, Refused, Tampered
+from accessgov.identity import rules
+from accessgov.identity.rules import APPROVER_CATEGORIES, is_approver_category
 
 if TYPE_CHECKING:  # read commands import this module for its rules: keep it light
     from accessgov.operation import Operation
 
-APPROVER_CATEGORIES = ("ceo", "trustee")
+__all__ = ["APPROVER_CATEGORIES", "RULES", "Attempt", "Authority", "authorise",
+           "is_approver_category", "is_set_up", "mark_set_up", "setup_claimed"]
+
 SETUP_MARKER = "audit/setup-complete"  # in the secret store, where the register cannot undo it
 
 WHO = {
@@ -39,6 +47,38 @@ WHO = {
 
 
 @dataclasses.dataclass(frozen=True)
+class Attempt:
+    """What the operator is trying to do, with the facts the conditions read.
+
+    `account`: the account the action touches (delegations' scope, ownership, grants);
+    `concerned`: the person the action is about; `grant`: the grant decided on (whose it is,
+    who asked for it); `promotes`: the change makes or unmakes a trustee or the CEO;
+    `assigns`: who the change makes an account's owner, overseer or recovery contact;
+    `becomes`: the category the person concerned is given (or given back).
+    """
+
+    action: str
+    subject: str
+    account: Row | None = None
+    concerned: str | None = None
+    grant: Row | None = None
+    board_minute: str | None = None
+    promotes: bool = False
+    assigns: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
+    becomes: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """A condition of a rule: its words, and the check `authorise` runs (raises Refused).
+    A condition without a check says what the command does or requires of the records
+    (`its grants must be ended first`), which the command's own record rules enforce."""
+
+    text: str
+    check: Callable[[Operation, Attempt], None] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Rule:
     """One line of the rule table."""
 
@@ -46,14 +86,14 @@ class Rule:
     doing: str  # what it does, in words: "give delegations"
     subject: str  # person, account, grant, delegation or organisation
     who: str  # a key of WHO
-    conditions: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
     never_self: bool = False  # the person concerned may not do it to themselves
     in_setup: bool = False  # allowed to anyone, without MFA, before the CEO has enrolled
     needs_mfa: bool = True
 
     def describe(self) -> dict[str, str]:
         """The rule in words, for `accessgov authority rules`."""
-        conditions = list(self.conditions)
+        conditions = [condition.text for condition in self.conditions]
         if self.never_self:
             conditions.insert(0, "never the person concerned")
         if self.in_setup:
@@ -64,73 +104,146 @@ class Rule:
                 "who": WHO[self.who], "conditions": "; ".join(conditions)}
 
 
-_PROXY = ("never by someone whose MFA the grantee or the requester enrolled (they held "
-          "the seed)")
-_ASSIGN = "nobody makes themselves owner, overseer or recovery contact"
-_PROMOTE = ("making or unmaking a trustee or the CEO needs --board-minute and someone "
-            "other than the person concerned")
+# -- the conditions that are checks ---------------------------------------------------------
+
+def _refuse_proxy(op: Operation, attempt: Attempt) -> None:
+    """Whoever enrolled the approver's MFA has seen their seed and can make their codes: that
+    approver's decisions on the enroller's own grants and requests are refused."""
+    grant = attempt.grant
+    if grant is None:
+        return
+    enroller = proxy_enroller(op, grant)
+    if enroller is not None:
+        me = op.operator["id"]
+        raise Refused(
+            f"{me}'s MFA was enrolled by {enroller}, who has seen its seed, so {me} cannot "
+            f"decide {enroller}'s grants or requests; another approver must (or {me} "
+            "enrols again, themselves)"
+        )
+
+
+def proxy_enroller(op: Operation, grant: Row) -> str | None:
+    """Who enrolled the operator's MFA, when it is the grantee or the requester of `grant`."""
+    me = op.operator["id"]
+    state = mfa_rows.state(op.register, me)
+    enroller = state["enrolled_by"] if state else None
+    if enroller in (grant["person"], grant["requested_by"]) and enroller != me:
+        return str(enroller)
+    return None
+
+
+def _refuse_self_assignment(op: Operation, attempt: Attempt) -> None:
+    """Nobody makes themselves an account's owner, overseer or recovery contact."""
+    if not attempt.assigns or op.operator_id is None or not is_set_up(op):
+        return
+    for field, value in attempt.assigns.items():
+        problem = rules.self_assignment(op.operator, field, value)
+        if problem:
+            raise Refused(f"{problem}; another approver must")
+
+
+def _require_board_minute(op: Operation, attempt: Attempt) -> None:
+    """Making or unmaking a trustee or the CEO: a board minute, and not by the person."""
+    if not attempt.promotes or not is_set_up(op):
+        return  # set-up: the Board's first members are being entered
+    if op.operator["id"] == attempt.concerned:
+        raise Refused(f"{attempt.concerned} cannot make or unmake themselves an approver; "
+                      "another trustee or the CEO must")
+    if not attempt.board_minute:
+        raise Refused("making or unmaking a trustee or the CEO needs the board minute that "
+                      "decided it: add --board-minute REF")
+
+
+def _refuse_second_ceo(op: Operation, attempt: Attempt) -> None:
+    """One active CEO at a time (a record rule, checked here so that it comes before the
+    board minute is asked for)."""
+    if attempt.becomes and attempt.concerned:
+        problem = rules.second_ceo(people.active_ceos(op.register), attempt.concerned,
+                                   attempt.becomes)
+        if problem:
+            raise InputError(problem)
+
+
+PROXY = Condition("never by someone whose MFA the grantee or the requester enrolled (they held "
+                  "the seed)", _refuse_proxy)
+ASSIGN = Condition("nobody makes themselves owner, overseer or recovery contact",
+                   _refuse_self_assignment)
+PROMOTE = Condition("making or unmaking a trustee or the CEO needs --board-minute and someone "
+                    "other than the person concerned", _require_board_minute)
+LEAVER_APPROVER = Condition("a trustee or the CEO leaving needs --board-minute",
+                            _require_board_minute)
+RETURNING_APPROVER = Condition("a trustee or the CEO needs --board-minute; they come back with "
+                               "no access and no MFA", _require_board_minute)
+ONE_CEO = Condition("there is one active CEO at a time", _refuse_second_ceo)
+MINUTE_RECORDED = Condition("records the board minute when given (--board-minute)")
+
+
+def _note(text: str) -> Condition:
+    return Condition(text)
+
 
 RULES: dict[str, Rule] = {rule.action: rule for rule in (
-    Rule("person.add", "add people", "organisation", "board", (_PROMOTE,), in_setup=True),
-    Rule("person.update", "change people's details", "person", "board", (_PROMOTE,)),
-    Rule("account.add", "register accounts", "organisation", "board", (_ASSIGN,),
+    Rule("person.add", "add people", "organisation", "board", (ONE_CEO, PROMOTE),
+         in_setup=True),
+    Rule("person.update", "change people's details", "person", "board", (ONE_CEO, PROMOTE)),
+    Rule("account.add", "register accounts", "organisation", "board", (ASSIGN,),
          in_setup=True),
     Rule("account.update", "change account details", "account", "board",
-         ("handle, purpose, url, kind, MFA method",)),
+         (_note("handle, purpose, url, kind, MFA method"),)),
     Rule("account.reassign", "change an account's owner, overseer or recovery contact",
-         "account", "approvers", ("owner, overseer, recovery email or phone", _ASSIGN)),
+         "account", "approvers", (_note("owner, overseer, recovery email or phone"), ASSIGN)),
     Rule("account.archive", "archive accounts", "account", "board",
-         ("its grants must be ended first",)),
+         (_note("its grants must be ended first"),)),
     Rule("delegation.add", "give delegations", "person", "ceo",
-         ("records the board minute when given (--board-minute)",), never_self=True),
+         (MINUTE_RECORDED,), never_self=True),
     Rule("delegation.revoke", "revoke delegations", "delegation", "board",
-         ("records the board minute when given (--board-minute)",), never_self=True),
+         (MINUTE_RECORDED,), never_self=True),
     Rule("grant.request", "ask for access", "account", "approvers-or-self",
-         ("someone without approver rights may ask only for themselves",)),
-    Rule("grant.approve", "approve access", "grant", "approvers", (_PROXY,), never_self=True),
-    Rule("grant.decline", "decline requests", "grant", "approvers", (_PROXY,),
+         (_note("someone without approver rights may ask only for themselves"),)),
+    Rule("grant.approve", "approve access", "grant", "approvers", (PROXY,), never_self=True),
+    Rule("grant.decline", "decline requests", "grant", "approvers", (PROXY,),
          never_self=True),
-    Rule("grant.add", "grant access", "account", "approvers", (_PROXY,), never_self=True),
+    Rule("grant.add", "grant access", "account", "approvers", (PROXY,), never_self=True),
     Rule("grant.revoke", "revoke access", "grant", "approvers"),
     Rule("cred.set", "store credentials", "account", "managers"),
     Rule("cred.rotate", "rotate credentials", "account", "managers"),
     Rule("cred.adopt", "adopt credentials", "account", "managers"),
     Rule("cred.reveal", "reveal credentials", "account", "holders",
-         ("recorded as an exposure",)),
+         (_note("recorded as an exposure"),)),
     Rule("cred.otp", "take an account's codes", "account", "holders",
-         ("recorded as an exposure",)),
+         (_note("recorded as an exposure"),)),
     Rule("mfa.invite", "invite people to enrol in MFA", "person", "board",
-         ("the person then enrols themselves, so nobody else sees their seed",)),
+         (_note("the person then enrols themselves, so nobody else sees their seed"),)),
     Rule("mfa.enrol", "enrol in MFA", "person", "self",
-         ("only with an invitation, or the CEO's first enrolment during set-up",),
+         (_note("only with an invitation, or the CEO's first enrolment during set-up"),),
          in_setup=True, needs_mfa=False),
     Rule("mfa.confirm", "confirm an MFA enrolment", "person", "self",
-         ("with the first code of the new app",), needs_mfa=False),
+         (_note("with the first code of the new app"),), needs_mfa=False),
     Rule("mfa.reset", "reset MFA", "person", "board",
-         ("at least one other CEO or trustee must keep MFA",)),
-    Rule("session.open", "log in", "person", "self", ("with a code from their app",)),
-    Rule("session.close", "log out", "person", "self", ("no code needed",), needs_mfa=False),
+         (_note("at least one other CEO or trustee must keep MFA"),)),
+    Rule("session.open", "log in", "person", "self", (_note("with a code from their app"),)),
+    Rule("session.close", "log out", "person", "self", (_note("no code needed"),), needs_mfa=False),
     Rule("policy.review", "record the annual policy review", "organisation", "board",
-         ("records the board minute when given (--board-minute)",)),
+         (MINUTE_RECORDED,)),
     Rule("policy.setting", "change the policy checks' settings", "organisation", "board",
-         ("e.g. the longest a credential may go without rotation",)),
+         (_note("e.g. the longest a credential may go without rotation"),)),
     Rule("review.start", "start an access review", "organisation", "board",
-         ("one open review at a time",)),
+         (_note("one open review at a time"),)),
     Rule("review.decide", "decide access review items", "grant", "approvers",
-         ("never on their own grant", _PROXY), never_self=True),
+         (_note("never on their own grant"), PROXY), never_self=True),
     Rule("review.close", "close an access review", "campaign", "board",
-         ("every item decided first; revokes the items decided 'revoke'",)),
+         (_note("every item decided first; revokes the items decided 'revoke'"),)),
     Rule("offboard.start", "start offboarding someone who leaves", "person", "board",
-         ("a trustee or the CEO leaving needs --board-minute",), never_self=True),
+         (LEAVER_APPROVER,), never_self=True),
     Rule("offboard.done", "tick offboarding items", "case", "approvers",
-         ("an item about an account: an approver for that account",)),
+         (_note("an item about an account: an approver for that account"),)),
     Rule("person.reinstate", "reinstate a leaver", "person", "board",
-         ("a trustee or the CEO needs --board-minute; they come back with no access and no MFA",),
+         (ONE_CEO, RETURNING_APPROVER),
          never_self=True),
     Rule("register.import", "import records from a spreadsheet", "organisation", "board",
-         ("imported approvals keep their original approver, authority and date",
-          "the rules of the one-by-one commands hold for every row",
-          "only the CEO imports delegations")),
+         (_note("imported approvals keep their original approver, authority and date"),
+          _note("the rules of the one-by-one commands hold for every row"),
+          _note("only the CEO imports delegations"))),
 )}
 
 
@@ -147,20 +260,25 @@ class Authority:
 
 
 def authorise(op: Operation, action: str, subject: str, *, account: Row | None = None,
-              concerned: str | None = None) -> Authority:
+              concerned: str | None = None, grant: Row | None = None,
+              board_minute: str | None = None, promotes: bool = False,
+              assigns: Mapping[str, str | None] | None = None,
+              becomes: str | None = None) -> Authority:
     """Decide `action` on `subject` for the operator by the rule table, or refuse.
 
-    `account` is the account the action touches (for delegations' scope, ownership and
-    grants); `concerned` is the person the action is about (for "never the person
-    concerned" and "the person themselves"). Proves the operator's MFA where the rule says.
+    Checks who may do it, proves the operator's MFA where the rule says, then runs every
+    condition of the rule against the attempt (see `Attempt` for what each fact means).
     """
+    attempt = Attempt(action, subject, account, concerned, grant, board_minute, promotes,
+                      assigns or {}, becomes)
     rule = RULES[action]
     op.attempt = (action, subject)
     if rule.in_setup and not is_set_up(op):
+        _check_conditions(op, rule, attempt)  # those that hold during set-up too
         return Authority("setup")
     person = op.operator
-    if person["status"] != "active":
-        raise Refused(f"{person['id']} has left and can no longer act in the register")
+    if problem := rules.cannot_act(person):
+        raise Refused(problem)
     if rule.never_self and concerned == person["id"]:
         raise Refused(_self_refusal(action, person["id"]))
     granted = _who(op, rule, account, concerned)
@@ -172,14 +290,21 @@ def authorise(op: Operation, action: str, subject: str, *, account: Row | None =
         from accessgov.identity.proof import prove
 
         prove(op)
+    _check_conditions(op, rule, attempt)
     return granted
+
+
+def _check_conditions(op: Operation, rule: Rule, attempt: Attempt) -> None:
+    for condition in rule.conditions:
+        if condition.check is not None:
+            condition.check(op, attempt)
 
 
 def _who(op: Operation, rule: Rule, account: Row | None, concerned: str | None
          ) -> Authority | None:
     person = op.operator
     category = person["category"]
-    board = Authority(category) if category in APPROVER_CATEGORIES else None
+    board = Authority(category) if is_approver_category(category) else None
     if rule.who == "board":
         return board
     if rule.who == "ceo":
@@ -196,10 +321,9 @@ def _who(op: Operation, rule: Rule, account: Row | None, concerned: str | None
         return approver or owner
     if rule.who == "holders":
         assert account is not None
-        grant = live_grant_of(op.register, person["id"], account["id"], op.today)
+        grant = grant_rows.live_grant_of(op.register, person["id"], account["id"], op.today)
         if grant is not None:
-            op.trusted("grants", op.register.row("SELECT * FROM grants WHERE id = ?", (grant,)))
-            return Authority(f"grant:{grant}", grant)
+            return Authority(f"grant:{grant['id']}", grant["id"])
         return owner
     raise AssertionError(f"unknown rule subject {rule.who}")
 
@@ -208,25 +332,13 @@ def _delegation_for(op: Operation, account: Row | None) -> Authority | None:
     """The operator's delegation in force today whose scope covers `account`."""
     if account is None:
         return None  # delegations cover grant and credential actions on accounts only
-    for delegation in delegations_of(op.register, op.operator["id"]):
-        op.trusted("delegations", delegation)
-        if not delegation_in_force(delegation, op.today):
+    for delegation in delegation_rows.held_by(op.register, op.operator["id"]):
+        if not rules.delegation_in_force(delegation, op.today):
             continue
-        scopes = delegation_scopes(op.register, delegation["id"])
-        for scope in scopes:
-            op.trusted("delegation_accounts", scope)
+        scopes = delegation_rows.scopes(op.register, delegation["id"])
         if delegation["all_accounts"] or account["id"] in {s["account"] for s in scopes}:
             return Authority(f"delegation:{delegation['id']}")
     return None
-
-
-def delegation_in_force(delegation: Row, today: str) -> bool:
-    """Not revoked, started, and not past its end date."""
-    return (
-        not delegation["revoked_at"]
-        and delegation["valid_from"] <= today
-        and (not delegation["valid_until"] or today <= delegation["valid_until"])
-    )
 
 
 def _self_refusal(action: str, person: str) -> str:
@@ -248,59 +360,12 @@ def _no_authority(rule: Rule, person: str, account: Row | None) -> str:
     return f"only {WHO[rule.who]} can {rule.doing}; {person} is not"
 
 
-# -- conditions that need more than the operator's own rows ---------------------------------
-
-def is_approver_category(category: str | None) -> bool:
-    """Trustees and the CEO approve by their category alone."""
-    return category in APPROVER_CATEGORIES
-
-
-def require_board_minute(op: Operation, person: str, minute: str | None) -> None:
-    """Making or unmaking a trustee or the CEO: a board minute, and not by the person."""
-    if not is_set_up(op):
-        return  # set-up: the Board's first members are being entered
-    if op.operator["id"] == person:
-        raise Refused(f"{person} cannot make or unmake themselves an approver; another "
-                      "trustee or the CEO must")
-    if not minute:
-        raise Refused("making or unmaking a trustee or the CEO needs the board minute that "
-                      "decided it: add --board-minute REF")
-
-
-def refuse_self_assignment(op: Operation, field: str, value: str | None) -> None:
-    """Nobody makes themselves an account's owner, overseer or recovery contact."""
-    if value is None or op.operator_id is None or not is_set_up(op):
-        return
-    me = op.operator
-    if value == me["id"] or (field == "recovery_email" and value.lower() == me["email"].lower()):
-        raise Refused(f"{me['id']} cannot make themselves the {field.replace('_', ' ')} of an "
-                      "account; another approver must")
-
-
-def refuse_proxy_decision(op: Operation, grant: Row) -> None:
-    """Whoever enrolled the approver's MFA has seen their seed and can make their codes: that
-    approver's decisions on the enroller's own grants and requests are refused."""
-    me = op.operator["id"]
-    state = op.trusted("mfa", mfa_state(op.register, me))
-    enroller = state["enrolled_by"] if state else None
-    if enroller in (grant["person"], grant["requested_by"]) and enroller != me:
-        raise Refused(
-            f"{me}'s MFA was enrolled by {enroller}, who has seen its seed, so {me} cannot "
-            f"decide {enroller}'s grants or requests; another approver must (or {me} "
-            "enrols again, themselves)"
-        )
-
-
 # -- set-up ------------------------------------------------------------------------------------
-
-_SETUP_EVENT = ("SELECT * FROM audit WHERE action = 'mfa.confirm' "
-                "AND details LIKE '%\"completes_setup\":true%' ORDER BY seq LIMIT 1")
-
 
 def setup_claimed(register: Register) -> bool:
     """Whether the log says set-up is over, without checking its seal (only to decide whether
     to ask for a code; `is_set_up` decides)."""
-    return register.row(_SETUP_EVENT) is not None
+    return events.setup_completed(register) is not None
 
 
 def is_set_up(op: Operation) -> bool:
@@ -310,7 +375,7 @@ def is_set_up(op: Operation) -> bool:
     if "set_up" not in op.facts:
         from accessgov.audit import chain
 
-        event = op.register.row(_SETUP_EVENT)
+        event = events.setup_completed(op.register)
         sealed = event is not None and chain.event_is_sealed(op.keys.chain, event)
         if not sealed and op.store.exists(SETUP_MARKER):
             raise Tampered("the register's audit log has lost the CEO's confirmed enrolment "
@@ -318,7 +383,6 @@ def is_set_up(op: Operation) -> bool:
                            "changed outside accessgov; run 'accessgov audit verify'")
         op.facts["set_up"] = sealed
     return bool(op.facts["set_up"])
-
 
 
 def mark_set_up(op: Operation) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from accessgov.db.queries import get_person, mfa_state
+from accessgov.db.queries import mfa, people
 from accessgov.db.register import Row
 from accessgov.errors import InputError, NotFound, Refused
 from accessgov.identity import authority, sessions, totp
@@ -33,10 +33,10 @@ def enrol(op: Operation, person_id: str) -> str | None:
     Returns the otpauth:// URI of a new pending seed, or None when an invitation was
     recorded.
     """
-    person = op.trusted("people", get_person(op.register, person_id))
+    person = people.get(op.register, person_id)
     if person["status"] != "active":
         raise InputError(f"{person_id} has left; there is no need for their MFA")
-    state = mfa_state(op.register, person_id)
+    state = mfa.state(op.register, person_id)
     if state and state["status"] == "confirmed":
         raise InputError(f"{person_id} already has MFA; use 'accessgov mfa reset {person_id}' "
                          "first to give them a new authenticator")
@@ -47,7 +47,7 @@ def enrol(op: Operation, person_id: str) -> str | None:
     if granted.name == "setup" and person["category"] != "ceo":
         raise Refused("the CEO must set up and confirm MFA first; until then only the CEO's "
                       "MFA can be enrolled")
-    if granted.name != "setup" and (state is None or op.trusted("mfa", state) is None):
+    if granted.name != "setup" and state is None:
         raise Refused(f"{person_id} has not been invited to enrol: a CEO or trustee first runs "
                       f"'accessgov mfa enrol {person_id}'")
     _refuse_watched_enrolment(op, person_id)
@@ -101,8 +101,8 @@ def confirm(op: Operation, person_id: str, code: str,
             session_ttl: dt.timedelta | None = None) -> Confirmation:
     """Confirm a pending enrolment with the first code from the app; with `session_ttl`, the
     same code also opens the person's session (it has just proved who they are)."""
-    person = op.trusted("people", get_person(op.register, person_id))
-    state = mfa_state(op.register, person_id)
+    person = people.get(op.register, person_id)
+    state = mfa.state(op.register, person_id)
     if state is None:
         raise NotFound(f"{person_id} has no MFA enrolment; run 'accessgov mfa enrol {person_id}'")
     if state["status"] == "confirmed":
@@ -111,7 +111,6 @@ def confirm(op: Operation, person_id: str, code: str,
         raise InputError(f"{person_id} is invited but has not enrolled yet: they run "
                          f"'accessgov mfa enrol {person_id} --as {person_id}' first")
     authority.authorise(op, "mfa.confirm", person_id, concerned=person_id)
-    op.trusted("mfa", state)
     seed = op.store.read(totp.seed_path(person_id), state["seed_version"])
     step = totp.check_code(state, seed, code, op.now)
     op.register.update("mfa", {"person": person_id}, {
@@ -131,14 +130,13 @@ def confirm(op: Operation, person_id: str, code: str,
 
 def reset(op: Operation, person_id: str, *, reason: str) -> None:
     """Remove a person's MFA (lost phone, left): their seed is deleted, sessions end."""
-    get_person(op.register, person_id)
-    state = mfa_state(op.register, person_id)
+    people.get(op.register, person_id)
+    state = mfa.state(op.register, person_id)
     if state is None:
         raise InputError(f"{person_id} has no MFA to reset")
     authority.authorise(op, "mfa.reset", person_id, concerned=person_id)
-    op.trusted("mfa", state)
     _ensure_someone_can_still_enrol(op, person_id)
-    op.register.conn.execute("DELETE FROM mfa WHERE person = ?", (person_id,))
+    op.register.delete("mfa", {"person": person_id})
     ended = sessions.end_sessions(op.register, person_id, "mfa reset", op.at)
     op.record("mfa.reset", person_id, reason=reason, sessions_ended=ended)
     # Only once the register no longer claims the seed: a crash before the commit leaves the
@@ -148,13 +146,7 @@ def reset(op: Operation, person_id: str, *, reason: str) -> None:
 
 
 def _ensure_someone_can_still_enrol(op: Operation, person_id: str) -> None:
-    others = op.register.value(
-        "SELECT COUNT(*) FROM people p JOIN mfa m ON m.person = p.id "
-        "WHERE p.status = 'active' AND p.category IN ('ceo', 'trustee') "
-        "AND m.status = 'confirmed' AND p.id != ?",
-        (person_id,),
-    )
-    if not others:
+    if not mfa.others_with_board_mfa(op.register, person_id):
         raise Refused(
             f"resetting {person_id}'s MFA would leave no CEO or trustee with MFA, and nobody "
             "could enrol anyone again; enrol another trustee first"

@@ -6,6 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from accessgov.db.queries import people
+from accessgov.db.queries import sessions as session_rows
 from accessgov.db.register import Register, Row
 from accessgov.errors import MfaRequired
 from accessgov.identity import sessions
@@ -56,7 +58,7 @@ def logout(op: Operation, ticket: sessions.Ticket | None) -> str | None:
     if ticket is None:
         return None
     op.attempt = ("session.close", ticket.session_id)
-    row = op.register.row("SELECT ended_at FROM sessions WHERE id = ?", (ticket.session_id,))
+    row = session_rows.claimed(op.register, ticket.session_id)
     if row is None or row["ended_at"]:
         return None
     op.register.update("sessions", {"id": ticket.session_id},
@@ -73,7 +75,7 @@ def whoami(register: Register, ticket: sessions.Ticket | None, now: dt.datetime,
     if session is None:
         return {"session": None, "person": None, "name": None, "opened_at": None,
                 "expires_at": None, "verified_by": None, "register": where}
-    name = register.value("SELECT name FROM people WHERE id = ?", (session["person"],))
+    name = people.name(register, session["person"])
     return {"session": session["id"], "person": session["person"], "name": name,
             "opened_at": session["created_at"], "expires_at": session["expires_at"],
             "verified_by": session["proof"], "register": where}

@@ -10,10 +10,10 @@ import datetime as dt
 from typing import Any
 
 from accessgov.common.timeutil import iso
-from accessgov.db.queries import mfa_state
+from accessgov.db.queries import mfa
 from accessgov.db.register import Register
 from accessgov.errors import MfaRequired, Refused
-from accessgov.identity import sessions, totp
+from accessgov.identity import rules, sessions, totp
 from accessgov.operation import Journal, Operation, Proof
 
 
@@ -26,9 +26,9 @@ def prove(op: Operation) -> Proof:
 
 def _check(op: Operation) -> Proof:
     person = op.operator
-    if person["status"] != "active":
-        raise Refused(f"{person['id']} has left and can no longer act in the register")
-    state = op.trusted("mfa", mfa_state(op.register, person["id"]))
+    if problem := rules.cannot_act(person):
+        raise Refused(problem)
+    state = mfa.state(op.register, person["id"])
     if state is None or state["status"] != "confirmed":
         raise Refused(
             f"{person['id']} has not enrolled MFA, so cannot approve or change anything "
@@ -43,7 +43,7 @@ def _check(op: Operation) -> Proof:
     ticket = op.seat.read_ticket()
     if ticket and ticket.person == person["id"]:
         session = sessions.live_session(op.register, ticket, op.now, op.keys.sessions)
-        if session and op.trusted("sessions", session):
+        if session:
             return Proof("session", session["id"])
     raise MfaRequired(
         f"this needs {person['id']}'s MFA: add --otp CODE, or run 'accessgov login' first"
@@ -53,7 +53,7 @@ def _check(op: Operation) -> Proof:
 def record_code_failure(register: Register, journal: Journal, failure: totp.Failure,
                         now: dt.datetime) -> None:
     """Count a rejected code against the person, lock them out at the limit, audit it."""
-    state = mfa_state(register, failure.person)
+    state = mfa.claimed_state(register, failure.person)
     if state is None:
         return
     changes = totp.after_failure(state, now)

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from accessgov.common.timeutil import iso, parse_iso
+from accessgov.db.queries import sessions as session_rows
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError
 
@@ -111,31 +112,32 @@ def check_ttl(ttl: dt.timedelta) -> dt.timedelta:
     return ttl
 
 
-def claimed_session(register: Register, ticket: Ticket, now: dt.datetime) -> Row | None:
-    """The session row `ticket` names, if open and unexpired, WITHOUT checking its token:
-    enough to decide whether to ask for a code; never enough to act on."""
-    row = register.row("SELECT * FROM sessions WHERE id = ?", (ticket.session_id,))
+def _open(row: Row | None, ticket: Ticket, now: dt.datetime) -> Row | None:
     if row is None or row["person"] != ticket.person or row["ended_at"]:
         return None
     return row if parse_iso(row["expires_at"]) > now else None
 
 
+def claimed_session(register: Register, ticket: Ticket, now: dt.datetime) -> Row | None:
+    """The session row `ticket` names, if open and unexpired, WITHOUT checking its token:
+    enough to decide whether to ask for a code; never enough to act on."""
+    return _open(session_rows.claimed(register, ticket.session_id), ticket, now)
+
+
 def live_session(register: Register, ticket: Ticket, now: dt.datetime,
                  key: bytes) -> Row | None:
-    """The register's session row for `ticket` if its token matches and it has not ended."""
+    """The register's session row for `ticket` if its token matches and it has not ended;
+    once the token matches, the row is read again through the checked read path (a row
+    written behind the log opens nothing, and says so)."""
     row = claimed_session(register, ticket, now)
     if row is None or not hmac.compare_digest(row["token_hash"], token_hash(key, ticket.token)):
         return None
-    return row
+    return session_rows.get(register, ticket.session_id)
 
 
 def end_sessions(register: Register, person: str, reason: str, at: str) -> int:
     """End every open session of `person` (logout, MFA reset, offboarding)."""
-    return register.conn.execute(
-        "UPDATE sessions SET ended_at = ?, ended_reason = ? "
-        "WHERE person = ? AND ended_at IS NULL AND expires_at > ?",
-        (at, reason, person, at),
-    ).rowcount
+    return session_rows.end_all_of(register, person, reason, at)
 
 
 def expiry(now: dt.datetime, ttl: dt.timedelta) -> str:

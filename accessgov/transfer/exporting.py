@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accessgov.db.queries import EFFECTIVE_STATUS
+from accessgov.db.queries import transfer
 from accessgov.db.register import Register, Row
 
 FORMAT = "accessgov-register"
@@ -38,13 +38,6 @@ DELEGATION_FIELDS = ("id", "delegate", "all_accounts", "accounts", "granted_by",
 GRANT_FIELDS = ("id", "person", "account", "role", "reason", "status", "expires",
                 "requested_by", "requested_at", "decided_by", "authority", "decided_at",
                 "board_minute", "revoked_by", "revoked_at", "revoke_reason")
-
-_GRANTS = f"""
-SELECT g.id, g.person, g.account, g.role, g.reason, {EFFECTIVE_STATUS} AS status, g.expires,
-       g.requested_by, g.requested_at, ap.approver AS decided_by, ap.authority,
-       ap.at AS decided_at, ap.board_minute, g.revoked_by, g.revoked_at, g.revoke_reason
-FROM grants g LEFT JOIN approvals ap ON ap.grant_id = g.id
-"""
 
 
 def person_record(row: Row) -> dict[str, Any]:
@@ -70,25 +63,20 @@ def grant_record(row: Row) -> dict[str, Any]:
 
 def grant_by_id(register: Register, grant_id: str, today: str) -> dict[str, Any] | None:
     """The exported form of one grant, if the register has it."""
-    row = register.row(f"{_GRANTS} WHERE g.id = :id", {"id": grant_id, "today": today})
+    row = transfer.grant(register, grant_id, today)
     return None if row is None else grant_record(row)
 
 
 def export_register(register: Register, today: str) -> dict[str, Any]:
     """The whole register except secrets (schemas/export.schema.json)."""
-    scopes: dict[str, list[str]] = {}
-    for scope in register.rows("SELECT delegation, account FROM delegation_accounts"):
-        scopes.setdefault(scope["delegation"], []).append(scope["account"])
+    scopes = transfer.delegation_scopes(register)
     return {
         "format": FORMAT,
         "version": VERSION,
         "organisation": register.setting("org"),
-        "people": [person_record(row) for row in register.rows(
-            "SELECT * FROM people ORDER BY id")],
-        "accounts": [account_record(row) for row in register.rows(
-            "SELECT * FROM accounts ORDER BY id")],
-        "delegations": [delegation_record(row, scopes.get(row["id"], [])) for row in
-                        register.rows("SELECT * FROM delegations ORDER BY num")],
-        "grants": [grant_record(row) for row in register.rows(
-            f"{_GRANTS} ORDER BY g.num", {"today": today})],
+        "people": [person_record(row) for row in transfer.people(register)],
+        "accounts": [account_record(row) for row in transfer.accounts(register)],
+        "delegations": [delegation_record(row, scopes.get(row["id"], []))
+                        for row in transfer.delegations(register)],
+        "grants": [grant_record(row) for row in transfer.grants(register, today)],
     }

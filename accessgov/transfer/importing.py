@@ -35,12 +35,14 @@ and writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from accessgov.common import validate
+from accessgov.db.queries import people
 from accessgov.db.register import Register
 from accessgov.errors import InputError, Refused
 from accessgov.identity.authority import authorise
@@ -123,9 +125,13 @@ class ImportRefused(Refused):
 
 # -- running an import ----------------------------------------------------------------------------
 
-def plan(register: Register, path: Path, kind: str | None, context: Context,
-         progress: Progress | None = None) -> Report:
-    """`--dry-run`: check the file against the register as it is; write nothing."""
+def plan(register: Register, path: Path, kind: str | None, operator_id: str | None,
+         board_minute: str | None, now: dt.datetime, progress: Progress | None = None
+         ) -> Report:
+    """`--dry-run`: check the file against the register as it is; write nothing. Rules about
+    the importer are checked when the operator is named."""
+    operator = people.get(register, operator_id) if operator_id else None
+    context = Context(operator, board_minute, now)
     source = reading.read(path, kind)
     report = _report(source, True, context)
     _run(source, World.load(register), context, None, report, progress)
@@ -141,11 +147,10 @@ def import_file(op: Operation, path: Path, kind: str | None, *,
     authorise(op, "register.import", org)
     context = Context(op.operator, minute, op.now)
     report = _report(source, False, context)
-    conn = op.register.conn
-    conn.execute("PRAGMA defer_foreign_keys = ON")  # managers named later in the file
-    # 100,000 rows go into several indexes each: a page cache of 2 MB (SQLite's default)
-    # would write and re-read the same pages all the time. Pages are taken only as used.
-    conn.execute(f"PRAGMA main.cache_size = -{CACHE_KIB}")
+    # Managers may be named later in the file; 100,000 rows go into several indexes each, so
+    # a page cache of 2 MB (SQLite's default) would write and re-read the same pages all the
+    # time (pages are taken only as used).
+    op.register.prepare_bulk_writes(CACHE_KIB)
     world = World.load(op.register)
     _run(source, world, context, Writer(op, world, minute), report, progress)
     op.record("register.import", org, file=source.name, format=source.format,

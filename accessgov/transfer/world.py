@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from accessgov.common.timeutil import iso
+from accessgov.db.queries import transfer
 from accessgov.db.register import Register, Row
 from accessgov.transfer.exporting import account_record, delegation_record, person_record
 
@@ -57,34 +58,23 @@ class World:
     @classmethod
     def load(cls, register: Register) -> World:
         """Everything an import is checked against, in a few queries."""
-        people = {row["id"]: person_record(row) for row in register.rows(
-            "SELECT * FROM people")}
-        accounts = {row["id"]: account_record(row) for row in register.rows(
-            "SELECT * FROM accounts")}
+        people = {row["id"]: person_record(row) for row in transfer.people(register)}
+        accounts = {row["id"]: account_record(row) for row in transfer.accounts(register)}
         delegations = {row["id"]: row for row in _delegations(register)}
         ids, nums, live = set(), set(), {}
-        cursor = register.conn.cursor()
-        cursor.row_factory = None  # plain tuples: this may read 100,000 grants
-        for grant_id, num, person, account, status in cursor.execute(
-                "SELECT id, num, person, account, status FROM grants"):
+        for grant_id, num, person, account, status in transfer.grant_keys(register):
             ids.add(grant_id)
             nums.add(num)
             if status in ("active", "pending"):
                 live[(person, account)] = grant_id
-        shared = {row["account"]: row["version"] for row in register.rows(
-            "SELECT c.account, c.version FROM credentials c JOIN accounts a "
-            "ON a.id = c.account WHERE a.access = 'shared-login' AND c.kind = 'password'")}
+        shared = transfer.shared_password_versions(register)
         return cls(register, people, accounts, delegations, ids, nums, live, shared)
 
 
 def _delegations(register: Register) -> list[Row]:
-    rows = register.rows("SELECT * FROM delegations ORDER BY num")
-    scopes: dict[str, list[str]] = {}
-    for scope in register.rows("SELECT delegation, account FROM delegation_accounts "
-                               "ORDER BY account"):
-        scopes.setdefault(scope["delegation"], []).append(scope["account"])
+    scopes = transfer.delegation_scopes(register)
     return [delegation_record(row, scopes.get(row["id"], [])) | {"num": row["num"]}
-            for row in rows]
+            for row in transfer.delegations(register)]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from accessgov.access import exposures
-from accessgov.identity.authority import is_approver_category
+from accessgov.db.queries import transfer
+from accessgov.identity.rules import is_approver_category
 from accessgov.operation import Operation
 from accessgov.transfer.world import World
 
@@ -64,7 +65,7 @@ class Writer:
             record["revoked_at"], record["revoke_reason"]))
         if decided:
             self.approvals.append((record["id"], decision, record["decided_by"],
-                                   record["authority"], record["board_minute"],
+                                   record["authority"], record["board_minute"], 0, None,
                                    record["decided_at"]))
         version = self.world.shared_passwords.get(record["account"])
         if record["status"] == "active" and version is not None:
@@ -77,18 +78,10 @@ class Writer:
 
     def flush(self) -> None:
         """Write the grants waiting in the batch."""
-        conn = self.op.register.conn
         if self.grants:
-            conn.executemany(
-                "INSERT INTO grants (id, num, person, account, role, reason, requested_by, "
-                "requested_at, expires, status, decided_at, revoked_by, revoked_at, "
-                "revoke_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                self.grants)
+            transfer.insert_grants(self.op.register, self.grants)
         if self.approvals:
-            conn.executemany(
-                "INSERT INTO approvals (grant_id, decision, approver, authority, board_minute, "
-                "mfa_verified, verified_by, at) VALUES (?, ?, ?, ?, ?, 0, NULL, ?)",
-                self.approvals)
+            transfer.insert_approvals(self.op.register, self.approvals)
         for person, account, version, grant_id in self.exposed:
             exposures.expose(self.op.register, person, account, "password", version,
                              "shared-login grant", grant_id, self.op.at)

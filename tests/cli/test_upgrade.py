@@ -53,7 +53,7 @@ def old_register(tmp_path: Path, store: dict[str, object]) -> Shell:
         for seq, (actor, action, subject, details) in enumerate(events, start=1):
             text = chain.canonical_details(details)
             mac = chain.compute_mac(key, seq, AT, actor, action, subject, text, prev)
-            old.conn.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            old.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                              (seq, AT, actor, action, subject, text, prev, mac))
             prev = mac
     old.close()

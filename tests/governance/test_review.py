@@ -87,8 +87,7 @@ def test_the_items_query_names_its_columns_in_order(started: Shell) -> None:
     try:
         rows = list(item_rows(register, quarter(started),
                               started.clock.now.date().isoformat()))
-        cursor = register.conn.execute("SELECT * FROM review_campaigns")
-        assert cursor.fetchone()
+        assert register.rows("SELECT * FROM review_campaigns")
         named = [dict(zip(ITEM_COLUMNS, row, strict=True)) for row in rows]
         assert named == show(started)["items"]
     finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.access import catalogue
-from accessgov.db.queries import LIVE_GRANT
+from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
 
 NO_MFA = Rule("SEC-001", "high", "an account without MFA", ACCESS)
@@ -38,12 +38,9 @@ _MFA = {
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family."""
-    accounts = ("SELECT a.id, a.platform, a.owner, a.mfa_method, a.access, a.recovery_email, "
-                "p.status AS owner_status FROM accounts a LEFT JOIN people p ON p.id = a.owner "
-                "WHERE a.status = 'active' ORDER BY a.id")
     leavers = {row["email"].lower(): row["id"] for row in context.people.values()
                if row["status"] == "left"}
-    for account in context.rows(accounts):
+    for account in rows.active_accounts(context.register):
         yield from _account(context, account, leavers)
     yield from _few_admins(context)
 
@@ -74,15 +71,7 @@ def _few_admins(context: Context) -> Iterator[Finding]:
     here, or losing one locks the charity out (shared logins have no admins to count)."""
     with_admins = [p.id for p in catalogue.all_platforms()
                    if "admin" in p.roles and p.delegated_access]
-    marks = ", ".join(f":p{n}" for n in range(len(with_admins)))
-    sql = (
-        "SELECT a.id, a.platform, group_concat(g.person, ', ') AS admins FROM accounts a "
-        "LEFT JOIN grants g ON g.account = a.id AND g.role = 'admin' "
-        f"AND {LIVE_GRANT} AND g.person IN (SELECT id FROM people WHERE status = 'active') "
-        f"WHERE a.status = 'active' AND a.access = 'delegated' AND a.platform IN ({marks}) "
-        "GROUP BY a.id HAVING COUNT(DISTINCT g.person) < 2 ORDER BY a.id")
-    params = {f"p{n}": platform for n, platform in enumerate(with_admins)}
-    for account in context.rows(sql, params):
+    for account in rows.short_of_admins(context.register, context.today, with_admins):
         admins = account["admins"]
         who = f"only one active admin ({admins})" if admins else "no active admin"
         yield FEW_ADMINS.finding(

@@ -14,10 +14,10 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 
-from accessgov.db.queries import LIVE_GRANT
+from accessgov.db.queries import findings as rows
 from accessgov.db.register import Row
 from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
-from accessgov.identity.authority import APPROVER_CATEGORIES, delegation_in_force
+from accessgov.identity.rules import APPROVER_CATEGORIES, delegation_in_force
 
 UNAPPROVED = Rule("ACC-001", "high", "a live grant that nobody approved", ACCESS)
 NO_AUTHORITY = Rule("ACC-002", "high", "a grant approved by someone without the authority "
@@ -30,44 +30,14 @@ APPROVER_WITHOUT_MFA = Rule("ACC-005", "medium", "an approver who has not enroll
                             ACCESS)
 RULES = (UNAPPROVED, NO_AUTHORITY, SELF_APPROVED, SOCK_PUPPET, APPROVER_WITHOUT_MFA)
 
-_UNAPPROVED_SQL = f"""
-SELECT g.id, g.person, g.account, g.role FROM grants g
-WHERE {LIVE_GRANT} AND NOT EXISTS (
-    SELECT 1 FROM approvals ap WHERE ap.grant_id = g.id AND ap.decision = 'approved')
-ORDER BY g.num
-"""
-_APPROVAL = ("SELECT g.id, g.person, g.account, g.role, ap.approver, ap.authority, ap.at "
-             "FROM grants g JOIN approvals ap ON ap.grant_id = g.id "
-             "AND ap.decision = 'approved'")
-# Each (approver, authority) pair of the live grants once, with how many of them the grantee
-# approved themselves (a NULL approver: grants nobody approved). One pass over the grants
-# settles most of them without reading their approvals one by one.
-_PAIRS_SQL = (f"SELECT ap.approver, ap.authority, SUM(ap.approver = g.person) AS own "
-              f"FROM grants g LEFT JOIN approvals ap ON ap.grant_id = g.id "
-              f"AND ap.decision = 'approved' WHERE {LIVE_GRANT} "
-              "GROUP BY ap.approver, ap.authority")
-
-# The live approvals given by an approver to someone who put them in place (from `pairs`, a
-# JSON list of [grantee, approver]), found through the grantee's own grants.
-_SUSPECTS_SQL = f"""
-WITH pairs AS (SELECT json_extract(value, '$[0]') AS grantee,
-                      json_extract(value, '$[1]') AS approver FROM json_each(:pairs))
-SELECT g.id, g.person, g.account, g.role, ap.approver, ap.authority, ap.at
-FROM pairs JOIN grants g ON g.person = pairs.grantee
-JOIN approvals ap ON ap.grant_id = g.id AND ap.decision = 'approved'
-     AND ap.approver = pairs.approver
-WHERE {LIVE_GRANT} ORDER BY g.num
-"""
-
-
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family.
 
     A register may hold 100,000 live grants, nearly all approved by a handful of people on
-    an unchanging authority: one pass over them (`_PAIRS_SQL`) says which approvals could
+    an unchanging authority: one pass over them (`approval_pairs`) says which approvals could
     break a rule (none recorded; by the grantee; on an authority that did not hold
     throughout; by someone the grantee put in place), and only those are read one by one."""
-    pairs = list(context.rows(_PAIRS_SQL))
+    pairs = rows.approval_pairs(context.register, context.today)
     if any(pair["approver"] is None for pair in pairs):
         yield from _unapproved(context)
     if any(pair["own"] for pair in pairs):
@@ -80,7 +50,7 @@ def findings(context: Context) -> Iterator[Finding]:
 
 
 def _unapproved(context: Context) -> Iterator[Finding]:
-    for grant in context.rows(_UNAPPROVED_SQL):
+    for grant in rows.unapproved(context.register, context.today):
         yield UNAPPROVED.finding(
             grant["id"],
             f"{grant['id']} gives {context.name(grant['person'])} {grant['role']} access to "
@@ -90,8 +60,7 @@ def _unapproved(context: Context) -> Iterator[Finding]:
 
 
 def _self_approved(context: Context) -> Iterator[Finding]:
-    for approval in context.rows(f"{_APPROVAL} WHERE {LIVE_GRANT} "
-                                 "AND ap.approver = g.person ORDER BY g.num"):
+    for approval in rows.self_approved(context.register, context.today):
         yield SELF_APPROVED.finding(
             approval["id"], f"{_what(context, approval)} was approved by the grantee "
             "themselves: another approver must decide it (revoke it and grant it again).",
@@ -105,13 +74,11 @@ def _what(context: Context, approval: Row) -> str:
 
 def _without_authority(context: Context, history: _History, pairs: list[Row]
                        ) -> Iterator[Finding]:
-    sql = (f"{_APPROVAL} WHERE {LIVE_GRANT} AND ap.approver = :approver "
-           "AND ap.authority = :authority ORDER BY g.num")
     for pair in pairs:
         if history.always_held(pair["approver"], pair["authority"]):
             continue
-        params = {"approver": pair["approver"], "authority": pair["authority"]}
-        for approval in context.rows(sql, params):
+        for approval in rows.approvals_by(context.register, context.today, pair["approver"],
+                                          pair["authority"]):
             problem = history.authority_problem(approval)
             if problem:
                 yield NO_AUTHORITY.finding(
@@ -126,7 +93,7 @@ def _sock_puppets(context: Context, history: _History, approvers: set[str]
     pairs = sorted(history.candidates(approvers))
     if not pairs:
         return
-    for approval in context.rows(_SUSPECTS_SQL, {"pairs": json.dumps(pairs)}):
+    for approval in rows.approvals_between(context.register, context.today, pairs):
         grantee, approver = approval["person"], approval["approver"]
         link = history.influence(grantee, approver, approval["at"])
         if link:
@@ -138,14 +105,7 @@ def _sock_puppets(context: Context, history: _History, approvers: set[str]
 
 
 def _approvers_without_mfa(context: Context) -> Iterator[Finding]:
-    sql = (
-        "SELECT p.id, p.category, (SELECT COUNT(*) FROM delegations d WHERE d.delegate = p.id "
-        "AND d.revoked_at IS NULL AND d.valid_from <= :today AND (d.valid_until IS NULL OR "
-        ":today <= d.valid_until)) AS delegations, COALESCE(m.status, 'none') AS mfa "
-        "FROM people p LEFT JOIN mfa m ON m.person = p.id WHERE p.status = 'active' AND "
-        "(p.category IN ('ceo', 'trustee') OR p.id IN (SELECT delegate FROM delegations)) "
-        "ORDER BY p.id")
-    for person in context.rows(sql):
+    for person in rows.approvers_and_delegates(context.register, context.today):
         is_board = person["category"] in APPROVER_CATEGORIES
         if person["mfa"] == "confirmed" or not (is_board or person["delegations"]):
             continue
@@ -172,16 +132,13 @@ class _History:
         self._times: dict[str, list[str]] = {}
         self._read_events()
         self._read_enrolments()
-        self.delegations = {row["id"]: row for row in context.rows("SELECT * FROM delegations")}
+        self.delegations = {row["id"]: row for row in rows.delegations(context.register)}
         self.scopes: dict[str, set[str]] = defaultdict(set)
-        for row in context.rows("SELECT delegation, account FROM delegation_accounts"):
+        for row in rows.delegation_scopes(context.register):
             self.scopes[row["delegation"]].add(row["account"])
 
     def _read_events(self) -> None:
-        sql = ("SELECT at, actor, action, subject, details FROM audit WHERE action IN "
-               "('person.add', 'person.update', 'mfa.enrol', 'mfa.reset', 'delegation.add') "
-               "ORDER BY seq")
-        for event in self.context.rows(sql):
+        for event in rows.approver_history(self.context.register):
             self._read_event(event, json.loads(event["details"]))
 
     def _read_event(self, event: Row, details: dict[str, object]) -> None:
@@ -208,8 +165,7 @@ class _History:
 
     def _read_enrolments(self) -> None:
         # The MFA record names whoever enrolled the seed in use, even where no event says so.
-        for row in self.context.rows("SELECT person, enrolled_by, enrolled_at FROM mfa "
-                                     "WHERE enrolled_by IS NOT NULL"):
+        for row in rows.enrolments(self.context.register):
             self.enrolments[row["person"]].append((row["enrolled_at"], row["enrolled_by"]))
         for entries in self.enrolments.values():
             entries.sort(key=lambda entry: entry[0])

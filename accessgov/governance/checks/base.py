@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
+from accessgov.db.queries import findings as rows
 from accessgov.db.register import Register, Row
 from accessgov.secrets.base import SecretBackend
 
@@ -88,11 +89,6 @@ class Context:
     store: SecretBackend | None = None
     store_problem: str | None = None
 
-    def rows(self, sql: str, params: dict[str, Any] | None = None) -> Iterator[Row]:
-        """A query's rows one at a time (the big tables are never held whole), with
-        `:today` always available to the SQL."""
-        yield from self.register.conn.execute(sql, {"today": self.today, **(params or {})})
-
     @functools.cached_property
     def settings(self) -> dict[str, str]:
         """The register's settings."""
@@ -101,9 +97,7 @@ class Context:
     @functools.cached_property
     def people(self) -> dict[str, Row]:
         """id -> name, email, category and status of everyone in the register."""
-        cursor = self.register.conn.execute(
-            "SELECT id, name, email, category, status, leave_date FROM people")
-        return {row["id"]: row for row in cursor}
+        return {row["id"]: row for row in rows.people(self.register)}
 
     def name(self, person: str | None) -> str:
         """`Jo Doe (jdoe)`, or the id alone if it is not a person in the register."""

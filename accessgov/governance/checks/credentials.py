@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
 
 LEAVER_KNOWS = Rule("CRD-001", "high", "a credential known to someone who has left, not "
@@ -32,12 +33,7 @@ def max_age_days(context: Context) -> int:
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family."""
-    known = ("SELECT c.account, c.kind, c.version, group_concat(DISTINCT e.person) AS leavers "
-             "FROM credentials c JOIN exposures e ON e.account = c.account "
-             "AND e.kind = c.kind AND e.version = c.version "
-             "JOIN people p ON p.id = e.person AND p.status = 'left' "
-             "GROUP BY c.account, c.kind ORDER BY c.account, c.kind")
-    for credential in context.rows(known):
+    for credential in rows.known_to_leavers(context.register):
         leavers = sorted(credential["leavers"].split(","))
         who = ", ".join(context.name(person) for person in leavers)
         what = f"{credential['account']}'s {credential['kind']}"
@@ -53,10 +49,7 @@ def findings(context: Context) -> Iterator[Finding]:
 
 def _too_old(context: Context) -> Iterator[Finding]:
     days = max_age_days(context)
-    old = ("SELECT account, kind, COALESCE(rotated_at, set_at) AS changed FROM credentials "
-           "WHERE substr(COALESCE(rotated_at, set_at), 1, 10) < :oldest "
-           "ORDER BY account, kind")
-    for credential in context.rows(old, {"oldest": context.days_before(days)}):
+    for credential in rows.unchanged_since(context.register, context.days_before(days)):
         yield TOO_OLD.finding(
             f"{credential['account']}/{credential['kind']}",
             f"{credential['account']}'s {credential['kind']} was last changed on "
@@ -67,11 +60,7 @@ def _too_old(context: Context) -> Iterator[Finding]:
 
 
 def _seeds_without_codes(context: Context) -> Iterator[Finding]:
-    seeds = ("SELECT s.account FROM credentials s JOIN accounts a ON a.id = s.account "
-             "WHERE s.kind = 'totp-seed' AND a.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
-             "credentials r WHERE r.account = s.account AND r.kind = 'recovery-codes') "
-             "ORDER BY s.account")
-    for seed in context.rows(seeds):
+    for seed in rows.seeds_without_codes(context.register):
         account = seed["account"]
         yield SEED_WITHOUT_CODES.finding(
             f"{account}/totp-seed",

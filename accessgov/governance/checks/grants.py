@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
 
 LEAVER = Rule("GRT-001", "high", "someone who has left still holds a grant", ACCESS)
@@ -18,18 +19,13 @@ RULES = (LEAVER, PAST_EXPIRY)
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family."""
-    leavers = ("SELECT g.id, g.person, g.account, g.role, p.leave_date FROM grants g "
-               "JOIN people p ON p.id = g.person "
-               "WHERE g.status = 'active' AND p.status = 'left' ORDER BY g.num")
-    for grant in context.rows(leavers):
+    for grant in rows.held_by_leavers(context.register):
         left = f" on {grant['leave_date']}" if grant["leave_date"] else ""
         yield LEAVER.finding(
             grant["id"], f"{context.name(grant['person'])} left{left} but still holds "
             f"{grant['id']} ({grant['role']} on {grant['account']}): revoke it and remove them "
             "on the platform too.", grant["person"], grant["account"])
-    expired = ("SELECT g.id, g.person, g.account, g.role, g.expires FROM grants g "
-               "WHERE g.status = 'active' AND g.expires < :today ORDER BY g.num")
-    for grant in context.rows(expired):
+    for grant in rows.past_expiry(context.register, context.today):
         yield PAST_EXPIRY.finding(
             grant["id"], f"{grant['id']} ({context.name(grant['person'])}, {grant['role']} on "
             f"{grant['account']}) ended on {grant['expires']}: make sure they have been removed "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import MESSAGING, Context, Finding, Rule
 
 NO_OVERSEER = Rule("MSG-001", "medium", "a messaging group without an active overseer",
@@ -20,10 +21,7 @@ RULES = (NO_OVERSEER, NO_PURPOSE)
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family."""
-    groups = ("SELECT a.id, a.overseer, a.purpose, p.status AS overseer_status FROM accounts a "
-              "LEFT JOIN people p ON p.id = a.overseer "
-              "WHERE a.status = 'active' AND a.kind = 'messaging-group' ORDER BY a.id")
-    for group in context.rows(groups):
+    for group in rows.messaging_groups(context.register):
         name = group["id"]
         if group["overseer"] is None:
             yield NO_OVERSEER.finding(

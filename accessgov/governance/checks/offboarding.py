@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
 
 STALLED = Rule("OFB-001", "medium", "an offboarding checklist with items still to do a week "
@@ -24,19 +25,14 @@ DAYS_TO_FINISH = 7
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family."""
-    stalled = ("SELECT c.id, c.person, c.carried_out_at, COUNT(i.item) AS still "
-               "FROM offboarding_cases c JOIN offboarding_items i ON i.case_id = c.id "
-               "AND i.status = 'open' WHERE c.status = 'open' "
-               "AND substr(c.carried_out_at, 1, 10) < :oldest GROUP BY c.id ORDER BY c.num")
-    for case in context.rows(stalled, {"oldest": context.days_before(DAYS_TO_FINISH)}):
+    for case in rows.stalled_offboarding(context.register,
+                                         context.days_before(DAYS_TO_FINISH)):
         yield STALLED.finding(
             case["id"], f"{context.name(case['person'])} was offboarded on "
             f"{case['carried_out_at'][:10]} ({case['id']}), and {case['still']} checklist "
             f"item{'s are' if case['still'] != 1 else ' is'} still to do: see 'accessgov "
             f"offboard show {case['person']}'.", case["person"])
-    due = ("SELECT id, person, leave_date FROM offboarding_cases "
-           "WHERE status = 'scheduled' AND leave_date <= :today ORDER BY num")
-    for case in context.rows(due):
+    for case in rows.offboarding_due(context.register, context.today):
         yield NOT_CARRIED_OUT.finding(
             case["id"], f"{context.name(case['person'])} left on {case['leave_date']} "
             f"({case['id']}), but the register still counts them as here: the next change "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import MONITORING, Context, Finding, Rule
 
 POLICY_REVIEW_DAYS = 365
@@ -20,8 +21,7 @@ RULES = (OVERDUE,)
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family."""
-    last = context.register.row(
-        "SELECT reviewed_on, board_minute FROM policy_reviews ORDER BY reviewed_on DESC LIMIT 1")
+    last = rows.last_policy_review(context.register)
     if last is not None and last["reviewed_on"] >= context.days_before(POLICY_REVIEW_DAYS):
         return
     since = f"the last review recorded was on {last['reviewed_on']}" if last else \

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import MONITORING, Context, Finding, Rule
 
 REVIEW_INTERVAL_DAYS = 92  # a quarter, and a day or two to close it
@@ -22,16 +23,12 @@ RULES = (OVERDUE, NONE_RECENT)
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family."""
-    overdue = ("SELECT id, due, items, decided FROM review_campaigns "
-               "WHERE status = 'open' AND due < :today ORDER BY id")
-    for campaign in context.rows(overdue):
+    for campaign in rows.overdue_reviews(context.register, context.today):
         yield OVERDUE.finding(
             campaign["id"], f"The {campaign['id']} access review was due on {campaign['due']} "
             f"and is still open ({campaign['decided']} of {campaign['items']} items decided): "
             f"decide the rest and close it with 'accessgov review close {campaign['id']}'.")
-    last = context.register.row(
-        "SELECT id, closed_at FROM review_campaigns WHERE status = 'closed' "
-        "ORDER BY closed_at DESC LIMIT 1")
+    last = rows.last_closed_review(context.register)
     if last is None or last["closed_at"][:10] < context.days_before(REVIEW_INTERVAL_DAYS):
         since = (f"the last was {last['id']}, closed on {last['closed_at'][:10]}" if last
                  else "none has ever been closed")

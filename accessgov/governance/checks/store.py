@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.db.queries import findings as rows
 from accessgov.errors import AccessGovError
 from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
 from accessgov.secrets.base import SecretBackend
@@ -55,11 +56,10 @@ def _not_checked(problem: str) -> Finding:
 
 def _reconcile(context: Context, store: SecretBackend) -> Iterator[Finding]:
     store.check()
-    credentials = {f"{row['account']}/{row['kind']}": row["version"] for row in context.rows(
-        "SELECT account, kind, version FROM credentials")}
-    seeds = {f"mfa/{row['person']}": row["seed_version"] for row in context.rows(
-        "SELECT person, seed_version FROM mfa "
-        "WHERE status IN ('pending', 'confirmed') AND seed_version > 0")}
+    credentials = {f"{row['account']}/{row['kind']}": row["version"]
+                   for row in rows.credential_versions(context.register)}
+    seeds = {f"mfa/{row['person']}": row["seed_version"]
+             for row in rows.seed_versions(context.register)}
     recorded = credentials | seeds
     listed = store.list_paths()
     candidates = set(recorded) | (set(listed) if listed is not None else _written(context))
@@ -76,10 +76,9 @@ def _reconcile(context: Context, store: SecretBackend) -> Iterator[Finding]:
 
 def _written(context: Context) -> set[str]:
     """Every path accessgov wrote in this store, as far as the register and its log know."""
-    paths = {f"{row['account']}/{row['kind']}" for row in context.rows(
-        "SELECT DISTINCT account, kind FROM credential_versions")}
-    paths |= {f"mfa/{row['subject']}" for row in context.rows(
-        "SELECT DISTINCT subject FROM audit WHERE action IN ('mfa.enrol', 'mfa.reset')")}
+    paths = {f"{row['account']}/{row['kind']}"
+             for row in rows.written_credential_paths(context.register)}
+    paths |= {f"mfa/{row['subject']}" for row in rows.enrolled_seed_subjects(context.register)}
     return paths
 
 

@@ -1,0 +1,81 @@
+"""Named queries of the audit log's events (the chain itself is accessgov.audit.chain)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from accessgov.db.register import Register, Row
+
+# The columns the chain's mac covers, in the order it reads them.
+CHAIN_COLUMNS = "seq, at, actor, action, subject, details, prev, mac, rows"
+
+
+def setup_completed(register: Register) -> Row | None:
+    """The event of the CEO's confirmed enrolment that ended set-up, if the log has one."""
+    return register.row("SELECT * FROM audit WHERE action = 'mfa.confirm' "
+                        "AND details LIKE '%\"completes_setup\":true%' ORDER BY seq LIMIT 1")
+
+
+def first(register: Register) -> Row | None:
+    """The log's first event (seq 1), if any."""
+    return register.row("SELECT * FROM audit WHERE seq = 1")
+
+
+def first_action(register: Register) -> str | None:
+    """The action of the log's earliest event."""
+    found: str | None = register.value("SELECT action FROM audit ORDER BY seq LIMIT 1")
+    return found
+
+
+def head(register: Register) -> Row | None:
+    """The log's last event's seq, time and mac."""
+    return register.row("SELECT seq, at, mac FROM audit ORDER BY seq DESC LIMIT 1")
+
+
+def last_seq(register: Register) -> int:
+    """The seq of the last event (0 for an empty log)."""
+    return int(register.value("SELECT MAX(seq) FROM audit") or 0)
+
+
+def append(register: Register, events: list[tuple[Any, ...]]) -> None:
+    """Write sealed events, given as tuples in CHAIN_COLUMNS order."""
+    register.insert_many("audit", CHAIN_COLUMNS.split(", "), events)
+
+
+def chain(register: Register) -> Iterator[tuple[Any, ...]]:
+    """Every event as a tuple in CHAIN_COLUMNS order, oldest first (200,000 of them: tuples,
+    read as they come)."""
+    return register.tuples(f"SELECT {CHAIN_COLUMNS} FROM audit ORDER BY seq")
+
+
+def row_lists(register: Register) -> Iterator[tuple[int, str]]:
+    """(seq, rows) of every event that lists the rows its change wrote, oldest first."""
+    return register.tuples("SELECT seq, rows FROM audit WHERE rows != '' ORDER BY seq")
+
+
+def any_row_list(register: Register) -> bool:
+    """Whether any event of the log lists rows (seals were ever in force)."""
+    return register.value("SELECT 1 FROM audit WHERE rows != '' LIMIT 1") is not None
+
+
+def listing(register: Register, *, limit: int | None = None, subject: str | None = None,
+            action: str | None = None) -> list[Row]:
+    """Events newest-last, optionally only the last `limit`, one subject or one action."""
+    where, params = [], []
+    if subject:
+        where.append("subject = ?")
+        params.append(subject)
+    if action:
+        where.append("(action = ? OR action LIKE ?)")
+        params += [action, f"{action}.%"]
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    sql = f"SELECT seq, at, actor, action, subject, details FROM audit {clause} ORDER BY seq DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = register.rows(sql, params)
+    rows.reverse()
+    for row in rows:
+        row["details"] = json.loads(row["details"])
+    return rows

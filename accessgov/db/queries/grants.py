@@ -1,0 +1,141 @@
+"""Named queries of grants and their approval records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from accessgov.db.queries import records
+from accessgov.db.register import Register, Row
+from accessgov.errors import NotFound
+
+# A grant's effective status: an active grant past its end date reads as expired even before
+# a write command gets round to recording the expiry. Needs the `:today` parameter.
+EFFECTIVE_STATUS = ("CASE WHEN g.status = 'active' AND g.expires IS NOT NULL "
+                    "AND g.expires < :today THEN 'expired' ELSE g.status END")
+# The one spelling of "a grant that gives access today" (alias g, parameter :today).
+LIVE_GRANT = "g.status = 'active' AND (g.expires IS NULL OR g.expires >= :today)"
+
+_WITH_APPROVAL = f"""
+SELECT g.id, g.person, p.name AS person_name, g.account, a.platform, g.role, g.reason,
+       {EFFECTIVE_STATUS} AS status,
+       g.requested_by, g.requested_at, g.expires,
+       ap.decision, ap.approver AS decided_by, ap.authority, ap.board_minute,
+       ap.mfa_verified, ap.verified_by, ap.at AS decided_at,
+       g.revoked_by, g.revoked_at, g.revoke_reason
+FROM grants g
+JOIN people p ON p.id = g.person
+JOIN accounts a ON a.id = g.account
+LEFT JOIN approvals ap ON ap.grant_id = g.id
+"""
+
+
+def get(register: Register, grant_id: str) -> Row:
+    """The grants table's row for one grant (checked while a change runs), or NotFound."""
+    return records.by_id(register, "grants", "grant", grant_id)
+
+
+def with_approval(register: Register, grant_id: str, today: str) -> Row:
+    """One grant with its approval record, or NotFound."""
+    found = listing(register, today, grant_id=grant_id)
+    if not found:
+        raise NotFound(f"there is no grant {grant_id!r} in the register")
+    return found[0]
+
+
+def listing(register: Register, today: str, *, person: str | None = None,
+            account: str | None = None, status: str | None = None,
+            grant_id: str | None = None) -> list[Row]:
+    """Grants with their approval records, oldest first; `status` is the effective one."""
+    where, params = [], {"today": today}
+    for column, value in (("g.person", person), ("g.account", account), ("g.id", grant_id)):
+        if value:
+            name = column[2:]
+            where.append(f"{column} = :{name}")
+            params[name] = value
+    if status == "expired":
+        where.append("(g.status = 'expired' OR (g.status = 'active' AND g.expires < :today))")
+    elif status == "active":
+        where.append(LIVE_GRANT)
+    elif status:
+        where.append("g.status = :status")
+        params["status"] = status
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    rows = register.rows(f"{_WITH_APPROVAL} {clause} ORDER BY g.num", params)
+    for row in rows:
+        row["mfa_verified"] = None if row["mfa_verified"] is None else bool(row["mfa_verified"])
+    return rows
+
+
+def live_grant_of(register: Register, person: str, account: str, today: str) -> Row | None:
+    """`person`'s live grant on `account` (checked while a change runs), if they hold one."""
+    return register.sealed_row(
+        "grants", f"SELECT g.* FROM grants g WHERE g.person = :person AND g.account = :account "
+        f"AND {LIVE_GRANT} ORDER BY g.num DESC LIMIT 1",
+        {"person": person, "account": account, "today": today})
+
+
+def live_on(register: Register, account: str, today: str) -> list[Row]:
+    """Every live grant on `account` (id, person, role), oldest first."""
+    return register.rows(
+        f"SELECT g.id, g.person, g.role FROM grants g WHERE g.account = :account "
+        f"AND {LIVE_GRANT} ORDER BY g.num", {"account": account, "today": today})
+
+
+def live_ids(register: Register, today: str) -> Iterator[str]:
+    """The ids of every live grant, by account then age (a review's snapshot)."""
+    for (grant_id,) in register.tuples(
+            f"SELECT g.id FROM grants g WHERE {LIVE_GRANT} ORDER BY g.account, g.num",
+            {"today": today}):
+        yield grant_id
+
+
+def open_one(register: Register, person: str, account: str) -> str | None:
+    """The id of `person`'s active or pending grant on `account`, if any."""
+    found: str | None = register.value(
+        "SELECT id FROM grants WHERE person = ? AND account = ? "
+        "AND status IN ('active', 'pending')", (person, account))
+    return found
+
+
+def open_count_on(register: Register, account: str) -> int:
+    """How many active or pending grants `account` has."""
+    return int(register.value(
+        "SELECT COUNT(*) FROM grants WHERE account = ? AND status IN ('active', 'pending')",
+        (account,)))
+
+
+def held_or_asked(register: Register, *, today: str, person: str | None = None,
+                  account: str | None = None) -> list[Row]:
+    """A person's (or an account's) active and pending grants, as `show` lists them."""
+    column = "person" if person else "account"
+    return register.rows(
+        f"SELECT g.id, g.{'account' if person else 'person'}, g.role, "
+        f"{EFFECTIVE_STATUS} AS status, g.expires FROM grants g "
+        f"WHERE g.{column} = :who AND g.status IN ('active', 'pending') ORDER BY g.num",
+        {"who": person or account, "today": today})
+
+
+def past_their_end(register: Register, today: str) -> list[Row]:
+    """Active grants whose end date has passed (id, person, account)."""
+    return register.rows(
+        "SELECT id, person, account FROM grants "
+        "WHERE status = 'active' AND expires IS NOT NULL AND expires < ?", (today,))
+
+
+def open_of_person(register: Register, person: str) -> list[Row]:
+    """A person's active and pending grants, whole (checked while a change runs)."""
+    return register.sealed_rows(
+        "grants", "SELECT * FROM grants WHERE person = ? AND status IN ('active', 'pending') "
+        "ORDER BY num", (person,))
+
+
+def approval_of(register: Register, grant_id: str) -> Row | None:
+    """The approval record of one grant (checked while a change runs), if decided."""
+    return register.sealed_row("approvals", "SELECT * FROM approvals WHERE grant_id = ?",
+                               (grant_id,))
+
+
+def numbers(register: Register) -> dict[str, Any]:
+    """Every grant id with its number (for an import to number new rows after them)."""
+    return {grant_id: num for grant_id, num in register.tuples("SELECT id, num FROM grants")}

@@ -1,0 +1,133 @@
+"""Named queries of access review campaigns, their items and decisions.
+
+A campaign's snapshot is a JSON array of grant ids in its sealed row (item N is the Nth);
+each item's details are read from the grant and its approval, which never change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from accessgov.db.queries.credentials import KNOWN_CURRENT_CTE
+from accessgov.db.queries.grants import EFFECTIVE_STATUS
+from accessgov.db.register import Register, Row
+
+# One row per item of a campaign, in item order: the snapshot's grant with its approval, the
+# person's and the account's MFA, the current credential versions the person could know on
+# the account, and the item's decision if any.
+_ITEMS_SQL = f"""
+WITH {KNOWN_CURRENT_CTE}
+SELECT j.key + 1 AS item, g.id AS grant_id, g.account, a.platform, a.handle, g.person,
+       p.name AS person_name, p.status AS person_status, g.role,
+       {EFFECTIVE_STATUS} AS grant_status, g.expires,
+       ap.approver AS approved_by, ap.at AS approved_at, ap.authority,
+       a.mfa_method AS account_mfa, COALESCE(m.status, 'none') AS person_mfa,
+       k.versions AS exposures,
+       d.decision, d.decided_by, d.decided_at, d.authority AS decided_authority, d.note
+FROM review_campaigns c, json_each(c.grants) j
+JOIN grants g ON g.id = j.value
+JOIN people p ON p.id = g.person
+JOIN accounts a ON a.id = g.account
+LEFT JOIN approvals ap ON ap.grant_id = g.id AND ap.decision = 'approved'
+LEFT JOIN mfa m ON m.person = g.person
+LEFT JOIN known k ON k.account = g.account AND k.person = g.person
+LEFT JOIN review_decisions d ON d.campaign = c.id AND d.item = j.key + 1
+WHERE c.id = :campaign
+"""
+
+
+def get(register: Register, quarter: str) -> Row | None:
+    """One campaign (checked while a change runs), if it exists."""
+    return register.sealed_row("review_campaigns",
+                               "SELECT * FROM review_campaigns WHERE id = ?", (quarter,))
+
+
+def ids(register: Register) -> list[str]:
+    """Every campaign's quarter, in order."""
+    return [row["id"] for row in register.rows("SELECT id FROM review_campaigns ORDER BY id")]
+
+
+def open_one(register: Register) -> str | None:
+    """The quarter of the open campaign, if one is open."""
+    found: str | None = register.value("SELECT id FROM review_campaigns WHERE status = 'open'")
+    return found
+
+
+def current(register: Register) -> Row | None:
+    """The open campaign, else the latest one started."""
+    return register.row("SELECT * FROM review_campaigns ORDER BY status = 'open' DESC, "
+                        "started_at DESC, id DESC LIMIT 1")
+
+
+def listing(register: Register) -> list[Row]:
+    """Every campaign, newest first."""
+    return register.rows("SELECT * FROM review_campaigns ORDER BY started_at DESC, id DESC")
+
+
+def previous_closed(register: Register, campaign: Row) -> Row | None:
+    """The last campaign closed before this one started."""
+    return register.row(
+        "SELECT * FROM review_campaigns WHERE status = 'closed' AND id != ? "
+        "AND started_at < ? ORDER BY started_at DESC, id DESC LIMIT 1",
+        (campaign["id"], campaign["started_at"]))
+
+
+def items(register: Register, quarter: str, today: str, *,
+          account: str | None = None) -> Iterator[Row]:
+    """The campaign's items in order, one at a time (a campaign may hold 100,000)."""
+    sql, params = _ITEMS_SQL, {"campaign": quarter, "today": today}
+    if account is not None:
+        sql += " AND g.account = :account"
+        params["account"] = account
+    return register.stream(sql + " ORDER BY j.key", params)
+
+
+def item_tuples(register: Register, quarter: str, today: str) -> Iterator[tuple[Any, ...]]:
+    """The campaign's items as plain value tuples (in the items' column order), for exports
+    of 100,000 items that need no record per row."""
+    return register.tuples(_ITEMS_SQL + " ORDER BY j.key",
+                           {"campaign": quarter, "today": today})
+
+
+def decision_counts(register: Register, quarter: str) -> dict[str, int]:
+    """How many items of a campaign were decided keep and revoke."""
+    return {row["decision"]: row["n"] for row in register.rows(
+        "SELECT decision, COUNT(*) AS n FROM review_decisions WHERE campaign = ? "
+        "GROUP BY decision", (quarter,))}
+
+
+def holdings(register: Register, quarter: str) -> Iterator[Row]:
+    """The grant (account, person, person_name, role, grant_id) of each item of a campaign."""
+    return register.stream(
+        "SELECT g.account, g.person, p.name AS person_name, g.role, g.id AS grant_id "
+        "FROM review_campaigns c, json_each(c.grants) j JOIN grants g ON g.id = j.value "
+        "JOIN people p ON p.id = g.person WHERE c.id = ?", (quarter,))
+
+
+def undecided_on(register: Register, quarter: str, account: str) -> list[Row]:
+    """The undecided items (item, grant_id) of a campaign on one account, in order."""
+    return register.rows(
+        "SELECT j.key + 1 AS item, j.value AS grant_id FROM review_campaigns c, "
+        "json_each(c.grants) j JOIN grants g ON g.id = j.value WHERE c.id = ? "
+        "AND g.account = ? AND NOT EXISTS (SELECT 1 FROM review_decisions d "
+        "WHERE d.campaign = c.id AND d.item = j.key + 1) ORDER BY j.key",
+        (quarter, account))
+
+
+def decision(register: Register, quarter: str, item: int) -> Row | None:
+    """The decision on one item (decision, decided_by, decided_at), if it was decided."""
+    return register.row("SELECT decision, decided_by, decided_at FROM review_decisions "
+                        "WHERE campaign = ? AND item = ?", (quarter, item))
+
+
+def decisions(register: Register, quarter: str) -> list[Row]:
+    """Every decision of a campaign (checked while a change runs), by item."""
+    return register.sealed_rows(
+        "review_decisions", "SELECT * FROM review_decisions WHERE campaign = ? ORDER BY item",
+        (quarter,))
+
+
+def decided_count(register: Register, quarter: str) -> int:
+    """The campaign record's own count of decided items."""
+    return int(register.value("SELECT decided FROM review_campaigns WHERE id = ?", (quarter,)))
