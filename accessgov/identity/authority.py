@@ -161,7 +161,8 @@ def _refuse_second_ceo(op: Operation, attempt: Attempt) -> None:
         problem = rules.second_ceo(people.active_ceos(op.register), attempt.concerned,
                                    attempt.becomes)
         if problem:
-            raise InputError(problem)
+            raise InputError(f"{problem} (change their category first if the CEO has "
+                             "changed)")
 
 
 PROXY = Condition("never by someone whose MFA the grantee or the requester enrolled (they held "

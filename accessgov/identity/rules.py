@@ -53,8 +53,7 @@ def second_ceo(active_ceos: Iterable[str], person_id: str, category: str) -> str
     other = next((ceo for ceo in active_ceos if ceo != person_id), None)
     if other is None:
         return None
-    return (f"{other} is already the active CEO; there can be only one "
-            "(change their category first if the CEO has changed)")
+    return f"{other} is already the active CEO; there can be only one"
 
 
 def delegation_in_force(delegation: Record, today: str) -> bool:

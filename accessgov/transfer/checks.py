@@ -14,7 +14,8 @@ from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
 from accessgov.db.register import Row
 from accessgov.errors import InputError
-from accessgov.identity.authority import is_approver_category
+from accessgov.identity import rules
+from accessgov.identity.rules import is_approver_category
 from accessgov.transfer import reading, rowschema
 from accessgov.transfer.exporting import grant_by_id
 from accessgov.transfer.world import Accepted, Context, Problem, World
@@ -188,12 +189,10 @@ class PeopleChecker(Checker):
     def _new_person_rules(self, cleaned: dict[str, Any]) -> None:
         if cleaned["status"] != "active" or not is_approver_category(cleaned["category"]):
             return
-        if cleaned["category"] == "ceo":
-            other = next((p["id"] for p in self.world.people.values()
-                          if p["category"] == "ceo" and p["status"] == "active"), None)
-            if other:
-                self.problem("category", f"{other} is already the active CEO; there can be "
-                                         "only one")
+        ceos = (p["id"] for p in self.world.people.values()
+                if p["category"] == "ceo" and p["status"] == "active")
+        if problem := rules.second_ceo(ceos, cleaned["id"], cleaned["category"]):
+            self.problem("category", problem)
         if self.context.board_minute is None:
             self.problem("category", f"making {cleaned['id']} a {cleaned['category']} needs "
                                      "the board minute that decided it: add --board-minute REF",
@@ -258,15 +257,10 @@ class AccountsChecker(Checker):
         me = self.context.operator
         if me is None:
             return
-        for field in ("owner", "overseer"):
-            if cleaned[field] == me["id"]:
-                self.problem(field, f"{me['id']} cannot make themselves the {field} of an "
-                                    "account; another approver imports this row", refusal=True)
-        email = cleaned["recovery_email"]
-        if email and email.lower() == me["email"].lower():
-            self.problem("recovery_email", f"{me['id']} cannot make themselves the recovery "
-                                           "contact of an account; another approver imports "
-                                           "this row", refusal=True)
+        for field in rules.ACCOUNTABLE_FIELDS:
+            if problem := rules.self_assignment(me, field, cleaned[field]):
+                self.problem(field, f"{problem}; another approver imports this row",
+                             refusal=True)
 
     def existing(self, record_id: str) -> dict[str, Any] | None:
         return self.world.accounts.get(record_id)
@@ -376,24 +370,17 @@ class DelegationsChecker(NumberedChecker):
                          refusal=True)
         if number in self.numbers():
             self.problem("id", f"the number of {cleaned['id']} is already used")
-        if not self._current(cleaned):
+        if not rules.delegation_current(cleaned, self.context.today):
             return
         delegate = self.world.people.get(cleaned["delegate"])
         if delegate and delegate["status"] != "active":
             self.problem("delegate", f"{delegate['id']} has left and cannot hold a delegation")
-        for other in self.world.delegations.values():
-            if other["delegate"] == cleaned["delegate"] and self._current(other) and (
-                    other["valid_until"] is None or cleaned["valid_from"] is None
-                    or cleaned["valid_from"] <= other["valid_until"]) and (
-                    cleaned["valid_until"] is None or other["valid_from"] <=
-                    cleaned["valid_until"]):
-                self.problem("delegate", f"{cleaned['delegate']} already holds delegation "
-                                         f"{other['id']} for those dates")
-
-    def _current(self, delegation: dict[str, Any]) -> bool:
-        until = delegation["valid_until"]
-        return delegation["revoked_at"] is None and (until is None or
-                                                     until >= self.context.today)
+        held = [other for other in self.world.delegations.values()
+                if other["delegate"] == cleaned["delegate"]]
+        other = rules.overlapping_delegation(held, cleaned, self.context.today)
+        if other is not None:
+            self.problem("delegate", f"{cleaned['delegate']} already holds delegation "
+                                     f"{other['id']} for those dates")
 
     def existing(self, record_id: str) -> dict[str, Any] | None:
         found = self.world.delegations.get(record_id)
@@ -500,7 +487,7 @@ class GrantsChecker(NumberedChecker):
         if not delegation["all_accounts"] and cleaned["account"] not in delegation["accounts"]:
             self.problem("authority", f"{delegation_id} does not cover {cleaned['account']}")
         revoked = (delegation["revoked_at"] or "9999")[:10]
-        if day and not (delegation["valid_from"] <= day <= (delegation["valid_until"] or day)
+        if day and not (rules.delegation_in_force(delegation | {"revoked_at": None}, day)
                         and day <= revoked):
             self.problem("decided_at", f"{delegation_id} was not in force on {day}")
 
@@ -530,11 +517,9 @@ class GrantsChecker(NumberedChecker):
             self.problem("role", str(self.roles[key]))
 
     def _live(self, cleaned: dict[str, Any], person: Row | None, account: Row | None) -> None:
-        if person is not None and person["status"] != "active":
-            self.problem("person", f"{person['id']} has left; access cannot be granted to them")
-        if account is not None and account["status"] != "active":
-            self.problem("account", f"{account['id']} is archived; access cannot be granted "
-                                    "to it")
+        for who in (person, None), (None, account):
+            if problem := rules.cannot_hold(*who):
+                self.problem(*problem)
         if cleaned["status"] == "active" and cleaned["expires"] and \
                 cleaned["expires"] < self.context.today:
             self.problem("expires", f"{cleaned['expires']} has passed: import it with status "
