@@ -1,7 +1,7 @@
 # accessgov: every target sets up what it needs on a fresh Debian machine with Python 3.11.
 #   make demo    the issue's story on a throwaway register with a local OpenBao
 #   make test    the whole suite, with real OpenBao and real gnome-keyring
-#   make lint    ruff, mypy (strict for the package) and import-linter (one-way layers)
+#   make lint    ruff, mypy (strict for the package), import-linter (one-way layers), vulture
 #   make bench   start-up and big-register timings against their targets
 
 PYTHON ?= python3
@@ -53,10 +53,14 @@ test: $(STAMP) system-deps
 # Runs every checker even when one fails, so one run shows all the problems.
 lint: $(STAMP)
 	@status=0; \
-	for check in "ruff check ." "mypy" "mypy scripts" "lint-imports"; do \
+	for check in "ruff check ." "mypy" "mypy scripts" "lint-imports" "$(VULTURE)"; do \
 		echo "$(BIN)/$$check"; $(BIN)/$$check || status=1; \
 	done; \
 	exit $$status
+
+# Dead code: what vulture cannot see used is named in lint/vulture_whitelist.py.
+VULTURE := vulture accessgov scripts lint/vulture_whitelist.py --min-confidence 60 \
+	--ignore-decorators "@*.command,@*.group"
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -71,8 +71,3 @@ class RegisterBusy(AccessGovError):
 
     exit_code = ExitCode.UNAVAILABLE
 
-
-class Findings(AccessGovError):
-    """A check found problems (exit 1): audit verify, policy checks."""
-
-    exit_code = ExitCode.FINDINGS

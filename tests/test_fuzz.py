@@ -28,7 +28,7 @@ import click
 import pyotp
 import pytest
 
-from accessgov.cli import cli
+from tests.support import commands
 from tests.support.shell import Shell
 
 RUNS = int(os.environ.get("ACCESSGOV_FUZZ_RUNS", "2500"))
@@ -67,17 +67,7 @@ STDINS: list[str | bytes | None] = [
 
 def leaf_commands() -> Iterator[tuple[list[str], click.Command]]:
     """Every command that runs (not a group), with its path, as the CLI has them now."""
-    def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
-        if isinstance(command, click.Group):
-            ctx = click.Context(command)
-            for name in command.list_commands(ctx):
-                sub = command.get_command(ctx, name)
-                if sub is not None:
-                    yield from walk(sub, [*path, name])
-        else:
-            yield path, command
-
-    yield from walk(cli, [])
+    return commands.leaves()
 
 
 class Typist:

@@ -261,7 +261,6 @@ def current_otp(op: Operation, account_id: str) -> tuple[str, int]:
     return otp_code(seed, op.now.timestamp())
 
 
-
 # -- helpers ----------------------------------------------------------------------------------
 
 def _live_account(register: Register, account_id: str) -> Row:

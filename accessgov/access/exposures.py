@@ -39,8 +39,6 @@ def expose_grant_holders(register: Register, account: str, version: int, today: 
     return [holder["person"] for holder in holders]
 
 
-
-
 def current_versions_known_by(register: Register, person: str) -> list[Row]:
     """Every credential whose CURRENT version `person` could know: account, kind, version,
     since (their first exposure to it) and how (each way, comma-separated). A credential

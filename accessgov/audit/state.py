@@ -28,7 +28,7 @@ SEALED_MARKER = "audit/sealed"  # in the secret store: seals are in force for th
 
 
 @dataclasses.dataclass(frozen=True)
-class Finding:
+class UnexplainedRow:
     """One row that the log does not explain."""
 
     table: str
@@ -73,7 +73,6 @@ def _seal_legacy_rows(op: Operation) -> None:
                      rows_sealed=count)
 
 
-
 # -- audit verify -----------------------------------------------------------------------------
 
 def expected_rows(events: Iterable[tuple[int, str]]) -> dict[tuple[str, str], int | None]:
@@ -88,23 +87,24 @@ def expected_rows(events: Iterable[tuple[int, str]]) -> dict[tuple[str, str], in
 
 
 def check_state(register: Register, key: bytes,
-                expected: dict[tuple[str, str], int | None]) -> list[Finding]:
+                expected: dict[tuple[str, str], int | None]) -> list[UnexplainedRow]:
     """Every sealed row the log does not explain, table by table. A register from before
     seals (no event of its log lists rows yet) has nothing to compare until its first change
     seals it: then there is nothing to find."""
     if not expected and seals.has_unsealed_rows(register):
         return []
-    findings: list[Finding] = []
+    findings: list[UnexplainedRow] = []
     for table in seals.SEALED:
         findings += _check_table(register, key, table, expected)
     for (table, row), seq in expected.items():
         if seq is not None and table in seals.SEALED:
-            findings.append(Finding(table, row, f"deleted behind the log (event {seq} wrote it)"))
+            findings.append(UnexplainedRow(table, row,
+                                           f"deleted behind the log (event {seq} wrote it)"))
     return findings
 
 
 def _check_table(register: Register, key: bytes, table: str,
-                 expected: dict[tuple[str, str], int | None]) -> list[Finding]:
+                 expected: dict[tuple[str, str], int | None]) -> list[UnexplainedRow]:
     names = seals.columns(register, table)
     keys = seals.SEALED[table]
     seq_at = names.index("sealed_seq")
@@ -123,7 +123,7 @@ def _check_table(register: Register, key: bytes, table: str,
             continue
         problem = _problem(key, table, list(values[:-1]), seal, values[seq_at], explained)
         if problem:
-            findings.append(Finding(table, row, problem))
+            findings.append(UnexplainedRow(table, row, problem))
     return findings
 
 
@@ -154,7 +154,7 @@ class StateCheck:
     """Every sealed row compared with the row lists of the log, as of one snapshot."""
 
     head: tuple[int, str] | None  # the log's last (seq, mac) in that snapshot
-    findings: tuple[Finding, ...]
+    findings: tuple[UnexplainedRow, ...]
     rows_checked: int
 
 
@@ -202,5 +202,5 @@ def _collect(child: int, reader: int) -> StateCheck:
         raise RuntimeError("the state check in the second process failed")
     data = json.loads(text)
     head = tuple(data["head"]) if data["head"] else None
-    return StateCheck(head, tuple(Finding(**f) for f in data["findings"]),
+    return StateCheck(head, tuple(UnexplainedRow(**f) for f in data["findings"]),
                       data["rows"])

@@ -21,7 +21,7 @@ class VerifyReport:
     org: str
     verdict: chain.Verdict
     anchored: bool
-    findings: tuple[state.Finding, ...] = ()
+    findings: tuple[state.UnexplainedRow, ...] = ()
     rows_checked: int = 0
 
     @property

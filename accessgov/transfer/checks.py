@@ -18,7 +18,7 @@ from accessgov.identity import rules
 from accessgov.identity.rules import is_approver_category
 from accessgov.transfer import reading, rowschema
 from accessgov.transfer.exporting import grant_by_id
-from accessgov.transfer.world import Accepted, Context, Problem, World
+from accessgov.transfer.world import Accepted, ImportContext, Problem, World
 
 
 class Checker:
@@ -26,7 +26,7 @@ class Checker:
 
     kind = ""
 
-    def __init__(self, world: World, context: Context, section: reading.Section) -> None:
+    def __init__(self, world: World, context: ImportContext, section: reading.Section) -> None:
         self.world = world
         self.context = context
         self.schema = rowschema.load(self.kind)
@@ -157,7 +157,7 @@ class PeopleChecker(Checker):
 
     kind = "people"
 
-    def __init__(self, world: World, context: Context, section: reading.Section) -> None:
+    def __init__(self, world: World, context: ImportContext, section: reading.Section) -> None:
         super().__init__(world, context, section)
         self.managers: list[tuple[int, str]] = []
 
@@ -275,7 +275,7 @@ class NumberedChecker(Checker):
 
     prefix = ""
 
-    def __init__(self, world: World, context: Context, section: reading.Section) -> None:
+    def __init__(self, world: World, context: ImportContext, section: reading.Section) -> None:
         super().__init__(world, context, section)
         given = [self._number(record_id) for record_id in section.ids()]
         self.next_number = max([*self.numbers(), *(n for n in given if n)], default=0) + 1
@@ -397,7 +397,7 @@ class GrantsChecker(NumberedChecker):
     kind = "grants"
     prefix = "G"
 
-    def __init__(self, world: World, context: Context, section: reading.Section) -> None:
+    def __init__(self, world: World, context: ImportContext, section: reading.Section) -> None:
         super().__init__(world, context, section)
         self.roles: dict[tuple[str, str], str | None] = {}  # (platform, role) -> problem
 

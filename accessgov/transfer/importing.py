@@ -49,10 +49,10 @@ from accessgov.identity.authority import authorise
 from accessgov.operation import Operation
 from accessgov.transfer import reading
 from accessgov.transfer.checks import CHECKERS
-from accessgov.transfer.world import Accepted, Context, Problem, World
+from accessgov.transfer.world import Accepted, ImportContext, Problem, World
 from accessgov.transfer.writing import Writer
 
-__all__ = ["Context", "ImportRefused", "ImportRejected", "Report", "import_file", "plan"]
+__all__ = ["ImportContext", "ImportRefused", "ImportRejected", "Report", "import_file", "plan"]
 
 PROBLEM_LIMIT = 20
 CACHE_KIB = 16_384
@@ -131,7 +131,7 @@ def plan(register: Register, path: Path, kind: str | None, operator_id: str | No
     """`--dry-run`: check the file against the register as it is; write nothing. Rules about
     the importer are checked when the operator is named."""
     operator = people.get(register, operator_id) if operator_id else None
-    context = Context(operator, board_minute, now)
+    context = ImportContext(operator, board_minute, now)
     source = reading.read(path, kind)
     report = _report(source, True, context)
     _run(source, World.load(register), context, None, report, progress)
@@ -145,7 +145,7 @@ def import_file(op: Operation, path: Path, kind: str | None, *,
     minute = validate.text(board_minute, "board minute") if board_minute else None
     org = op.register.setting("org_slug") or "register"
     authorise(op, "register.import", org)
-    context = Context(op.operator, minute, op.now)
+    context = ImportContext(op.operator, minute, op.now)
     report = _report(source, False, context)
     # Managers may be named later in the file; 100,000 rows go into several indexes each, so
     # a page cache of 2 MB (SQLite's default) would write and re-read the same pages all the
@@ -160,13 +160,13 @@ def import_file(op: Operation, path: Path, kind: str | None, *,
     return report
 
 
-def _report(source: reading.Source, dry_run: bool, context: Context) -> Report:
+def _report(source: reading.Source, dry_run: bool, context: ImportContext) -> Report:
     operator = context.operator["id"] if context.operator else None
     return Report(source.name, source.format, dry_run, operator,
                   [section.kind for section in source.sections])
 
 
-def _run(source: reading.Source, world: World, context: Context, writer: Writer | None,
+def _run(source: reading.Source, world: World, context: ImportContext, writer: Writer | None,
          report: Report, progress: Progress | None) -> None:
     for section in source.sections:
         checker = CHECKERS[section.kind](world, context, section)

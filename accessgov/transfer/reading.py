@@ -39,7 +39,6 @@ class Section:
     kind: str
     rows: Callable[[], Iterator[tuple[int, Record]]]
     ids: Callable[[], Iterator[Any]]
-    estimated_rows: int
     header_problems: tuple[tuple[str, str], ...] = ()  # (column, reason) about row 1
 
 
@@ -127,7 +126,7 @@ def _csv_section(kind: str, text: str) -> Section:
             at = names.index("id")
             yield from (cells[at].strip() for _, cells in _cells(text) if len(cells) > at)
 
-    return Section(kind, rows, ids, max(text.count("\n"), 1), tuple(problems))
+    return Section(kind, rows, ids, tuple(problems))
 
 
 def _cells(text: str) -> Iterator[tuple[int, list[str]]]:
@@ -205,4 +204,4 @@ def _json_section(kind: str, records: list[Any]) -> Section:
     def ids() -> Iterator[Any]:
         return (record.get("id") for record in records if isinstance(record, dict))
 
-    return Section(kind, rows, ids, len(records))
+    return Section(kind, rows, ids)

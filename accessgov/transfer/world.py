@@ -2,7 +2,7 @@
 
 `World` is the register's people, accounts, delegations and grants as the checks need them,
 read in a few queries and kept up to date as rows are accepted (a row may name a person added
-by an earlier row of the same file). `Context` is who imports, when, and with which board
+by an earlier row of the same file). `ImportContext` is who imports, when, and with which board
 minute. A `Problem` is one bad row; an `Accepted` row is stored as it stands.
 """
 
@@ -78,7 +78,7 @@ def _delegations(register: Register) -> list[Row]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Context:
+class ImportContext:
     """Who imports, when, and with which board minute."""
 
     operator: Row | None  # None in a dry run when nobody is named: rules about them skipped

@@ -16,6 +16,7 @@ import pytest
 
 from accessgov.identity import sessions
 from accessgov.workspace import Workspace
+from tests.support.behind import behind_the_log
 from tests.support.shell import Shell, dump, one_line_error
 
 
@@ -57,11 +58,8 @@ def findings(sh: Shell) -> set[tuple[str, str]]:
     return {(f["table"], f["row"]) for f in verify(sh)["state_findings"]}
 
 
-def sql(sh: Shell, *statements: str, params: tuple = ()) -> None:
-    with sqlite3.connect(sh.db) as conn:
-        for statement in statements:
-            conn.execute(statement, params if "?" in statement else ())
-    conn.close()
+def sql(sh: Shell, *statements: str, params: tuple[object, ...] = ()) -> None:
+    behind_the_log(sh.db, *statements, params=params)
 
 
 # -- 1. a delegate becomes the CEO ---------------------------------------------------------

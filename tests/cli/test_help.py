@@ -11,20 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from accessgov.cli import COMMANDS, cli
+from tests.support import commands
 from tests.support.shell import Shell
 
 
 def all_commands() -> Iterator[tuple[str, click.Command]]:
-    def walk(command: click.Command, path: list[str]) -> Iterator[tuple[str, click.Command]]:
-        yield " ".join(path), command
-        if isinstance(command, click.Group):
-            ctx = click.Context(command)
-            for name in command.list_commands(ctx):
-                sub = command.get_command(ctx, name)
-                assert sub is not None, name
-                yield from walk(sub, [*path, name])
-
-    yield from walk(cli, [])
+    return ((" ".join(path), command) for path, command in commands.walk())
 
 
 COMMAND_PATHS = [path for path, _ in all_commands() if path]

@@ -21,6 +21,7 @@ import click
 import jsonschema
 import pytest
 
+from tests.support import commands
 from tests.support.schemas import SCHEMA_DIR, load_schema, validate_data, validate_output
 from tests.support.shell import Shell
 
@@ -259,28 +260,17 @@ def test_every_exercised_schema_exists() -> None:
 
 def _json_commands() -> Iterator[str]:
     """`group-command` for every command that has a --format with a json choice."""
-    from accessgov.cli import cli
-
-    def walk(command: click.Command, path: list[str]) -> Iterator[str]:
-        if isinstance(command, click.Group):
-            ctx = click.Context(command)
-            for name in command.list_commands(ctx):
-                sub = command.get_command(ctx, name)
-                if sub is not None:
-                    yield from walk(sub, [*path, name])
-            return
+    for path, command in commands.leaves():
         for param in command.params:
             if (isinstance(param, click.Option) and "--format" in param.opts
                     and isinstance(param.type, click.Choice) and "json" in param.type.choices):
                 yield "-".join(path)
 
-    yield from walk(cli, [])
-
 
 def test_every_command_that_prints_json_has_a_schema() -> None:
-    commands = {*_json_commands(), *ALWAYS_JSON}
-    assert {"grant-list", "whoami", "audit-verify"} <= commands  # the walk found them
-    missing = sorted(commands - set(_schema_names()))
+    printing = {*_json_commands(), *ALWAYS_JSON}
+    assert {"grant-list", "whoami", "audit-verify"} <= printing  # the walk found them
+    missing = sorted(printing - set(_schema_names()))
     assert not missing, f"commands printing JSON without a schema in schemas/: {missing}"
 
 

@@ -1,9 +1,7 @@
-"""Helpers for the governance tests: the checks' JSON, and changes made behind the log."""
+"""Helpers for the governance tests: the checks' JSON."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 from tests.support.schemas import validate_output
@@ -32,10 +30,3 @@ def message(data: dict[str, Any], rule: str, subject: str) -> str:
                if f["rule"] == rule and f["subject"] == subject]
     return str(text)
 
-
-def behind_the_log(db: Path, statement: str, *params: object) -> None:
-    """Change the register file directly, as an import, an older accessgov or an attacker
-    would: the checks read what is there."""
-    with sqlite3.connect(db) as conn:
-        conn.execute(statement, params)
-    conn.close()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from accessgov.governance.checks import registry as checks
-from tests.governance.helpers import behind_the_log, check, found, message
+from tests.governance.helpers import check, found, message
+from tests.support.behind import behind_the_log
 from tests.support.memory_backend import MemoryBackend
 from tests.support.schemas import load_schema, validate_output
 from tests.support.shell import Shell, dump, one_line_error
@@ -184,7 +185,8 @@ def test_a_delegation_that_did_not_cover_the_account_or_was_not_in_force(org: Sh
     assert "D-0001 does not cover instagram-main" in message(data, "ACC-002", "G-0002")
     sh.run(f"delegate revoke D-0001 --reason over {sh.as_('spatel')}")
     later = (sh.clock.now + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    behind_the_log(sh.db, "UPDATE approvals SET at = ? WHERE grant_id = 'G-0001'", later)
+    behind_the_log(sh.db, "UPDATE approvals SET at = ? WHERE grant_id = 'G-0001'",
+                   params=(later,))
     assert "was not in force" in message(check(sh), "ACC-002", "G-0001")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from accessgov.governance.review import ITEM_COLUMNS, quarter_of
-from tests.governance.helpers import behind_the_log
+from tests.support.behind import behind_the_log, events
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
 
@@ -24,12 +24,6 @@ def show(sh: Shell, options: str = "") -> dict[str, Any]:
     data = validate_output("review-show", sh.run(f"review show {options} --format json").stdout)
     assert isinstance(data, dict)
     return data
-
-
-def events(sh: Shell, action: str) -> list[dict[str, Any]]:
-    found = json.loads(sh.run(f"audit log --action {action} --format json").stdout)
-    assert isinstance(found, list)
-    return found
 
 
 @pytest.fixture
@@ -228,7 +222,8 @@ def test_an_older_copy_of_the_review_put_back_is_refused(started: Shell) -> None
     conn.close()
     sh.run(f"review decide {q} 1 keep {sh.as_('spatel')}")
     marks = ", ".join("?" for _ in old)
-    behind_the_log(sh.db, f"INSERT OR REPLACE INTO review_campaigns VALUES ({marks})", *old)
+    behind_the_log(sh.db, f"INSERT OR REPLACE INTO review_campaigns VALUES ({marks})",
+                   params=tuple(old))
     result = sh.run(f"review decide {q} 3 keep {sh.as_('spatel')}", expect=3)
     assert "older copy" in one_line_error(result)
 

@@ -108,8 +108,6 @@ class Recorder:
         return self.term.code(person)
 
 
-
-
 def keep_wal(db: Path) -> subprocess.Popen[str]:
     """A reader holding the register open in another process, so that SQLite keeps the -wal
     and -shm files on disk between commands (the last connection to close deletes them) and

@@ -64,8 +64,6 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-
-
 def set_up(term: Terminal, init: str) -> str:
     """init, the CEO enrolled and logged in, a member of staff, a shared TikTok; the slug."""
     slug = f"t{secrets.token_hex(4)}"
@@ -450,7 +448,7 @@ class DurableOpenBao:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.port, cluster = _free_port(), _free_port()
+        self.port, cluster = servers.free_port(), servers.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         (workdir / "raft").mkdir(parents=True)
         self.config = workdir / "openbao.hcl"
@@ -521,12 +519,6 @@ class DurableOpenBao:
                 return value
             time.sleep(0.05)
         raise AssertionError("OpenBao did not come up in time")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_killing_the_real_openbao_in_the_middle_of_cred_set(tmp_path: Path) -> None:

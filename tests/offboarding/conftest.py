@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -57,9 +56,3 @@ def show(sh: Shell, person: str = "jdoe") -> dict[str, Any]:
     assert isinstance(data, dict)
     return data
 
-
-def events(sh: Shell, action: str) -> list[dict[str, Any]]:
-    """The audit events of one action."""
-    data = json.loads(sh.run(f"audit log --action {action} --format json").stdout)
-    assert isinstance(data, list)
-    return data

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.offboarding.conftest import events, show
+from tests.offboarding.conftest import show
+from tests.support.behind import events
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.offboarding.conftest import events, show
+from tests.offboarding.conftest import show
+from tests.support.behind import events
 from tests.support.shell import Shell, dump, one_line_error
 
 

@@ -134,7 +134,7 @@ def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoS
     # Another test run on this machine may take the free port first: try a fresh one.
     for attempt in range(1, PORT_ATTEMPTS + 1):
         try:
-            return _start_openbao_on(bao, workdir, owns_workdir, _free_port(), tls)
+            return _start_openbao_on(bao, workdir, owns_workdir, free_port(), tls)
         except ServerFailedToStart as failure:
             if attempt == PORT_ATTEMPTS or "address already in use" not in str(failure):
                 raise
@@ -399,7 +399,7 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from accessgov.db.queries import records
 from accessgov.db.register import Register, Row
@@ -129,13 +128,3 @@ def open_of_person(register: Register, person: str) -> list[Row]:
         "grants", "SELECT * FROM grants WHERE person = ? AND status IN ('active', 'pending') "
         "ORDER BY num", (person,))
 
-
-def approval_of(register: Register, grant_id: str) -> Row | None:
-    """The approval record of one grant (checked while a change runs), if decided."""
-    return register.sealed_row("approvals", "SELECT * FROM approvals WHERE grant_id = ?",
-                               (grant_id,))
-
-
-def numbers(register: Register) -> dict[str, Any]:
-    """Every grant id with its number (for an import to number new rows after them)."""
-    return {grant_id: num for grant_id, num in register.tuples("SELECT id, num FROM grants")}

@@ -9,8 +9,3 @@ def reviews(register: Register) -> list[Row]:
     """Every recorded policy review, newest first."""
     return register.rows("SELECT * FROM policy_reviews ORDER BY reviewed_on DESC, num DESC")
 
-
-def last_reviewed_on(register: Register) -> str | None:
-    """The date of the latest recorded policy review, if any."""
-    found: str | None = register.value("SELECT MAX(reviewed_on) FROM policy_reviews")
-    return found

@@ -11,17 +11,17 @@ from collections.abc import Iterator
 
 from accessgov.access import catalogue
 from accessgov.db.queries import findings as rows
-from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 
-NO_MFA = Rule("SEC-001", "high", "an account without MFA", ACCESS)
-SMS_ONLY = Rule("SEC-002", "medium", "an account whose only MFA is a text message (SMS)",
-                ACCESS)
-MFA_UNKNOWN = Rule("SEC-003", "medium", "an account whose MFA nobody has recorded", ACCESS)
-NO_OWNER = Rule("SEC-004", "high", "an account without an active owner", ACCESS)
-FEW_ADMINS = Rule("SEC-005", "medium", "fewer than two active admins on an account that has "
-                  "admins (lock-out risk)", ACCESS)
-LEAVER_RECOVERY = Rule("SEC-006", "high", "an account whose recovery email belongs to someone "
-                       "who has left", ACCESS)
+NO_MFA = PolicyRule("SEC-001", "high", "an account without MFA", ACCESS)
+SMS_ONLY = PolicyRule("SEC-002", "medium", "an account whose only MFA is a text message (SMS)",
+                      ACCESS)
+MFA_UNKNOWN = PolicyRule("SEC-003", "medium", "an account whose MFA nobody has recorded", ACCESS)
+NO_OWNER = PolicyRule("SEC-004", "high", "an account without an active owner", ACCESS)
+FEW_ADMINS = PolicyRule("SEC-005", "medium", "fewer than two active admins on an account that "
+                        "has admins (lock-out risk)", ACCESS)
+LEAVER_RECOVERY = PolicyRule("SEC-006", "high", "an account whose recovery email belongs to "
+                             "someone who has left", ACCESS)
 RULES = (NO_MFA, SMS_ONLY, MFA_UNKNOWN, NO_OWNER, FEW_ADMINS, LEAVER_RECOVERY)
 
 _MFA = {

@@ -16,19 +16,20 @@ from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
 from accessgov.db.register import Row
-from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 from accessgov.identity.rules import APPROVER_CATEGORIES, delegation_in_force
 
-UNAPPROVED = Rule("ACC-001", "high", "a live grant that nobody approved", ACCESS)
-NO_AUTHORITY = Rule("ACC-002", "high", "a grant approved by someone without the authority "
-                    "to approve it at the time", ACCESS)
-SELF_APPROVED = Rule("ACC-003", "high", "a grant approved by the person it gives access to",
-                     ACCESS)
-SOCK_PUPPET = Rule("ACC-004", "high", "a grant approved by someone the grantee added, made an "
-                   "approver or enrolled in MFA (a sock puppet chain)", ACCESS)
-APPROVER_WITHOUT_MFA = Rule("ACC-005", "medium", "an approver who has not enrolled MFA",
-                            ACCESS)
+UNAPPROVED = PolicyRule("ACC-001", "high", "a live grant that nobody approved", ACCESS)
+NO_AUTHORITY = PolicyRule("ACC-002", "high", "a grant approved by someone without the authority "
+                          "to approve it at the time", ACCESS)
+SELF_APPROVED = PolicyRule("ACC-003", "high", "a grant approved by the person it gives access to",
+                           ACCESS)
+SOCK_PUPPET = PolicyRule("ACC-004", "high", "a grant approved by someone the grantee added, "
+                         "made an approver or enrolled in MFA (a sock puppet chain)", ACCESS)
+APPROVER_WITHOUT_MFA = PolicyRule("ACC-005", "medium", "an approver who has not enrolled MFA",
+                                  ACCESS)
 RULES = (UNAPPROVED, NO_AUTHORITY, SELF_APPROVED, SOCK_PUPPET, APPROVER_WITHOUT_MFA)
+
 
 def findings(context: Context) -> Iterator[Finding]:
     """Every finding of this family.

@@ -48,7 +48,7 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
-class Rule:
+class PolicyRule:
     """One policy rule: its id, how serious a breach is, and the policy heading it enforces."""
 
     id: str
@@ -71,7 +71,7 @@ class Family(Protocol):
     """A module of rules (see the module docstring)."""
 
     @property
-    def RULES(self) -> tuple[Rule, ...]: ...  # the module's constant, read-only
+    def RULES(self) -> tuple[PolicyRule, ...]: ...  # the module's constant, read-only
 
     def findings(self, context: Context) -> Iterable[Finding]: ...
 

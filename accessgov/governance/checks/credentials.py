@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
-from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 
-LEAVER_KNOWS = Rule("CRD-001", "high", "a credential known to someone who has left, not "
-                    "rotated since", ACCESS)
-TOO_OLD = Rule("CRD-002", "low", "a credential older than the maximum age (setting "
-               "credential_max_age_days)", ACCESS)
-SEED_WITHOUT_CODES = Rule("CRD-003", "medium", "a TOTP seed with nobody recorded as holding "
-                          "the account's recovery codes", ACCESS)
+LEAVER_KNOWS = PolicyRule("CRD-001", "high", "a credential known to someone who has left, not "
+                          "rotated since", ACCESS)
+TOO_OLD = PolicyRule("CRD-002", "low", "a credential older than the maximum age (setting "
+                     "credential_max_age_days)", ACCESS)
+SEED_WITHOUT_CODES = PolicyRule("CRD-003", "medium", "a TOTP seed with nobody recorded as holding "
+                                "the account's recovery codes", ACCESS)
 RULES = (LEAVER_KNOWS, TOO_OLD, SEED_WITHOUT_CODES)
 
 MAX_AGE_SETTING = "credential_max_age_days"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
-from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 
-LEAVER = Rule("GRT-001", "high", "someone who has left still holds a grant", ACCESS)
-PAST_EXPIRY = Rule("GRT-002", "medium", "a grant past its last day still recorded as active",
-                   ACCESS)
+LEAVER = PolicyRule("GRT-001", "high", "someone who has left still holds a grant", ACCESS)
+PAST_EXPIRY = PolicyRule("GRT-002", "medium", "a grant past its last day still recorded as active",
+                         ACCESS)
 RULES = (LEAVER, PAST_EXPIRY)
 
 

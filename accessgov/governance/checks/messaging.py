@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
-from accessgov.governance.checks.base import MESSAGING, Context, Finding, Rule
+from accessgov.governance.checks.base import MESSAGING, Context, Finding, PolicyRule
 
-NO_OVERSEER = Rule("MSG-001", "medium", "a messaging group without an active overseer",
-                   MESSAGING)
-NO_PURPOSE = Rule("MSG-002", "medium", "a messaging group without a stated purpose", MESSAGING)
+NO_OVERSEER = PolicyRule("MSG-001", "medium", "a messaging group without an active overseer",
+                         MESSAGING)
+NO_PURPOSE = PolicyRule("MSG-002", "medium", "a messaging group without a stated purpose",
+                        MESSAGING)
 RULES = (NO_OVERSEER, NO_PURPOSE)
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
-from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 
-STALLED = Rule("OFB-001", "medium", "an offboarding checklist with items still to do a week "
-               "after it was carried out", ACCESS)
-NOT_CARRIED_OUT = Rule("OFB-002", "high", "an offboarding whose leave date has passed but "
-                       "which has not been carried out yet", ACCESS)
+STALLED = PolicyRule("OFB-001", "medium", "an offboarding checklist with items still to do a week "
+                     "after it was carried out", ACCESS)
+NOT_CARRIED_OUT = PolicyRule("OFB-002", "high", "an offboarding whose leave date has passed but "
+                             "which has not been carried out yet", ACCESS)
 RULES = (STALLED, NOT_CARRIED_OUT)
 DAYS_TO_FINISH = 7
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
-from accessgov.governance.checks.base import MONITORING, Context, Finding, Rule
+from accessgov.governance.checks.base import MONITORING, Context, Finding, PolicyRule
 
 POLICY_REVIEW_DAYS = 365
 
-OVERDUE = Rule("POL-001", "medium",
-               f"the policy has not been reviewed in the last {POLICY_REVIEW_DAYS} days",
-               MONITORING)
+OVERDUE = PolicyRule("POL-001", "medium",
+                     f"the policy has not been reviewed in the last {POLICY_REVIEW_DAYS} days",
+                     MONITORING)
 RULES = (OVERDUE,)
 
 

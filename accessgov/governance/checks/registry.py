@@ -19,7 +19,7 @@ from accessgov.governance.checks import (
     reviews,
     store,
 )
-from accessgov.governance.checks.base import SEVERITIES, Context, Family, Finding, Rule
+from accessgov.governance.checks.base import SEVERITIES, Context, Family, Finding, PolicyRule
 
 # In the order their findings are listed within a severity.
 FAMILIES: tuple[Family, ...] = (
@@ -34,11 +34,11 @@ FAMILIES: tuple[Family, ...] = (
     offboarding,
 )
 
-__all__ = ["SEVERITIES", "Context", "Finding", "Rule", "all_rules", "at_or_above", "counts",
+__all__ = ["SEVERITIES", "Context", "Finding", "PolicyRule", "all_rules", "at_or_above", "counts",
            "run", "store_reconciled"]
 
 
-def all_rules() -> list[Rule]:
+def all_rules() -> list[PolicyRule]:
     """Every rule, family by family."""
     return [rule for family in FAMILIES for rule in family.RULES]
 

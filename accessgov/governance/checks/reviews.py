@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
-from accessgov.governance.checks.base import MONITORING, Context, Finding, Rule
+from accessgov.governance.checks.base import MONITORING, Context, Finding, PolicyRule
 
 REVIEW_INTERVAL_DAYS = 92  # a quarter, and a day or two to close it
 
-OVERDUE = Rule("REV-001", "medium", "an access review past its due date and not closed",
-               MONITORING)
-NONE_RECENT = Rule("REV-002", "medium",
-                   f"no access review closed in the last {REVIEW_INTERVAL_DAYS} days", MONITORING)
+OVERDUE = PolicyRule("REV-001", "medium", "an access review past its due date and not closed",
+                     MONITORING)
+NONE_RECENT = PolicyRule("REV-002", "medium",
+                         f"no access review closed in the last {REVIEW_INTERVAL_DAYS} days",
+                         MONITORING)
 RULES = (OVERDUE, NONE_RECENT)
 
 

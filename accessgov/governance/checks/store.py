@@ -17,14 +17,14 @@ from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
 from accessgov.errors import AccessGovError
-from accessgov.governance.checks.base import ACCESS, Context, Finding, Rule
+from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 from accessgov.secrets.base import SecretBackend
 
-UNRECORDED = Rule("STO-001", "medium", "a secret in accessgov's area of the store that the "
-                  "register has no record of", ACCESS)
-GONE = Rule("STO-002", "high", "a secret the register records that the store no longer holds",
-            ACCESS)
-NOT_CHECKED = Rule("STO-003", "medium", "the secret store could not be checked", ACCESS)
+UNRECORDED = PolicyRule("STO-001", "medium", "a secret in accessgov's area of the store that the "
+                        "register has no record of", ACCESS)
+GONE = PolicyRule("STO-002", "high", "a secret the register records that the store no longer holds",
+                  ACCESS)
+NOT_CHECKED = PolicyRule("STO-003", "medium", "the secret store could not be checked", ACCESS)
 RULES = (UNRECORDED, GONE, NOT_CHECKED)
 
 OWN_AREA = "audit/"  # the audit key and accessgov's markers: the store's own bookkeeping
