@@ -23,7 +23,6 @@ SEVERITIES = ("low", "medium", "high")
 ACCESS = "Access"
 MESSAGING = "WhatsApp, Messaging Apps and Group Chats"
 MONITORING = "Monitoring and Reviewing"
-NON_COMPLIANCE = "Non-Compliance"
 
 
 @dataclasses.dataclass(frozen=True)
