@@ -41,7 +41,8 @@ class InitCommand(click.Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The common options, the backends, then each backend's options under its name."""
         backends = _backends(ctx)
-        owner = {option.name: kind for kind, option in _options(backends)}
+        owner = {option.name: kind for kind in backends.names
+                 for option in backends.module(kind).OPTIONS}
         params = self.get_params(ctx)
 
         def rows(kind: str | None) -> list[tuple[str, str]]:
