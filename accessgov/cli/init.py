@@ -27,14 +27,14 @@ class InitCommand(click.Command):
         super().__init__(*args, **kwargs)
         # The built-in backends' options are part of the command, for whoever reads `params`;
         # another program's backends add theirs per invocation (get_params).
-        self.params += [option for _, option in _options(BUILT_IN)]
+        self.params += _options(BUILT_IN)
 
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         params = super().get_params(ctx)
         key = "accessgov.init.extra_options"  # made once: click asks several times
         if key not in ctx.meta:
             present = {param.name for param in params}
-            ctx.meta[key] = [option for _, option in _options(_backends(ctx))
+            ctx.meta[key] = [option for option in _options(_backends(ctx))
                              if option.name not in present]
         return [*params, *ctx.meta[key]]
 
@@ -66,9 +66,9 @@ def _backends(ctx: click.Context) -> Backends:
     return backends_in(app.backend_factory if app else None)
 
 
-def _options(backends: Backends) -> list[tuple[str, click.Option]]:
-    """(backend, click option) for every init option of every backend."""
-    return [(kind, _click_option(option)) for kind in backends.names
+def _options(backends: Backends) -> list[click.Option]:
+    """A click option for every init option of every backend."""
+    return [_click_option(option) for kind in backends.names
             for option in backends.module(kind).OPTIONS]
 
 
