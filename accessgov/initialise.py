@@ -46,7 +46,7 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
         raise InputError(
             f"the secret store already holds an audit key at {store.location(audit.KEY_PATH)}, "
             f"so another register for '{config.org_slug}' uses that place; keep registers apart "
-            "with a different --slug (or --vault-prefix)"
+            "with a different --slug (or another place in the store: see 'accessgov init --help')"
         ) from None
     # The key did not exist, so any marker left beside it belongs to a register long gone.
     for stale in (SETUP_MARKER, SEALED_MARKER):

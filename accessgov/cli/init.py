@@ -2,59 +2,123 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import done
 from accessgov.errors import InputError
 
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
-@click.command()
+    from accessgov.secrets.config import Backends
+    from accessgov.secrets.spec import InitOption
+
+
+class InitCommand(click.Command):
+    """`init`, whose --backend names and per-backend options come from the backends in use:
+    the built-in ones, or those of a `Backends` a test gives App as its backend factory."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from accessgov.secrets.config import BUILT_IN
+
+        super().__init__(*args, **kwargs)
+        # The built-in backends' options are part of the command, for whoever reads `params`;
+        # another program's backends add theirs per invocation (get_params).
+        self.params += _options(BUILT_IN)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = super().get_params(ctx)
+        key = "accessgov.init.extra_options"  # made once: click asks several times
+        if key not in ctx.meta:
+            present = {param.name for param in params}
+            ctx.meta[key] = [option for option in _options(_backends(ctx))
+                             if option.name not in present]
+        return [*params, *ctx.meta[key]]
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The common options, the backends, then each backend's options under its name."""
+        backends = _backends(ctx)
+        owner = {option.name: kind for kind in backends.names
+                 for option in backends.module(kind).OPTIONS}
+        params = self.get_params(ctx)
+
+        def rows(kind: str | None) -> list[tuple[str, str]]:
+            return [row for param in params
+                    if owner.get(param.name or "") == kind and (row := param.get_help_record(ctx))]
+
+        with formatter.section("Options"):
+            formatter.write_dl(rows(None))
+        with formatter.section("Secret backends (--backend)"):
+            formatter.write_dl([(kind, backends.module(kind).SUMMARY) for kind in backends.names])
+        for kind in backends.names:
+            if kind_rows := rows(kind):
+                with formatter.section(f"Options for --backend {kind}"):
+                    formatter.write_dl(kind_rows)
+
+
+def _backends(ctx: click.Context) -> Backends:
+    from accessgov.secrets.config import backends_in
+
+    app = ctx.find_object(App)
+    return backends_in(app.backend_factory if app else None)
+
+
+def _options(backends: Backends) -> list[click.Option]:
+    """A click option for every init option of every backend."""
+    return [_click_option(option) for kind in backends.names
+            for option in backends.module(kind).OPTIONS]
+
+
+def _click_option(option: InitOption) -> click.Option:
+    return click.Option(
+        [option.flag], envvar=option.envvar, show_envvar=option.envvar is not None,
+        default=option.default, show_default=option.default is not None, help=option.help,
+        type=click.Path(dir_okay=False) if option.is_file else None,
+    )
+
+
+def _complete_backend(ctx: click.Context, _param: click.Parameter,
+                      incomplete: str) -> list[CompletionItem | str]:
+    return [kind for kind in _backends(ctx).names if kind.startswith(incomplete)]
+
+
+@click.command(cls=InitCommand)
 @click.option("--org", required=True, help="The organisation's name, e.g. \"InterAct\".")
 @click.option("--slug", help="Short id used in secret-store paths (default: from --org).")
-@click.option("--backend", type=click.Choice(["keyring", "vault"]),
-              help="Where secrets live (env ACCESSGOV_BACKEND; default keyring).")
-@click.option("--vault-url", envvar="VAULT_ADDR", help="Vault/OpenBao address (env VAULT_ADDR).")
-@click.option("--vault-mount", default="secret", show_default=True, help="KV v2 mount.")
-@click.option("--vault-prefix", default="accessgov", show_default=True,
-              help="Folder inside the mount for this tool.")
-@click.option("--vault-cacert", envvar="VAULT_CACERT", type=click.Path(dir_okay=False),
-              help="CA bundle to verify Vault's TLS certificate (env VAULT_CACERT).")
-@click.option("--vault-namespace", envvar="VAULT_NAMESPACE",
-              help="Vault/OpenBao namespace, e.g. admin/team-a (env VAULT_NAMESPACE; default "
-                   "the root namespace). Kept with the register: VAULT_NAMESPACE set later "
-                   "does not change it.")
+@click.option("--backend", metavar="NAME", shell_complete=_complete_backend,
+              help="Where secrets live: one of the secret backends below (env "
+                   "ACCESSGOV_BACKEND; default keyring).")
 @click.pass_obj
-def init(app: App, org: str, slug: str | None, backend: str | None, vault_url: str | None,
-         vault_mount: str, vault_prefix: str, vault_cacert: str | None,
-         vault_namespace: str | None) -> None:
+def init(app: App, /, org: str, slug: str | None, backend: str | None,
+         **backend_options: str | None) -> None:
     """Create a register for an organisation and bind it to a secret store.
 
-    The store (OS keyring or Vault/OpenBao) is checked first and receives the audit key;
-    the Vault token comes from VAULT_TOKEN or ~/.vault-token, never from the command line.
+    The store is checked first and receives the audit key. Nothing secret is given on the
+    command line: each store reaches its own secrets (see the secret backends below).
     """
     from accessgov.common import validate
     from accessgov.initialise import initialise, org_slug
-    from accessgov.secrets.config import BackendConfig, open_backend, resolve_backend_name
+    from accessgov.secrets.config import backends_in
 
     assert app.db_path is not None
     if app.db_path.exists():  # said at once, before any secret store is looked for
         raise InputError(f"a register already exists at {app.db_path}")
     org = validate.text(org, "--org", max_length=200)
-    kind, _source = resolve_backend_name(backend, app.env)
+    backends = backends_in(app.backend_factory)
+    kind, _source = backends.resolve(backend, app.env)
     org_id = validate.slug(slug, "--slug") if slug else org_slug(org)
-    if kind == "vault":
-        if not vault_url:
-            raise click.UsageError("--vault-url (or VAULT_ADDR) is needed for the vault backend")
-        validate.one_line(vault_url, "--vault-url")
-        config = BackendConfig(kind, org_id, vault_url=vault_url.rstrip("/"),
-                               vault_mount=vault_mount, vault_prefix=vault_prefix,
-                               vault_cacert=vault_cacert, vault_namespace=vault_namespace)
-    else:
-        from accessgov.secrets.keyring_backend import choose_keyring_class
-
-        config = BackendConfig(kind, org_id, keyring_class=choose_keyring_class())
-    register = initialise(app.db_path, org, config, app.backend_factory or open_backend)
+    given = {}
+    for option in backends.module(kind).OPTIONS:
+        given[option.name] = backend_options.get(option.name)
+        if option.required and not given[option.name]:
+            alternative = f" (or {option.envvar})" if option.envvar else ""
+            raise click.UsageError(f"{option.flag}{alternative} is needed for the {kind} "
+                                   "backend")
+    config = backends.configure(kind, org_id, given)
+    register = initialise(app.db_path, org, config, app.backend_factory or backends)
     register.close()
     done(f"Created the register for {org} at {app.db_path}")
     done(f"Secrets will be kept in: {kind}. Next, while no code is needed: add the CEO "

@@ -18,7 +18,7 @@ import contextlib
 import importlib
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from accessgov.errors import AccessGovError, BackendUnavailable, InputError
@@ -29,6 +29,7 @@ from accessgov.secrets.base import (
     check_path,
     check_value,
 )
+from accessgov.secrets.spec import InitOption, Settings
 
 if TYPE_CHECKING:
     from accessgov.secrets.config import BackendConfig
@@ -58,6 +59,28 @@ CHECK_USERNAME = "accessgov-check"
 # A path may not end like one of our own bookkeeping entries.
 _RESERVED_SUFFIX = re.compile(r"@(version|v[0-9]+)$")
 
+# -- the backend as accessgov init offers it, and the settings it keeps in the register ----------
+
+SUMMARY = ("The operating system's keyring (Secret Service, macOS Keychain or Windows "
+           "Credential Locker); the best one here is found at init.")
+# Nothing to ask: the keyring to use is found at init, and kept (see `configure`).
+OPTIONS: tuple[InitOption, ...] = ()
+
+
+def configure(given: Mapping[str, str | None]) -> Settings:
+    """At init: the best usable keyring here, kept so that later commands skip the search."""
+    return {"keyring_class": choose_keyring_class()}
+
+
+def read_settings(stored: Mapping[str, str | None]) -> Settings:
+    """The keyring class chosen at init (None: choose again at first use)."""
+    return {"keyring_class": stored.get("keyring_class")}
+
+
+def open_store(config: BackendConfig) -> KeyringBackend:
+    """The keyring store `config` describes; the keyring is not touched yet."""
+    return KeyringBackend(config)
+
 
 class KeyringBackend(SecretBackend):
     """The OS keyring (Secret Service, macOS Keychain, Windows Credential Locker)."""
@@ -66,7 +89,7 @@ class KeyringBackend(SecretBackend):
 
     def __init__(self, config: BackendConfig) -> None:
         self._service = f"accessgov/{config.org_slug}"
-        self._class_path = config.keyring_class
+        self._class_path = config.settings.get("keyring_class")
         self._ring: Any = None
 
     # -- the interface -------------------------------------------------------------------

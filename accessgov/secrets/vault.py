@@ -23,19 +23,17 @@ through `transport_message` on both paths.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import re
-import socket
-import ssl
 import sys
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from accessgov.errors import BackendUnavailable
+from accessgov.common import validate
+from accessgov.errors import BackendUnavailable, InputError
 from accessgov.secrets.base import (
     SecretBackend,
     SecretNotFound,
@@ -43,8 +41,14 @@ from accessgov.secrets.base import (
     check_path,
     check_value,
 )
+from accessgov.secrets.spec import InitOption, Settings
 
+# http.client, ssl and socket (~25 ms) are imported where they are used: `accessgov init`
+# imports this module for its OPTIONS whichever backend is chosen.
 if TYPE_CHECKING:
+    import http.client
+    import ssl
+
     from accessgov.secrets.config import BackendConfig
 
 # Seconds to wait for Vault to connect or answer. hvac's default is 30 s, far too long for a
@@ -58,6 +62,108 @@ _CAS_MISMATCH = "check-and-set parameter did not match"
 
 _NAMESPACE_NOT_FOUND = "namespace not found"
 _MULTIERROR_HEADING = re.compile(r"\d+ errors? occurred:")
+
+# One namespace name per segment: ASCII (an HTTP header carries it), no "+" or "*" (Vault's
+# wildcards), never empty, "." or "..".
+_NAMESPACE_SEGMENT = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]*")
+# Names Vault and OpenBao keep for themselves at every level ("root" is not a namespace header).
+_RESERVED_NAMESPACES = {"root", "sys", "audit", "auth", "cubbyhole", "identity"}
+# One segment of a mount or a prefix: never empty, "." or ".." (which would climb out of it).
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_@-][A-Za-z0-9._@-]*")
+# Mounts that are never a KV version 2 engine: Vault's own and its per-token cubbyhole.
+_NOT_KV_MOUNTS = {"sys", "cubbyhole", "identity", "auth"}
+
+# -- the backend as accessgov init offers it, and the settings it keeps in the register ----------
+
+SUMMARY = ("HashiCorp Vault or OpenBao, on a KV version 2 engine (the token comes from "
+           "VAULT_TOKEN or ~/.vault-token, never from the command line).")
+DEFAULT_MOUNT = "secret"
+DEFAULT_PREFIX = "accessgov"
+OPTIONS = (
+    InitOption("vault_url", "Vault/OpenBao address.", envvar="VAULT_ADDR", required=True),
+    InitOption("vault_mount", "KV v2 mount.", default=DEFAULT_MOUNT),
+    InitOption("vault_prefix", "Folder inside the mount for this tool.", default=DEFAULT_PREFIX),
+    InitOption("vault_cacert", "CA bundle to verify Vault's TLS certificate.",
+               envvar="VAULT_CACERT", is_file=True),
+    InitOption("vault_namespace", "Vault/OpenBao namespace, e.g. admin/team-a (default the root "
+               "namespace). Kept with the register: VAULT_NAMESPACE set later does not change "
+               "it.", envvar="VAULT_NAMESPACE"),
+)
+
+
+def configure(given: Mapping[str, str | None]) -> Settings:
+    """At init: the settings from init's options (the address must fit on one line)."""
+    url = given.get("vault_url")
+    if url:
+        url = validate.one_line(url, "--vault-url").rstrip("/")
+    return read_settings({**given, "vault_url": url})
+
+
+def read_settings(stored: Mapping[str, str | None]) -> Settings:
+    """The address, mount, prefix, CA file and namespace, checked and in canonical spelling
+    (a mount or prefix that is not given is the default one)."""
+    namespace = check_namespace(stored.get("vault_namespace"))
+    mount, prefix = stored.get("vault_mount"), stored.get("vault_prefix")
+    return {
+        "vault_url": stored.get("vault_url"),
+        "vault_mount": check_mount(DEFAULT_MOUNT if mount is None else mount),
+        "vault_prefix": check_vault_path(DEFAULT_PREFIX if prefix is None else prefix,
+                                         "--vault-prefix"),
+        "vault_cacert": stored.get("vault_cacert"),
+        "vault_namespace": namespace,
+    }
+
+
+def open_store(config: BackendConfig) -> VaultBackend:
+    """The Vault store `config` describes; Vault is not contacted yet."""
+    return VaultBackend(config)
+
+
+def check_namespace(namespace: str | None) -> str | None:
+    """A Vault namespace in its canonical spelling, without a leading or trailing slash (None
+    for the root namespace, also given as ""); InputError if a part is empty, "." or "..",
+    a reserved name, or holds other than ASCII letters, digits and . _ @ -."""
+    if not namespace:
+        return None
+    canonical = namespace.removeprefix("/").removesuffix("/")
+    parts = canonical.split("/")
+    if not all(_NAMESPACE_SEGMENT.fullmatch(part) for part in parts):
+        raise InputError(
+            f"not a valid Vault namespace: {namespace!r} (use letters, digits and . _ @ -"
+            " between slashes, e.g. admin/team-a)"
+        )
+    if reserved := _RESERVED_NAMESPACES.intersection(parts):
+        raise InputError(
+            f"not a valid Vault namespace: {namespace!r} ({min(reserved)!r} is a name Vault"
+            " reserves; leave the namespace out for the root namespace)"
+        )
+    return canonical
+
+
+def check_vault_path(path: str, what: str) -> str:
+    """A mount or prefix in its canonical spelling (no slash at either end); InputError if it
+    is empty or a part is empty, "." or "..", or holds other than ASCII letters, digits and
+    . _ @ - (a prefix such as ../../sys would reach outside accessgov's own folder)."""
+    canonical = path.strip().strip("/")
+    if not canonical:
+        raise InputError(f"{what} cannot be empty: it keeps accessgov's secrets in a folder of "
+                         "their own (the default is 'accessgov')" if what == "--vault-prefix"
+                         else f"{what} cannot be empty (the default is 'secret')")
+    if not all(_PATH_SEGMENT.fullmatch(part) for part in canonical.split("/")):
+        raise InputError(f"{what} {path!r} is not usable: use letters, digits and . _ @ - "
+                         "between slashes, with no '..' (e.g. 'accessgov' or 'teams/comms')")
+    return canonical
+
+
+def check_mount(mount: str) -> str:
+    """A KV mount path (see `check_vault_path`), refusing Vault's own mounts at once, since
+    they can never hold KV version 2 secrets."""
+    canonical = check_vault_path(mount, "--vault-mount")
+    if canonical.split("/")[0] in _NOT_KV_MOUNTS:
+        raise InputError(f"--vault-mount {mount!r} is not a KV version 2 mount: give the mount "
+                         "of a KV v2 secrets engine (the default is 'secret')")
+    return canonical
+
 
 
 class _VaultAnswer(Exception):
@@ -76,12 +182,14 @@ class VaultBackend(SecretBackend):
     name = "vault"
 
     def __init__(self, config: BackendConfig) -> None:
-        self._mount = config.vault_mount.strip("/")
-        self._base = f"{config.vault_prefix.strip('/')}/{config.org_slug}"
-        self._url = (config.vault_url or os.environ.get("VAULT_ADDR") or "").rstrip("/")
-        self._cacert = config.vault_cacert or os.environ.get("VAULT_CACERT") or None
+        settings = config.settings
+        self._mount = (settings.get("vault_mount") or DEFAULT_MOUNT).strip("/")
+        prefix = (settings.get("vault_prefix") or DEFAULT_PREFIX).strip("/")
+        self._base = f"{prefix}/{config.org_slug}"
+        self._url = (settings.get("vault_url") or os.environ.get("VAULT_ADDR") or "").rstrip("/")
+        self._cacert = settings.get("vault_cacert") or os.environ.get("VAULT_CACERT") or None
         # Only what init stored: see the module docstring for why VAULT_NAMESPACE is not read.
-        self._namespace = config.vault_namespace
+        self._namespace = settings.get("vault_namespace")
         self._token_value: str | None = None
         self._connection: http.client.HTTPConnection | None = None
         self._hvac: Any = None
@@ -226,6 +334,8 @@ class VaultBackend(SecretBackend):
         raise self._failure(status, _errors(body), path)
 
     def _request(self, method: str, api_path: str) -> tuple[int, bytes]:
+        import http.client
+
         headers = {"X-Vault-Token": self._token(), "Accept": "application/json"}
         if self._namespace:
             headers["X-Vault-Namespace"] = self._namespace
@@ -248,6 +358,8 @@ class VaultBackend(SecretBackend):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _connect(self) -> http.client.HTTPConnection:
+        import http.client
+
         if self._connection is None:
             parts = self._parsed_url()
             if parts.scheme == "https":
@@ -286,6 +398,8 @@ class VaultBackend(SecretBackend):
         return self._parsed_url().path.rstrip("/")
 
     def _tls_context(self) -> ssl.SSLContext:
+        import ssl
+
         try:
             return ssl.create_default_context(cafile=self._cacert)
         except (OSError, ssl.SSLError) as exc:
@@ -503,6 +617,10 @@ def _raise_unless_ok(response: Any, *args: Any, **kwargs: Any) -> None:
 
 def transport_message(url: str, exc: BaseException) -> str:
     """A plain message for a failure to talk to Vault at all, from the root cause of `exc`."""
+    import http.client
+    import socket
+    import ssl
+
     causes = list(_causes(exc))
     for cause in causes:
         if isinstance(cause, ssl.SSLCertVerificationError):

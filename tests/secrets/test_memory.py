@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from accessgov.errors import BackendUnavailable
 from accessgov.secrets.base import VersionConflict
+from accessgov.secrets.config import BackendConfig
 from tests.secrets.contract import PATH, BackendContract, MakeBackend
-from tests.support.memory_backend import History, MemoryBackend
+from tests.support.memory_backend import WITH_MEMORY, History, MemoryBackend
 
 
 class TestMemoryBackend(BackendContract):
@@ -15,6 +18,16 @@ class TestMemoryBackend(BackendContract):
     def make_backend(self) -> MakeBackend:
         store: dict[str, History] = {}  # one "server" shared by every org in the test
         return lambda org: MemoryBackend(org, store)
+
+
+class TestMemoryBackendInAFileOpenedByTheRegistry(BackendContract):
+    """The "memory" backend module as a registry opens it: one more backend, one more
+    subclass of the contract."""
+
+    @pytest.fixture
+    def make_backend(self, tmp_path: Path) -> MakeBackend:
+        file = str(tmp_path / "store.json")  # one "server" shared by every org in the test
+        return lambda org: WITH_MEMORY(BackendConfig("memory", org, memory_file=file))
 
 
 def test_a_broken_store_fails_every_call_as_unavailable() -> None:
