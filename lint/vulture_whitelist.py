@@ -9,6 +9,7 @@ _.min_secret_length_bits  # pyotp reads it on its TOTP class
 _.list_commands  # click calls these on the command group
 _.get_command
 _.format_commands
+_.format_options  # click calls it on the init command (its grouped help)
 _.mfa_methods  # the platform catalogue's data (accessgov/data/platforms.json)
 _.notes
 KeyringBackend  # named by string in the secret backends' registry

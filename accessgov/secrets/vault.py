@@ -165,7 +165,6 @@ def check_mount(mount: str) -> str:
     return canonical
 
 
-
 class _VaultAnswer(Exception):
     """Vault's answer to a write was not a success: its HTTP status and `errors` (None if
     the body is not Vault's JSON). Raised by the response hook, caught by `_hvac_errors`."""
