@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from accessgov.audit import chain as audit
-from accessgov.audit.state import SEALED_MARKER
+from accessgov.audit.guard import SEALED_MARKER
 from accessgov.common.timeutil import iso, utc_now
 from accessgov.db import seals
 from accessgov.db.register import Register

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from accessgov.access.grants import expire_due_grants
-from accessgov.audit import chain, state
+from accessgov.audit import chain, guard
 from accessgov.common.timeutil import utc_now
 from accessgov.db import seals
 from accessgov.db.register import Register
@@ -132,7 +132,7 @@ class Workspace:
                 seals.track(register)
                 try:
                     with register.savepoint():
-                        state.guard(op)
+                        guard.guard(op)
                         expire_due_grants(op)
                         offboarding.carry_out_scheduled(op)
                         result = work(op)

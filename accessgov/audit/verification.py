@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from accessgov.audit import chain, state
+from accessgov.audit import chain, parallel, state
 from accessgov.db import seals
 from accessgov.db.queries import events
 from accessgov.db.register import Register
@@ -62,7 +62,7 @@ def verify_register(register: Register, keys: seals.Keys,
     """Check the whole chain (against an anchor if one is given), then every sealed record
     against what the chain says it should be."""
     anchor = read_anchor(Path(anchor_file)) if anchor_file else None
-    background = state.check_in_background(register, keys.rows)
+    background = parallel.check_in_background(register, keys.rows)
     verdict = chain.verify(register, keys.chain, anchor)
     result = background() if background else None
     org = register.setting("org") or ""

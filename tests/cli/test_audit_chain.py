@@ -115,9 +115,9 @@ def test_a_long_log_is_checked_in_two_processes_with_the_same_answer(
         history: Shell, monkeypatch: pytest.MonkeyPatch) -> None:
     """From PARALLEL_FROM events on, a forked child checks the records while this process
     checks the chain; forced here on a short log."""
-    from accessgov.audit import state
+    from accessgov.audit import parallel
 
-    monkeypatch.setattr(state, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 1)
     report = verify(history, expect=0)
     assert report["ok"] is True and report["rows_checked"] > 10
     tamper(history, "UPDATE grants SET role = 'admin' WHERE id = 'G-0001'")

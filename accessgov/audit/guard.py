@@ -1,0 +1,47 @@
+"""Before every change: the log must be this register's own, and every row sealed.
+
+The log must start with the register's own `init` event, sealed with this key (a log
+emptied, cut or altered refuses every change); rows still waiting for their first seal (a
+register made before seals existed) are sealed once, in a `register.seal` event.
+"""
+
+from __future__ import annotations
+
+from accessgov.audit import chain
+from accessgov.db import seals
+from accessgov.db.queries import events
+from accessgov.errors import Tampered
+from accessgov.operation import Operation
+
+SEALED_MARKER = "audit/sealed"  # in the secret store: seals are in force for this register
+
+
+def guard(op: Operation) -> None:
+    """Refuse to build on a log that does not start with this register's sealed `init`, and
+    give rows from before seals existed their first seal."""
+    first = events.first(op.register)
+    if first is None or first["action"] != "register.init" or first["prev"] != chain.GENESIS \
+            or not chain.event_is_sealed(op.keys.chain, first):
+        raise Tampered("the audit log does not start with this register's sealed 'init' event "
+                       "(it was emptied, cut or altered): nothing can be changed; run "
+                       "'accessgov audit verify'")
+    if seals.has_unsealed_rows(op.register):
+        _seal_legacy_rows(op)
+
+
+def _seal_legacy_rows(op: Operation) -> None:
+    """A register from before seals: seal what it holds, once, and say so in the log.
+
+    Only while no change has ever been sealed: after that an unsealed row was written behind
+    the log. The marker in the secret store keeps a log cut back to before the first seal
+    from opening this door again."""
+    if events.any_row_list(op.register) or op.store.exists(SEALED_MARKER):
+        return  # decisions refuse such rows one by one, and audit verify names them
+    count = 0
+    for table in seals.SEALED:
+        for pk in seals.unsealed_keys(op.register, table):
+            seals.note_written(op.register, table, pk)
+            count += 1
+    op.write_secret(SEALED_MARKER, op.at, expect_version=0)
+    op.record_system("register.seal", op.register.setting("org_slug") or "register",
+                     rows_sealed=count)
