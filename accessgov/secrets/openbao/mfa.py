@@ -76,7 +76,9 @@ def login(client: OpenBaoClient, layout: Layout, person: str, password: str,
     if code:
         if not _CODE.fullmatch(code):
             raise MfaFailed(f"a code is {TOTP_DIGITS} digits, as the authenticator app shows")
-        headers["X-Vault-MFA"] = f"{MFA_METHOD_NAME}:{code}"
+        # OpenBao names a method by its full name, the namespace's path before it.
+        namespace = f"{client.namespace}/" if client.namespace else ""
+        headers["X-Vault-MFA"] = f"{namespace}{MFA_METHOD_NAME}:{code}"
     anonymous = client.with_token(None)
     what = f"{person}'s login"
     try:

@@ -90,8 +90,11 @@ def totp_method_id(client: OpenBaoClient) -> str | None:
         return None
     if status != 200 or body is None:
         raise client.failure(status, body, "listing the TOTP methods")
+    # The list holds the parent namespaces' methods too: only this namespace's is ours.
+    here = client.namespace or ""
     for method_id, info in ((body.get("data") or {}).get("key_info") or {}).items():
-        if isinstance(info, dict) and info.get("name") == MFA_METHOD_NAME:
+        if isinstance(info, dict) and info.get("name") == MFA_METHOD_NAME \
+                and str(info.get("namespace_path") or "").strip("/") == here:
             return str(method_id)
     return None
 
