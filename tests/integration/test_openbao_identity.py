@@ -411,6 +411,15 @@ def test_old_signatures_still_verify_after_a_key_rotation(admin: OpenBaoClient) 
     assert signing.verify(keys, b"first", old) and signing.verify(keys, b"second", new)
 
 
+def test_a_key_an_administrator_loosened_shows(admin: OpenBaoClient,
+                                               bob_token: OpenBaoClient) -> None:
+    create_and_enrol(admin, LAYOUT, "kate")
+    assert "kate" not in signing.keys_that_can_leave(bob_token, LAYOUT)
+    # Root can still make a key exportable (transit allows it, one way): it cannot hide it.
+    admin.write("transit/keys/accessgov-kate/config", {"exportable": True}, what="loosen")
+    assert "kate" in signing.keys_that_can_leave(bob_token, LAYOUT)
+
+
 def test_create_operator_refuses_a_key_that_could_leave(admin: OpenBaoClient) -> None:
     admin.write("transit/keys/accessgov-jack", {"type": "ed25519", "exportable": True},
                 what="key")
@@ -468,6 +477,25 @@ def test_the_head_moves_by_check_and_set_and_shows_a_rollback(
         head.check_not_rolled_back(stored, 100, "aa")
     with pytest.raises(head.RolledBack):
         head.check_not_rolled_back(stored, 101, "forged")
+
+
+def test_bob_writing_an_old_head_back_shows_by_its_version(
+        alice_token: OpenBaoClient, bob_token: OpenBaoClient) -> None:
+    layout = Layout(org=ORG)
+    start = head.read_head(alice_token, layout)
+    old = head.Head(sequence=500, digest="old", actor="alice")
+    old_version = head.write_head(alice_token, layout, old, start.version)
+    new_version = head.write_head(alice_token, layout, head.Head(501, "new", "alice"),
+                                  old_version)
+    # Bob puts event 500 back as the head, to hide a register restored to event 500 ...
+    head.write_head(bob_token, layout, old, new_version)
+    stored = head.read_head(alice_token, layout)
+    assert head.standing(stored, 500, "old") is head.Standing.SAME  # content alone: fooled
+    # ... but the restored register's newest event wrote version `old_version`, and OpenBao's
+    # version has moved on twice since: no operator can move it back.
+    with pytest.raises(head.RolledBack, match="behind the head"):
+        head.check_not_rolled_back(stored, 500, "old", recorded_version=old_version)
+    assert head.standing(stored, 500, "old", stored.version) is head.Standing.SAME
 
 
 def test_a_deleted_head_shows_as_erased(admin: OpenBaoClient, alice_token: OpenBaoClient) -> None:

@@ -133,6 +133,15 @@ def test_where_a_register_stands_against_the_head(sequence: int, digest: str,
     assert head.standing(stored, sequence, digest) is expected
 
 
+@pytest.mark.parametrize(("recorded", "expected"), [
+    (4, head.Standing.SAME), (3, head.Standing.BEHIND), (5, head.Standing.AHEAD),
+])
+def test_the_recorded_version_decides_before_the_content(recorded: int,
+                                                         expected: head.Standing) -> None:
+    stored = head.StoredHead(head.Head(10, "aa"), version=4)
+    assert head.standing(stored, 10, "aa", recorded_version=recorded) is expected
+
+
 def test_no_head_is_a_first_write_unless_one_was_deleted() -> None:
     assert head.standing(head.StoredHead(None, 0), 0, "") is head.Standing.FIRST
     assert head.standing(head.StoredHead(None, 3), 5, "x") is head.Standing.ERASED

@@ -2,9 +2,11 @@
 `<prefix>/<org>/audit/head` and moved with check-and-set by every change.
 
 A register file can be copied back from last week, but OpenBao's KV versions only go up and
-operators may not delete or prune this record's versions (see `policies`): so a register whose
-newest event is older than the head has been rolled back, and two changes that raced for the
-same head see a VersionConflict instead of forking the chain.
+operators may not delete or destroy this record's versions (see `policies`): so a register
+whose newest event is older than the head has been rolled back, and two changes that raced
+for the same head see a VersionConflict instead of forking the chain. Since every operator
+may write the head, its content alone does not stop an insider writing an old head back; the
+KV version the register's newest event wrote does (`standing`'s `recorded_version`).
 """
 
 from __future__ import annotations
@@ -89,21 +91,33 @@ def write_head(client: OpenBaoClient, layout: Layout, head: Head, expect_version
     return int((body.get("data") or {})["version"])
 
 
-def standing(stored: StoredHead, sequence: int, digest: str) -> Standing:
-    """Where a register whose newest event is (`sequence`, `digest`) stands against `stored`."""
+def standing(stored: StoredHead, sequence: int, digest: str,
+             recorded_version: int | None = None) -> Standing:
+    """Where a register whose newest event is (`sequence`, `digest`) stands against `stored`.
+
+    Every operator may write the head, so an insider could write an old (sequence, digest)
+    back as a new version. Its KV version still goes up, and no operator can make it go
+    down: give `recorded_version`, the KV version the register's newest event wrote (a
+    check-and-set write of version V makes exactly V + 1), and a head moved by anyone since
+    shows as BEHIND whatever its content says.
+    """
     head = stored.head
     if head is None:
         return Standing.FIRST if stored.version == 0 else Standing.ERASED
+    if recorded_version is not None and stored.version != recorded_version:
+        return Standing.BEHIND if stored.version > recorded_version else Standing.AHEAD
     if sequence == head.sequence:
         return Standing.SAME if digest == head.digest else Standing.FORKED
     return Standing.AHEAD if sequence > head.sequence else Standing.BEHIND
 
 
-def check_not_rolled_back(stored: StoredHead, sequence: int, digest: str) -> Standing:
+def check_not_rolled_back(stored: StoredHead, sequence: int, digest: str,
+                          recorded_version: int | None = None) -> Standing:
     """`standing`, or RolledBack if the register is behind, beside, or the head was erased."""
-    found = standing(stored, sequence, digest)
+    found = standing(stored, sequence, digest, recorded_version)
     if found in (Standing.BEHIND, Standing.FORKED, Standing.ERASED):
-        at = f"event {stored.head.sequence}" if stored.head else f"version {stored.version}"
+        at = (f"event {stored.head.sequence}, version {stored.version}" if stored.head
+              else f"version {stored.version}")
         raise RolledBack(
             f"the register's newest event is {sequence}, but OpenBao's chain head is at {at}"
             f" ({found.value}): this register was restored from an older copy or changed behind"

@@ -31,17 +31,25 @@ token, not even the operator's own:
   off is refused.
 - **The chain head** is a small record in KV v2 at `<prefix>/<org>/audit/head`, written with
   check-and-set. Operators cannot delete or destroy its versions or metadata, so its KV version
-  and its sequence only go up: a register restored from an old copy shows as behind the head.
+  only goes up: a register that records the version each change wrote, restored from an old
+  copy, shows as behind the head, even if an insider wrote an old head's content back.
 - **Off-boarding.** Disabling the entity makes OpenBao refuse every request made with any of
   its tokens at once; revoking by the login path and the enrolment role's path removes those
   tokens for good.
+
+What an administrator (root) can still do is replace, never read: destroy a TOTP key and
+enrol a new one, reset a password, or make a key exportable (one way; `signing.
+keys_that_can_leave` shows it). The first two show, since the operator's own code or password
+stops working.
 
 Known limits of OpenBao 2.x, found in its source (vault/login_mfa.go) and tried on a server:
 a wrong code, a reused code and too many attempts all answer the same "permission denied";
 used codes are remembered in memory per method (a restart forgets them) and keyed by method
 and code, not by entity; `admin-destroy` unlinks a seed but leaves it in storage until the
-next enrolment overwrites it. Transit key names are per person, so two organisations sharing
-one namespace share their operators' keys: give each organisation its own namespace.
+next enrolment overwrites it; inside a namespace the single-phase `X-Vault-MFA` header needs
+the method's full name (`team-a/accessgov`), and listing methods also lists the parent
+namespaces'. Transit key names are per person, so two organisations sharing one namespace
+share their operators' keys: give each organisation its own namespace.
 
 This module holds the names; `client` talks to OpenBao; `setup` and `operators` are for an
 administrator's token; `mfa`, `signing`, `clock` and `head` are what an operator's token does.

@@ -48,6 +48,23 @@ def all_public_keys(client: OpenBaoClient, layout: Layout) -> dict[str, dict[int
             if _is_person(person)}
 
 
+def keys_that_can_leave(client: OpenBaoClient, layout: Layout) -> list[str]:
+    """The people whose signing key an administrator has made exportable or backed-up in
+    plain text since it was created (a one-way change in transit): their signatures from
+    then on prove less, and an audit should say so."""
+    loose = []
+    for name in client.list(f"{layout.transit_mount}/keys", what="listing the signing keys"):
+        person = name.removeprefix(KEY_PREFIX)
+        if not name.startswith(KEY_PREFIX) or not _is_person(person):
+            continue
+        body = client.read(layout.key_path(person), what=f"reading {person}'s key settings",
+                           missing_ok=True)
+        key = (body or {}).get("data") or {}
+        if key.get("exportable") or key.get("allow_plaintext_backup"):
+            loose.append(person)
+    return sorted(loose)
+
+
 def verify(keys: PublicKeys, message: bytes, signature: str) -> bool:
     """Whether `signature` (as `sign` returns it) was made over `message` by one of `keys`.
     Pure: no call to OpenBao. A malformed signature or an unknown key version is False."""
