@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from accessgov.errors import BackendUnavailable, InputError
+from accessgov.secrets.config import BackendConfig
 from accessgov.secrets.openbao import clock, head, mfa, policies, signing
 from accessgov.secrets.openbao.client import OpenBaoClient, OpenBaoError, OpenBaoRefused
 from accessgov.secrets.openbao.layout import Layout, check_person, key_name
@@ -85,6 +86,14 @@ def test_a_layout_refuses_paths_that_climb_out(field: str) -> None:
 def test_a_layout_refuses_an_org_no_policy_can_name() -> None:
     with pytest.raises(InputError):
         Layout(org="Charity Ltd")
+
+
+def test_a_layout_follows_the_register_s_vault_settings() -> None:
+    config = BackendConfig(kind="vault", org_slug="charity", vault_mount="kv/",
+                           vault_prefix="teams/comms")
+    layout = Layout.of(config)
+    assert layout.kv_data("audit/head") == "kv/data/teams/comms/charity/audit/head"
+    assert layout.sign_path("alice") == "transit/sign/accessgov-alice"
 
 
 def test_the_operator_policy_signs_with_the_token_s_own_key_only() -> None:

@@ -59,8 +59,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import TYPE_CHECKING
 
 from accessgov.errors import InputError
+
+if TYPE_CHECKING:
+    from accessgov.secrets.config import BackendConfig
 
 MFA_METHOD_NAME = "accessgov"
 TOTP_ISSUER = "accessgov"
@@ -126,6 +130,14 @@ class Layout:
             if not _MOUNT.fullmatch(value) or ".." in value.split("/"):
                 raise InputError(f"{name.replace('_', ' ')} {value!r} is not a usable path")
             object.__setattr__(self, name, value)
+
+    @classmethod
+    def of(cls, config: BackendConfig, *, auth_mount: str = "userpass",
+           transit_mount: str = "transit") -> Layout:
+        """The layout of the register whose vault settings are `config`."""
+        return cls(org=config.org_slug, kv_mount=config.vault_mount,
+                   prefix=config.vault_prefix, auth_mount=auth_mount,
+                   transit_mount=transit_mount)
 
     @property
     def operator_policy(self) -> str:

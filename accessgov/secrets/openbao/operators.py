@@ -46,9 +46,11 @@ class Operator:
 
 def create_operator(admin: OpenBaoClient, layout: Layout, person: str,
                     password: str | None) -> Operator:
-    """Make (or repair) `person`'s entity, its aliases and signing key, and - on a userpass
-    login mount - the user with `password`. The entity and aliases come first, so a login
-    in between cannot leave OpenBao with an entity of its own making."""
+    """Make (or repair) `person`'s entity, its aliases, signing key and enrolment role, and -
+    on a userpass login mount - the user with `password` (set again on a repair). The entity
+    and aliases come first, so a login in between cannot leave OpenBao with an entity of its
+    own making. On another kind of login mount, the organisation's own configuration must
+    give its logins the operator policy, and the alias is the person id."""
     check_person(person)
     kind = auth_type(admin, layout.auth_mount)
     if kind == "userpass" and not password:
