@@ -186,6 +186,48 @@ def _openbao_ready(server: OpenBaoServer) -> bool:
     return bool(mine and health.get("initialized") and not health.get("sealed"))
 
 
+_CONFIGURED_SERVER = """\
+storage "inmem" {{}}
+listener "tcp" {{
+  address = "127.0.0.1:{port}"
+  tls_disable = true
+}}
+api_addr = "http://127.0.0.1:{port}"
+disable_mlock = true
+"""
+
+
+def start_openbao_configured(workdir: Path) -> OpenBaoServer:
+    """An OpenBao server as an organisation runs one (a config file, not -dev: so sys/raw is
+    off, as by default), in memory, initialised with one unseal key and unsealed; no engine
+    is mounted. Raises ServerNotInstalled if `bao` is missing."""
+    bao = _require("bao", _BAO_HINT)
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    config = workdir / "openbao.hcl"
+    config.write_text(_CONFIGURED_SERVER.format(port=port), encoding="utf-8")
+    log_path = workdir / "openbao.log"
+    with log_path.open("wb") as log:
+        process = _spawn([bao, "server", f"-config={config}"],
+                         env=_clean_env() | {"HOME": str(workdir)}, stdout=log)
+    server = OpenBaoServer(url=f"http://127.0.0.1:{port}", root_token="", process=process,
+                           workdir=workdir)
+    atexit.register(server.stop)
+
+    def answers() -> bool:
+        try:
+            return bool(server.api("GET", "sys/seal-status"))
+        except (OSError, ValueError):
+            return False
+
+    _wait_until(answers, process, log_path, "OpenBao", server.stop)
+    init = server.api("POST", "sys/init", {"secret_shares": 1, "secret_threshold": 1})
+    server.root_token = init["root_token"]
+    server.api("POST", "sys/unseal", {"key": init["keys_base64"][0]})
+    _wait_until(lambda: _openbao_ready(server), process, log_path, "OpenBao", server.stop)
+    return server
+
+
 # -- Secret Service (gnome-keyring on a private D-Bus session bus) ---------------------------
 
 _KEYRING_HINT = "gnome-keyring/dbus not installed: apt-get install gnome-keyring dbus"
