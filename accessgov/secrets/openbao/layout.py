@@ -135,8 +135,8 @@ class Layout:
     def of(cls, config: BackendConfig, *, auth_mount: str = "userpass",
            transit_mount: str = "transit") -> Layout:
         """The layout of the register whose vault settings are `config`."""
-        return cls(org=config.org_slug, kv_mount=config.vault_mount,
-                   prefix=config.vault_prefix, auth_mount=auth_mount,
+        return cls(org=config.org_slug, kv_mount=config.vault_mount or "secret",
+                   prefix=config.vault_prefix or "accessgov", auth_mount=auth_mount,
                    transit_mount=transit_mount)
 
     @property
