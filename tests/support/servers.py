@@ -203,7 +203,7 @@ def start_openbao_configured(workdir: Path) -> OpenBaoServer:
     is mounted. Raises ServerNotInstalled if `bao` is missing."""
     bao = _require("bao", _BAO_HINT)
     workdir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     config = workdir / "openbao.hcl"
     config.write_text(_CONFIGURED_SERVER.format(port=port), encoding="utf-8")
     log_path = workdir / "openbao.log"
