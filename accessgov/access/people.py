@@ -102,7 +102,8 @@ def update_person(op: Operation, person_id: str, changes: dict[str, Any],
         rules.is_approver_category(clean["category"])
         or rules.is_approver_category(person["category"]))
     authorise(op, "person.update", person_id, concerned=person_id, board_minute=minute,
-              promotes=promotes, becomes=clean["category"] if promotes else None)
+              promotes=promotes, becomes=clean["category"] if promotes else None,
+              benefits=(person_id,) if promotes else ())
     op.register.update("people", {"id": person_id}, clean | {"updated_at": op.at})
     before = {field: person[field] for field in clean}
     op.record("person.update", person_id, before=before, after=clean,

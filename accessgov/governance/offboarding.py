@@ -112,7 +112,8 @@ def start(op: Operation, person_id: str, *, leave_date: str | None = None,
                          f"({person['start_date']})")
     # Offboarding a trustee or the CEO unmakes an approver: a board minute.
     used = authorise(op, "offboard.start", person_id, concerned=person_id, board_minute=minute,
-                     promotes=rules.is_approver_category(person["category"]))
+                     promotes=rules.is_approver_category(person["category"]),
+                     benefits=(person_id,))
     case_id, number = op.next_id("offboarding_cases", "O")
     scheduled = leave > op.today
     case = {
@@ -189,16 +190,20 @@ def _end_grants(op: Operation, case: Row, record: Record) -> list[Row]:
 
 
 def _end_delegations(op: Operation, case: Row, record: Record) -> list[Row]:
-    """Revoke every delegation the person holds that is in force or still to come."""
+    """Revoke every delegation in force or still to come that the person holds, and every one
+    they gave (a CEO's delegations lapse with her: her authority was their source)."""
     held = delegations.current_of(op.register, case["person"], op.today)
-    reason = f"{LEFT} (offboarding {case['id']})"
-    for delegation in held:
+    given = [d for d in delegations.current_given_by(op.register, case["person"], op.today)
+             if d["delegate"] != case["person"]]
+    for delegation in held + given:
+        reason = (f"{LEFT} (offboarding {case['id']})" if delegation in held else
+                  f"given by {case['person']}, who {LEFT} (offboarding {case['id']})")
         op.register.update("delegations", {"id": delegation["id"]}, {
             "revoked_by": case["started_by"], "revoked_at": op.at, "revoke_reason": reason})
-        record("delegation.revoke", delegation["id"], delegate=case["person"], reason=reason,
-               case=case["id"], decided_by=case["started_by"],
+        record("delegation.revoke", delegation["id"], delegate=delegation["delegate"],
+               reason=reason, case=case["id"], decided_by=case["started_by"],
                in_force=rules.delegation_in_force(delegation, op.today))
-    return held
+    return held + given
 
 
 def _remove_own_mfa(op: Operation, person_id: str) -> tuple[str | None, int]:
@@ -231,8 +236,10 @@ def checklist(register: Register, person: Row, grants: list[Row], delegations: l
               for account in _accounts(register, "owner", person)]
     items += [_reassignment(account, "recovery_email", person)
               for account in _accounts(register, "recovery_email", person)]
-    items += [_item("delegation", f"Revoke delegation {d['id']} held by {who}",
-                    status="done", delegation_id=d["id"],
+    items += [_item("delegation", f"Revoke delegation {d['id']} held by {who}"
+                    if d["delegate"] == person["id"] else
+                    f"Revoke delegation {d['id']} that {who} gave to {d['delegate']} (it lapses "
+                    "with the authority that gave it)", status="done", delegation_id=d["id"],
                     note="revoked in the register when the offboarding was carried out")
               for d in delegations]
     items.append(_item(
@@ -409,8 +416,12 @@ def reinstate(op: Operation, person_id: str, *, board_minute: str | None = None
                          "nothing to reinstate")
     minute = validate.text(board_minute, "board minute") if board_minute else None
     returning = rules.is_approver_category(person["category"]) and person["status"] == "left"
+    decided = case["board_minute"] if case is not None else None
     authorise(op, "person.reinstate", person_id, concerned=person_id, board_minute=minute,
-              promotes=returning, becomes=person["category"] if returning else None)
+              promotes=returning, becomes=person["category"] if returning else None,
+              benefits=(person_id,),
+              minute_for=f"undoing an offboarding decided by board minute {decided!r}"
+              if decided else None)
     open_items = 0
     if case is not None:
         open_items = cases.open_items(op.register, case["id"])

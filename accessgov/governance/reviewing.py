@@ -26,7 +26,7 @@ from accessgov.governance.review import (
     quarter_of,
     summary,
 )
-from accessgov.identity.authority import authorise, proxy_enroller
+from accessgov.identity.authority import authorise, placed_by
 from accessgov.identity.proof import prove
 from accessgov.operation import Operation
 
@@ -147,7 +147,8 @@ def close(op: Operation, quarter: str) -> Closing:
         shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
         raise InputError(f"{len(missing)} of the {campaign['items']} items of {quarter} are "
                          f"not decided yet (items {shown}): decide them first")
-    authorise(op, "review.close", quarter)
+    # Closing keeps every item decided "keep": nobody closes for whoever put them in place.
+    authorise(op, "review.close", quarter, benefits=reviews.kept_persons(op.register, quarter))
     proof = prove(op)
     if len(decisions) != campaign["decided"]:
         raise Tampered(f"the decisions of {quarter} do not match its record (it counts "
@@ -203,8 +204,12 @@ def _why_not_mine(op: Operation, grant: Row) -> str | None:
     me = op.operator["id"]
     if grant["person"] == me:
         return f"{grant['id']} is {me}'s own grant"
-    if proxy_enroller(op, grant) is not None:
-        return f"{grant['person']} enrolled {me}'s MFA"
+    placed = placed_by(op, me)
+    if grant["person"] in placed:
+        return f"{grant['person']} {placed[grant['person']]}"
+    requester = grant["requested_by"]
+    if requester != me and placed.get(requester, "").startswith("enrolled"):
+        return f"{requester} {placed[requester]}"
     return None
 
 

@@ -15,6 +15,7 @@ Every row a decision rests on is read through the register's checked read path
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,10 @@ class Attempt:
     `concerned`: the person the action is about; `grant`: the grant decided on (whose it is,
     who asked for it); `promotes`: the change makes or unmakes a trustee or the CEO;
     `assigns`: who the change makes an account's owner, overseer or recovery contact;
-    `becomes`: the category the person concerned is given (or given back).
+    `becomes`: the category the person concerned is given (or given back); `benefits`: the
+    people the decision is in favour of (the proxy rule: nobody acts for whoever put them in
+    place; a grant's grantee is added by `authorise`); `minute_for`: why the
+    change needs a board minute, when it does for another reason than making an approver.
     """
 
     action: str
@@ -66,6 +70,15 @@ class Attempt:
     promotes: bool = False
     assigns: Mapping[str, str | None] = dataclasses.field(default_factory=dict)
     becomes: str | None = None
+    benefits: tuple[str, ...] = ()
+    minute_for: str | None = None
+
+    @property
+    def why_minute(self) -> str | None:
+        """What the board minute is needed for, if one is."""
+        if self.promotes:
+            return "making or unmaking a trustee or the CEO"
+        return self.minute_for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,28 +120,72 @@ class Rule:
 # -- the conditions that are checks ---------------------------------------------------------
 
 def _refuse_proxy(op: Operation, attempt: Attempt) -> None:
-    """Whoever enrolled the approver's MFA has seen their seed and can make their codes: that
-    approver's decisions on the enroller's own grants and requests are refused."""
-    grant = attempt.grant
-    if grant is None:
-        return
-    enroller = proxy_enroller(op, grant)
-    if enroller is not None:
-        me = op.operator["id"]
-        raise Refused(
-            f"{me}'s MFA was enrolled by {enroller}, who has seen its seed, so {me} cannot "
-            f"decide {enroller}'s grants or requests; another approver must (or {me} "
-            "enrols again, themselves)"
-        )
-
-
-def proxy_enroller(op: Operation, grant: Row) -> str | None:
-    """Who enrolled the operator's MFA, when it is the grantee or the requester of `grant`."""
+    """Nobody acts for whoever put them in place: an approver added, made an approver,
+    imported, reinstated or delegated to by someone, or whose MFA someone enrolled (and so
+    could make their codes), may not decide that person's grants, requests, review items,
+    offboarding or return. A sock puppet approves nothing for its maker."""
     me = op.operator["id"]
-    state = mfa_rows.state(op.register, me)
-    enroller = state["enrolled_by"] if state else None
-    if enroller in (grant["person"], grant["requested_by"]) and enroller != me:
-        return str(enroller)
+    placed = placed_by(op, me)
+    for person in attempt.benefits:
+        if person != me and person in placed:
+            raise Refused(_proxy_refusal(me, person, placed[person]))
+    # Whoever enrolled the approver's MFA can make their codes, and so act as them outright:
+    # their requests (for anyone) are theirs to approve, not the approver's.
+    requester = attempt.grant["requested_by"] if attempt.grant else None
+    if requester and requester != me and placed.get(requester, "").startswith("enrolled"):
+        raise Refused(_proxy_refusal(me, requester, placed[requester]))
+
+
+def _proxy_refusal(me: str, maker: str, what: str) -> str:
+    if what.startswith("enrolled"):
+        return (f"{me}'s MFA was enrolled by {maker}, who has seen its seed, so {me} cannot "
+                f"decide {maker}'s grants or requests; another approver must (or {me} "
+                "enrols again, themselves)")
+    return (f"{me} was put in place by {maker} ({maker} {what}), so {me} cannot decide on "
+            f"{maker}'s access or records; another approver must")
+
+
+def placed_by(op: Operation, person: str) -> dict[str, str]:
+    """Everyone who put `person` in place, with what they did (first act each): from the
+    sealed log (added, made an approver, imported, reinstated, delegated to, enrolled before
+    invitations) and from the MFA record (who enrolled the seed in use)."""
+    key = f"placed_by:{person}"
+    if key not in op.facts:
+        found: dict[str, str] = {}
+        state = mfa_rows.state(op.register, person)
+        if state and state["enrolled_by"] and state["enrolled_by"] != person:
+            found[state["enrolled_by"]] = f"enrolled {person}'s MFA"
+        from accessgov.audit import chain  # only changes come here
+
+        for event in events.placing(op.register, person):
+            if not chain.event_is_sealed(op.keys.chain, event):
+                raise Tampered(f"the audit log's event {event['seq']} does not carry its seal: "
+                               "the register was changed outside accessgov; run 'accessgov "
+                               "audit verify'")
+            what = _placing(event, person)
+            if what and event["actor"] != person and people.exists(op.register, event["actor"]):
+                found.setdefault(event["actor"], what)
+        op.facts[key] = found
+    placed: dict[str, str] = op.facts[key]  # type: ignore[assignment]
+    return placed
+
+
+def _placing(event: Row, person: str) -> str | None:
+    """What an event did to put `person` in place, in words, if it did."""
+    action, details = event["action"], json.loads(event["details"])
+    if action == "person.add":
+        return f"added {person} to the register"
+    if action == "person.import":
+        return f"imported {person} into the register"
+    if action == "person.reinstate":
+        return f"reinstated {person}"
+    if action == "mfa.enrol":
+        return f"enrolled {person}'s MFA"
+    if action == "person.update":
+        category = (details.get("after") or {}).get("category")
+        return f"made {person} {category}" if is_approver_category(category) else None
+    if action in ("delegation.add", "delegation.import"):
+        return f"gave {person} delegation {event['subject']}"
     return None
 
 
@@ -143,15 +200,16 @@ def _refuse_self_assignment(op: Operation, attempt: Attempt) -> None:
 
 
 def _require_board_minute(op: Operation, attempt: Attempt) -> None:
-    """Making or unmaking a trustee or the CEO: a board minute, and not by the person."""
-    if not attempt.promotes or not is_set_up(op):
+    """Making or unmaking a trustee or the CEO (or undoing what a board minute decided): a
+    board minute, and not by the person concerned."""
+    why = attempt.why_minute
+    if why is None or not is_set_up(op):
         return  # set-up: the Board's first members are being entered
     if op.operator["id"] == attempt.concerned:
         raise Refused(f"{attempt.concerned} cannot make or unmake themselves an approver; "
                       "another trustee or the CEO must")
     if not attempt.board_minute:
-        raise Refused("making or unmaking a trustee or the CEO needs the board minute that "
-                      "decided it: add --board-minute REF")
+        raise Refused(f"{why} needs the board minute that decided it: add --board-minute REF")
 
 
 def _refuse_second_ceo(op: Operation, attempt: Attempt) -> None:
@@ -165,16 +223,18 @@ def _refuse_second_ceo(op: Operation, attempt: Attempt) -> None:
                              "changed)")
 
 
-PROXY = Condition("never by someone whose MFA the grantee or the requester enrolled (they held "
-                  "the seed)", _refuse_proxy)
+PROXY = Condition("never by someone the person it favours put in place (added, made an "
+                  "approver, imported, reinstated, delegated to, or enrolled their MFA and so "
+                  "held the seed)", _refuse_proxy)
 ASSIGN = Condition("nobody makes themselves owner, overseer or recovery contact",
                    _refuse_self_assignment)
 PROMOTE = Condition("making or unmaking a trustee or the CEO needs --board-minute and someone "
                     "other than the person concerned", _require_board_minute)
 LEAVER_APPROVER = Condition("a trustee or the CEO leaving needs --board-minute",
                             _require_board_minute)
-RETURNING_APPROVER = Condition("a trustee or the CEO needs --board-minute; they come back with "
-                               "no access and no MFA", _require_board_minute)
+RETURNING_APPROVER = Condition("a trustee or the CEO, or anyone whose offboarding a board minute "
+                               "decided, needs --board-minute; they come back with no access "
+                               "and no MFA", _require_board_minute)
 ONE_CEO = Condition("there is one active CEO at a time", _refuse_second_ceo)
 MINUTE_RECORDED = Condition("records the board minute when given (--board-minute)")
 
@@ -186,7 +246,8 @@ def _note(text: str) -> Condition:
 RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("person.add", "add people", "organisation", "board", (ONE_CEO, PROMOTE),
          in_setup=True),
-    Rule("person.update", "change people's details", "person", "board", (ONE_CEO, PROMOTE)),
+    Rule("person.update", "change people's details", "person", "board",
+         (ONE_CEO, PROMOTE, PROXY)),
     Rule("account.add", "register accounts", "organisation", "board", (ASSIGN,),
          in_setup=True),
     Rule("account.update", "change account details", "account", "board",
@@ -233,14 +294,14 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("review.decide", "decide access review items", "grant", "approvers",
          (_note("never on their own grant"), PROXY), never_self=True),
     Rule("review.close", "close an access review", "campaign", "board",
-         (_note("every item decided first; revokes the items decided 'revoke'"),)),
+         (_note("every item decided first; revokes the items decided 'revoke'"), PROXY)),
     Rule("offboard.start", "start offboarding someone who leaves", "person", "board",
-         (LEAVER_APPROVER,), never_self=True),
+         (LEAVER_APPROVER, PROXY,
+          _note("delegations the leaver gave lapse with them")), never_self=True),
     Rule("offboard.done", "tick offboarding items", "case", "approvers",
          (_note("an item about an account: an approver for that account"),)),
     Rule("person.reinstate", "reinstate a leaver", "person", "board",
-         (ONE_CEO, RETURNING_APPROVER),
-         never_self=True),
+         (ONE_CEO, RETURNING_APPROVER, PROXY), never_self=True),
     Rule("register.import", "import records from a spreadsheet", "organisation", "board",
          (_note("imported approvals keep their original approver, authority and date"),
           _note("the rules of the one-by-one commands hold for every row"),
@@ -264,14 +325,17 @@ def authorise(op: Operation, action: str, subject: str, *, account: Row | None =
               concerned: str | None = None, grant: Row | None = None,
               board_minute: str | None = None, promotes: bool = False,
               assigns: Mapping[str, str | None] | None = None,
-              becomes: str | None = None) -> Authority:
+              becomes: str | None = None, benefits: tuple[str, ...] = (),
+              minute_for: str | None = None) -> Authority:
     """Decide `action` on `subject` for the operator by the rule table, or refuse.
 
     Checks who may do it, proves the operator's MFA where the rule says, then runs every
     condition of the rule against the attempt (see `Attempt` for what each fact means).
     """
+    if grant is not None:
+        benefits = (*benefits, grant["person"])
     attempt = Attempt(action, subject, account, concerned, grant, board_minute, promotes,
-                      assigns or {}, becomes)
+                      assigns or {}, becomes, benefits, minute_for)
     rule = RULES[action]
     op.attempt = (action, subject)
     if rule.in_setup and not is_set_up(op):
@@ -336,6 +400,8 @@ def _delegation_for(op: Operation, account: Row | None) -> Authority | None:
     for delegation in delegation_rows.held_by(op.register, op.operator["id"]):
         if not rules.delegation_in_force(delegation, op.today):
             continue
+        if rules.cannot_act(people.get(op.register, delegation["granted_by"])):
+            continue  # it lapsed with the authority that gave it
         scopes = delegation_rows.scopes(op.register, delegation["id"])
         if delegation["all_accounts"] or account["id"] in {s["account"] for s in scopes}:
             return Authority(f"delegation:{delegation['id']}")

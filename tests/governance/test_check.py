@@ -11,7 +11,7 @@ import pytest
 
 from accessgov.governance.checks import registry as checks
 from tests.governance.helpers import check, found, message
-from tests.support.behind import behind_the_log
+from tests.support.behind import approved_before_the_proxy_rule, behind_the_log
 from tests.support.memory_backend import MemoryBackend
 from tests.support.schemas import load_schema, validate_output
 from tests.support.shell import Shell, dump, one_line_error
@@ -120,12 +120,19 @@ def test_check_into_a_missing_folder_is_one_line(org: Shell, tmp_path: Path) -> 
 # -- approvals --------------------------------------------------------------------------------
 
 def test_an_approval_by_someone_the_grantee_added_is_a_sock_puppet(org: Shell) -> None:
-    """vperkins added spatel to the register; spatel then approves vperkins's access."""
-    org.run(f"grant add vperkins instagram-main --role admin --reason Owner "
-            f"{org.as_('spatel')}")
+    """vperkins added tkhan to the register; tkhan may not approve vperkins's access, and an
+    approval recorded before that rule is a finding."""
+    org.run(f'person add tkhan --name "T Khan" --email t@example.org --category trustee '
+            f'--board-minute "BM 2026/07 item 1" {org.as_("vperkins")}')
+    org.enrol("tkhan", by="spatel")
+    refused = org.run(f"grant add vperkins instagram-main --role admin --reason Owner "
+                      f"{org.as_('tkhan')}", expect=3)
+    assert "tkhan was put in place by vperkins" in one_line_error(refused)
+    approved_before_the_proxy_rule(org, "G-0001", "vperkins", "instagram-main", "tkhan",
+                                   "trustee")
     data = check(org)
     assert found(data, "ACC-004") == {"G-0001"}
-    assert "vperkins had added spatel to the register" in message(data, "ACC-004", "G-0001")
+    assert "vperkins had added tkhan to the register" in message(data, "ACC-004", "G-0001")
     assert "ACC-002" not in found(data)
 
 
@@ -143,7 +150,11 @@ def test_an_approval_under_a_delegation_the_grantee_gave(org: Shell) -> None:
             f'{org.as_("spatel")}')
     org.enrol("bkhan", by="spatel")
     org.run(f"delegate add bkhan --account instagram-main {org.as_('vperkins')}")
-    org.run(f"grant add vperkins instagram-main --role admin --reason x {org.as_('bkhan')}")
+    refused = org.run(f"grant add vperkins instagram-main --role admin --reason x "
+                      f"{org.as_('bkhan')}", expect=3)
+    assert "bkhan was put in place by vperkins" in one_line_error(refused)
+    approved_before_the_proxy_rule(org, "G-0001", "vperkins", "instagram-main", "bkhan",
+                                   "delegation:D-0001")
     data = check(org)
     assert "vperkins had given bkhan delegation D-0001" in message(data, "ACC-004", "G-0001")
 

@@ -30,6 +30,15 @@ def delegates(register: Register) -> list[str]:
             register.rows("SELECT DISTINCT delegate FROM delegations ORDER BY delegate")]
 
 
+def current_given_by(register: Register, person: str, today: str) -> list[Row]:
+    """Delegations `person` gave that are in force or still to come (checked while a change
+    runs)."""
+    return register.sealed_rows(
+        "delegations",
+        "SELECT * FROM delegations WHERE granted_by = ? AND revoked_at IS NULL "
+        "AND (valid_until IS NULL OR valid_until >= ?) ORDER BY num", (person, today))
+
+
 def current_of(register: Register, person: str, today: str) -> list[Row]:
     """A person's delegations in force or still to come (checked while a change runs)."""
     return register.sealed_rows(

@@ -18,6 +18,24 @@ def setup_completed(register: Register) -> Row | None:
                         "AND details LIKE '%\"completes_setup\":true%' ORDER BY seq LIMIT 1")
 
 
+# The acts by which someone puts a person in place: added, made an approver, imported,
+# reinstated, enrolled their MFA (before invitations, someone else did), delegated to them.
+_PLACING = """
+SELECT * FROM audit WHERE subject = :person AND action IN
+    ('person.add', 'person.update', 'person.import', 'person.reinstate', 'mfa.enrol')
+UNION ALL
+SELECT * FROM audit WHERE action IN ('delegation.add', 'delegation.import')
+    AND json_extract(details, '$.delegate') = :person
+ORDER BY seq
+"""
+
+
+def placing(register: Register, person: str) -> list[Row]:
+    """The events by which anyone (the person included) put `person` in place, oldest first:
+    whole events, so that their seals can be checked."""
+    return register.rows(_PLACING, {"person": person})
+
+
 def first(register: Register) -> Row | None:
     """The log's first event (seq 1), if any."""
     return register.row("SELECT * FROM audit WHERE seq = 1")

@@ -86,6 +86,25 @@ def approvals_between(register: Register, today: str,
         {"today": today, "pairs": json.dumps(list(pairs))})
 
 
+def delegations_from_leavers(register: Register, today: str) -> Iterator[Row]:
+    """Delegations in force whose giver has left (id, delegate, granted_by)."""
+    return register.stream(
+        "SELECT d.id, d.delegate, d.granted_by, p.leave_date FROM delegations d "
+        "JOIN people p ON p.id = d.granted_by WHERE p.status = 'left' "
+        "AND d.revoked_at IS NULL AND d.valid_from <= :today "
+        "AND (d.valid_until IS NULL OR :today <= d.valid_until) ORDER BY d.num",
+        {"today": today})
+
+
+def review_decisions(register: Register) -> Iterator[Row]:
+    """Every review decision with its grant's person and account (campaign, item, grant,
+    person, account, decision, decided_by, decided_at)."""
+    return register.stream(
+        "SELECT d.campaign, d.item, d.grant_id, g.person, g.account, d.decision, "
+        "d.decided_by, d.decided_at FROM review_decisions d JOIN grants g ON g.id = d.grant_id "
+        "ORDER BY d.campaign, d.item")
+
+
 def held_by_leavers(register: Register) -> Iterator[Row]:
     """Active grants whose holder has left."""
     return register.stream(
@@ -116,8 +135,8 @@ def approver_history(register: Register) -> Iterator[Row]:
     given delegations), oldest first."""
     return register.stream(
         "SELECT at, actor, action, subject, details FROM audit WHERE action IN "
-        "('person.add', 'person.update', 'mfa.enrol', 'mfa.reset', 'delegation.add') "
-        "ORDER BY seq")
+        "('person.add', 'person.update', 'person.import', 'person.reinstate', 'mfa.enrol', "
+        "'mfa.reset', 'delegation.add', 'delegation.import') ORDER BY seq")
 
 
 def enrolments(register: Register) -> Iterator[Row]:

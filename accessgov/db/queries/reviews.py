@@ -128,6 +128,13 @@ def decisions(register: Register, quarter: str) -> list[Row]:
         (quarter,))
 
 
+def kept_persons(register: Register, quarter: str) -> tuple[str, ...]:
+    """Everyone whose grant a campaign keeps (decided keep)."""
+    return tuple(row["person"] for row in register.rows(
+        "SELECT DISTINCT g.person FROM review_decisions d JOIN grants g ON g.id = d.grant_id "
+        "WHERE d.campaign = ? AND d.decision = 'keep' ORDER BY g.person", (quarter,)))
+
+
 def decided_count(register: Register, quarter: str) -> int:
     """The campaign record's own count of decided items."""
     return int(register.value("SELECT decided FROM review_campaigns WHERE id = ?", (quarter,)))

@@ -24,11 +24,15 @@ NO_AUTHORITY = PolicyRule("ACC-002", "high", "a grant approved by someone withou
                           "to approve it at the time", ACCESS)
 SELF_APPROVED = PolicyRule("ACC-003", "high", "a grant approved by the person it gives access to",
                            ACCESS)
-SOCK_PUPPET = PolicyRule("ACC-004", "high", "a grant approved by someone the grantee added, "
-                         "made an approver or enrolled in MFA (a sock puppet chain)", ACCESS)
+SOCK_PUPPET = PolicyRule("ACC-004", "high", "a grant approved or kept in a review by someone the "
+                         "grantee put in place (added, imported, made an approver, reinstated, "
+                         "delegated to or enrolled in MFA: a sock puppet chain)", ACCESS)
 APPROVER_WITHOUT_MFA = PolicyRule("ACC-005", "medium", "an approver who has not enrolled MFA",
                                   ACCESS)
-RULES = (UNAPPROVED, NO_AUTHORITY, SELF_APPROVED, SOCK_PUPPET, APPROVER_WITHOUT_MFA)
+ORPHANED_DELEGATION = PolicyRule("ACC-006", "high", "a delegation still in force though the CEO "
+                                 "who gave it has left", ACCESS)
+RULES = (UNAPPROVED, NO_AUTHORITY, SELF_APPROVED, SOCK_PUPPET, APPROVER_WITHOUT_MFA,
+         ORPHANED_DELEGATION)
 
 
 def findings(context: Context) -> Iterator[Finding]:
@@ -47,7 +51,9 @@ def findings(context: Context) -> Iterator[Finding]:
     history = _History(context)
     yield from _without_authority(context, history, pairs)
     yield from _sock_puppets(context, history, {pair["approver"] for pair in pairs})
+    yield from _kept_by_sock_puppets(context, history)
     yield from _approvers_without_mfa(context)
+    yield from _orphaned_delegations(context)
 
 
 def _unapproved(context: Context) -> Iterator[Finding]:
@@ -105,6 +111,33 @@ def _sock_puppets(context: Context, history: _History, approvers: set[str]
                 grantee, approval["account"])
 
 
+def _kept_by_sock_puppets(context: Context, history: _History) -> Iterator[Finding]:
+    """Review items kept by someone the grantee put in place."""
+    for decision in rows.review_decisions(context.register):
+        grantee, decider = decision["person"], decision["decided_by"]
+        if decision["decision"] != "keep" or grantee == decider:
+            continue
+        link = history.influence(grantee, decider, decision["decided_at"])
+        if link:
+            yield SOCK_PUPPET.finding(
+                decision["grant_id"], f"{decision['grant_id']} ({context.name(grantee)} on "
+                f"{decision['account']}) was kept in the {decision['campaign']} access review "
+                f"(item {decision['item']}) by {context.name(decider)}, but {grantee} had "
+                f"{link}: the decision is not independent of the person it benefits; have "
+                "another approver review it.", grantee, decision["account"])
+
+
+def _orphaned_delegations(context: Context) -> Iterator[Finding]:
+    for delegation in rows.delegations_from_leavers(context.register, context.today):
+        left = f" on {delegation['leave_date']}" if delegation["leave_date"] else ""
+        yield ORPHANED_DELEGATION.finding(
+            delegation["id"], f"Delegation {delegation['id']} lets "
+            f"{context.name(delegation['delegate'])} approve access, but "
+            f"{context.name(delegation['granted_by'])}, who gave it, left{left}: revoke it with "
+            f"'accessgov delegate revoke {delegation['id']}' (the new CEO may give a new one).",
+            delegation["delegate"])
+
+
 def _approvers_without_mfa(context: Context) -> Iterator[Finding]:
     for person in rows.approvers_and_delegates(context.register, context.today):
         is_board = person["category"] in APPROVER_CATEGORIES
@@ -145,9 +178,13 @@ class _History:
     def _read_event(self, event: Row, details: dict[str, object]) -> None:
         at, actor, action, subject = event["at"], event["actor"], event["action"], \
             event["subject"]
-        if action == "person.add" and isinstance(details.get("category"), str):
+        if action in ("person.add", "person.import") and \
+                isinstance(details.get("category"), str):
             self.categories[subject].append((at, str(details["category"])))
-            self.acts[subject].append((at, actor, f"added {subject} to the register"))
+            how = "added" if action == "person.add" else "imported"
+            self.acts[subject].append((at, actor, f"{how} {subject} to the register"))
+        elif action == "person.reinstate":
+            self.acts[subject].append((at, actor, f"reinstated {subject}"))
         elif action == "person.update":
             after = details.get("after")
             category = after.get("category") if isinstance(after, dict) else None
@@ -160,7 +197,8 @@ class _History:
             self.enrolments[subject].append((at, actor))
         elif action == "mfa.reset":
             self.enrolments[subject].append((at, None))
-        elif action == "delegation.add" and isinstance(details.get("delegate"), str):
+        elif action in ("delegation.add", "delegation.import") and \
+                isinstance(details.get("delegate"), str):
             delegate = str(details["delegate"])
             self.acts[delegate].append((at, actor, f"given {delegate} delegation {subject}"))
 

@@ -1,0 +1,116 @@
+"""One proxy rule everywhere: nobody acts for whoever put them in place.
+
+Tried as an insider would (issue 15, item 2): a trustee adds a sock-puppet trustee with a
+board minute of her own invention, and the sock then keeps her access in a review, closes the
+review, approves her requests, or cancels her offboarding. Each is refused, the register
+unchanged apart from the refusal on record, and records of the kind made before the rule are
+named by `check`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.test_attacks import refused
+from tests.governance.helpers import check, found, message
+from tests.support.behind import as_an_older_accessgov, events
+from tests.support.shell import Shell
+
+
+@pytest.fixture
+def sock(org: Shell) -> Shell:
+    """spatel (a trustee) added `sock`, a trustee of her own making, with MFA; spatel holds
+    admin on instagram-main, granted by the CEO."""
+    org.run(f'person add sock --name "S Ock" --email sock@example.org --category trustee '
+            f'--board-minute "made up" {org.as_("spatel")}')
+    org.enrol("sock", by="spatel")
+    org.run(f"grant add spatel instagram-main --role admin --reason Board {org.as_('vperkins')}")
+    return org
+
+
+def test_a_sock_approves_nothing_for_its_maker(sock: Shell) -> None:
+    sock.run(f"grant request spatel instagram-main --role editor --reason more "
+             f"{sock.as_('spatel')}", expect=2)  # she holds a grant already
+    sock.run(f"account add x-main --platform x --handle @i --owner vperkins --purpose p "
+             f"{sock.as_('spatel')}")
+    sock.run(f"grant request spatel x-main --role editor --reason posts {sock.as_('spatel')}")
+    line = refused(sock, f"grant approve G-0002 {sock.as_('sock')}")
+    assert "sock was put in place by spatel (spatel added sock to the register)" in line
+    sock.run(f"grant approve G-0002 {sock.as_('vperkins')}")  # someone independent may
+    sock.run(f"account add fb-main --platform facebook --handle @i --owner vperkins "
+             f"--purpose p {sock.as_('spatel')}")
+    line = refused(sock, f"grant add spatel fb-main --role admin --reason x {sock.as_('sock')}")
+    assert "sock was put in place by spatel" in line
+
+
+def test_a_sock_keeps_nothing_of_its_maker_in_a_review_nor_closes_it(sock: Shell) -> None:
+    sock.run(f"review start {sock.as_('vperkins')}")
+    quarter = json.loads(sock.run("review list --format json").stdout)[0]["id"]
+    line = refused(sock, f"review decide {quarter} 1 keep {sock.as_('sock')}")
+    assert "sock was put in place by spatel" in line
+    result = sock.run(f"review decide {quarter} --all-keep --account instagram-main "
+                      f"{sock.as_('sock')}", expect=3)
+    assert "spatel added sock to the register" in result.stderr
+    sock.run(f"review decide {quarter} 1 keep {sock.as_('vperkins')}")
+    line = refused(sock, f"review close {quarter} {sock.as_('sock')}")
+    assert "sock was put in place by spatel" in line
+    sock.run(f"review close {quarter} {sock.as_('vperkins')}")
+
+
+def test_a_sock_neither_offboards_nor_reinstates_its_maker(sock: Shell) -> None:
+    line = refused(sock, f"offboard start spatel --leave-date 2099-01-01 --board-minute BM "
+                         f"{sock.as_('sock')}")
+    assert "sock was put in place by spatel" in line
+    sock.run(f"offboard start spatel --leave-date 2099-01-01 --board-minute 'BM 2026/12' "
+             f"{sock.as_('vperkins')}")
+    line = refused(sock, f"person reinstate spatel --board-minute x {sock.as_('sock')}")
+    assert "sock was put in place by spatel" in line
+
+
+def test_undoing_an_offboarding_decided_by_a_board_minute_needs_one(org: Shell) -> None:
+    org.run(f"offboard start jdoe --leave-date 2099-01-01 --board-minute 'BM 2026/12 item 3' "
+            f"{org.as_('vperkins')}")
+    line = refused(org, f"person reinstate jdoe {org.as_('spatel')}")
+    assert "undoing an offboarding decided by board minute 'BM 2026/12 item 3' needs the " \
+           "board minute" in line
+    org.run(f"person reinstate jdoe --board-minute 'BM 2027/01' {org.as_('spatel')}")
+
+
+def test_a_ceos_delegations_lapse_when_she_leaves(org: Shell) -> None:
+    org.run(f'person add bkhan --name "Bo Khan" --email b@example.org --category employee '
+            f'{org.as_("spatel")}')
+    org.enrol("bkhan", by="spatel")
+    org.run(f"delegate add bkhan --all {org.as_('vperkins')}")
+    org.run(f"offboard start vperkins --board-minute 'BM 2026/12 item 1' {org.as_('spatel')}")
+    (revoked,) = [e for e in events(org, "delegation.revoke") if e["subject"] == "D-0001"]
+    assert "given by vperkins, who left the organisation" in revoked["details"]["reason"]
+    items = json.loads(org.run("offboard show vperkins --format json").stdout)["items"]
+    assert any(item["kind"] == "delegation" and item["delegation"] == "D-0001"
+               and "that Vickie Perkins (vperkins) gave to bkhan" in item["action"]
+               for item in items)
+    line = refused(org, f"grant add jdoe instagram-main --role editor --reason x "
+                        f"{org.as_('bkhan')}")
+    assert "bkhan is not the CEO, a trustee or a delegate" in line
+
+
+def test_a_delegation_from_a_ceo_who_left_before_the_rule_is_named_and_gives_nothing(
+        org: Shell) -> None:
+    org.run(f'person add bkhan --name "Bo Khan" --email b@example.org --category employee '
+            f'{org.as_("spatel")}')
+    org.enrol("bkhan", by="spatel")
+    org.run(f"delegate add bkhan --all {org.as_('vperkins')}")
+
+    def left_without_revoking(op):  # type: ignore[no-untyped-def]
+        op.register.update("people", {"id": "vperkins"},
+                           {"status": "left", "leave_date": op.today})
+        op.record("person.leave", "vperkins", note="as accessgov did before the rule")
+
+    as_an_older_accessgov(org, left_without_revoking, operator="spatel")
+    data = check(org)
+    assert found(data, "ACC-006") == {"D-0001"}
+    assert "Vickie Perkins (vperkins), who gave it, left" in message(data, "ACC-006", "D-0001")
+    line = refused(org, f"grant add jdoe instagram-main --role editor --reason x "
+                        f"{org.as_('bkhan')}")
+    assert "bkhan is not the CEO, a trustee or a delegate" in line
