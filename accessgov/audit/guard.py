@@ -27,6 +27,17 @@ def guard(op: Operation) -> None:
                        "'accessgov audit verify'")
     if seals.has_unsealed_rows(op.register):
         _seal_legacy_rows(op)
+    if seals.has_uncounted_rows(op.register):
+        _count_legacy_rows(op)
+
+
+def _count_legacy_rows(op: Operation) -> None:
+    """A register from before child counts: count the children of every sealed parent, once,
+    and say so in the log."""
+    counted = seals.count_sealed_uncounted(op.keys.rows, op.register)
+    if counted:
+        op.record_system("register.count", op.register.setting("org_slug") or "register",
+                         rows_counted=counted)
 
 
 def _seal_legacy_rows(op: Operation) -> None:

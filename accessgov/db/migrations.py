@@ -262,8 +262,18 @@ def _v5_offboarding(db: sqlite_utils.Database) -> None:
     db.table("offboarding_items").create_index(["account"])
 
 
+def _v6_child_counts(db: sqlite_utils.Database) -> None:
+    """How many rows of each child table a person or a grant has (`delegations=1;exposures=3`),
+    in the parent's sealed row: a child row deleted behind the log then no longer matches the
+    count its parent's seal vouches for. The column is added last and left empty, so existing
+    seals still hold; the first change made with the audit key counts them all, once."""
+    for table in ("people", "grants"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN counts TEXT")
+        db.execute(f"CREATE INDEX idx_{table}_uncounted ON {table}(id) WHERE counts IS NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding,
+    _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding, _v6_child_counts,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

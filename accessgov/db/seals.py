@@ -45,6 +45,15 @@ SEALED: dict[str, tuple[str, ...]] = {
 }
 SEAL_COLUMNS = ("sealed_seq", "seal")
 
+# Child tables whose rows each parent row counts (parent table, the child's column naming the
+# parent): `counts` in the parent's sealed row says how many there should be.
+COUNTED: dict[str, tuple[str, str]] = {
+    "delegations": ("people", "delegate"),
+    "exposures": ("people", "person"),
+    "approvals": ("grants", "grant_id"),
+}
+COUNTING = sorted({parent for parent, _ in COUNTED.values()})
+
 
 @dataclasses.dataclass(frozen=True)
 class Keys:
@@ -149,8 +158,9 @@ def require_current(register: Register, table: str, row: Row) -> None:
 
 
 def strip(row: Row) -> Row:
-    """The row without its seal columns, for display."""
-    for column in SEAL_COLUMNS:
+    """The row without its seal columns (and its children's counts, which go with the seal),
+    for display."""
+    for column in (*SEAL_COLUMNS, "counts"):
         row.pop(column, None)
     return row
 
@@ -218,7 +228,85 @@ def track(register: Register) -> None:
             f"AFTER UPDATE OF {written} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
             f"VALUES ('{table}', {old_pk}, 'UPDATE'); END"
         )
+    _track_parents(register)
     register.__dict__["_tracking"] = True
+
+
+def _track_parents(register: Register) -> None:
+    """Note the parent of every counted child row written (before and after the change), so
+    that the parents' counts are brought up to date when the change is sealed."""
+    register.execute("CREATE TEMP TABLE IF NOT EXISTS counted "
+                     "(tbl TEXT NOT NULL, parent TEXT NOT NULL, how TEXT NOT NULL)")
+    for child, (parent, column) in COUNTED.items():
+        for event, refs in (("INSERT", ("NEW",)), ("UPDATE", ("NEW", "OLD")),
+                            ("DELETE", ("OLD",))):
+            values = " ".join(f"INSERT INTO counted (tbl, parent, how) VALUES ('{parent}', "
+                              f"{ref}.{column}, '{event}');" for ref in refs)
+            register.execute(
+                f"CREATE TEMP TRIGGER IF NOT EXISTS counted_{child}_{event.lower()} "
+                f"AFTER {event} ON main.{child} BEGIN {values} END")
+
+
+def _counts_sql(parent: str) -> str:
+    """The expression giving a `parent` row's counts text (`delegations=1;exposures=3`)."""
+    children = sorted((child, column) for child, (table, column) in COUNTED.items()
+                      if table == parent)
+    parts = [f"'{child}=' || (SELECT COUNT(*) FROM main.{child} c WHERE c.{column} = "
+             f"main.{parent}.id)" for child, column in children]
+    return " || ';' || ".join(parts)
+
+
+def recount(register: Register) -> None:
+    """Bring the counts of every parent this change touched (or whose children it touched) up
+    to date, before the change is sealed."""
+    for parent in COUNTING:
+        register.execute(
+            f"UPDATE main.{parent} SET counts = {_counts_sql(parent)} WHERE id IN "
+            f"(SELECT parent FROM temp.counted WHERE tbl = '{parent}' "
+            f"UNION SELECT pk FROM temp.touched WHERE tbl = '{parent}') "
+            f"AND counts IS NOT {_counts_sql(parent)}")
+    register.execute("DELETE FROM temp.counted")
+
+
+def count_sealed_uncounted(key: bytes, register: Register) -> int:
+    """Give every parent row that has never been counted, and carries accessgov's seal, its
+    counts (a register from before counts; they are sealed with the change). A row without a
+    seal was written behind the log: it is left as it is, for decisions to refuse."""
+    counted = 0
+    for parent in COUNTING:
+        rows = register.rows(f"SELECT * FROM {parent} WHERE counts IS NULL")
+        ids = [row["id"] for row in rows if is_sealed(key, register, parent, row)]
+        for start in range(0, len(ids), 500):
+            batch = ids[start:start + 500]
+            marks = ", ".join("?" for _ in batch)
+            counted += register.execute(
+                f"UPDATE main.{parent} SET counts = {_counts_sql(parent)} "
+                f"WHERE id IN ({marks})", batch)
+    return counted
+
+
+def parse_counts(text: str | None) -> dict[str, int] | None:
+    """`delegations=1;exposures=3` -> {"delegations": 1, "exposures": 3} (None: never
+    counted)."""
+    if text is None:
+        return None
+    return {name: int(number) for name, _, number in
+            (part.partition("=") for part in text.split(";")) if name}
+
+
+def children_written(register: Register, parent: str, key: str) -> bool:
+    """Whether the change under way inserted or deleted a counted child of this parent row
+    (its counts are brought up to date only when the change is sealed)."""
+    return register.value(
+        "SELECT 1 FROM temp.counted WHERE tbl = ? AND parent = ? AND how != 'UPDATE' LIMIT 1",
+        (parent, key)) is not None
+
+
+def has_uncounted_rows(register: Register) -> bool:
+    """Whether a parent row has never been counted (each lookup uses a partial index that is
+    empty in normal use)."""
+    return any(register.value(f"SELECT 1 FROM {parent} WHERE counts IS NULL LIMIT 1")
+               for parent in COUNTING)
 
 
 def created_here(register: Register, table: str, pk: str) -> bool:
@@ -240,6 +328,7 @@ def seal_touched(key: bytes, register: Register, seq: int) -> str:
 
     Table by table: each row is read as a plain tuple and the seals are written in one
     batch by rowid (an import writes 200,000 rows in one change)."""
+    recount(register)
     written = touched(register)
     by_table: dict[str, list[str]] = {}
     for table, pk in written:

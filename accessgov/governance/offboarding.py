@@ -23,7 +23,7 @@ from typing import Any
 from accessgov.access import catalogue, exposures
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import accounts, delegations, mfa, people
+from accessgov.db.queries import accounts, delegations, mfa, people, records
 from accessgov.db.queries import grants as grant_rows
 from accessgov.db.queries import offboarding as cases
 from accessgov.db.register import Register, Row
@@ -146,6 +146,9 @@ def carry_out(op: Operation, case: Row, record: Record) -> None:
     # Every row changed here is read checked first: a decision never rests on a row written
     # behind the log, and later reads in this change then trust what it wrote.
     person = people.get(op.register, case["person"])
+    # The checklist rests on every exposure and delegation of theirs: none may be missing.
+    for child in ("exposures", "delegations"):
+        records.require_children(op.register, child, person["id"])
     grants = _end_grants(op, case, record)
     delegations = _end_delegations(op, case, record)
     mfa_note, ended = _remove_own_mfa(op, person["id"])

@@ -30,8 +30,11 @@ LEFT JOIN approvals ap ON ap.grant_id = g.id
 
 
 def get(register: Register, grant_id: str) -> Row:
-    """The grants table's row for one grant (checked while a change runs), or NotFound."""
-    return records.by_id(register, "grants", "grant", grant_id)
+    """The grants table's row for one grant, or NotFound; while a change runs, checked, and
+    refused if its approval record is missing behind the log."""
+    grant = records.by_id(register, "grants", "grant", grant_id)
+    records.require_children(register, "approvals", grant_id)
+    return grant
 
 
 def with_approval(register: Register, grant_id: str, today: str) -> Row:

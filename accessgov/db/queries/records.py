@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from accessgov.db import seals
 from accessgov.db.register import Register, Row
-from accessgov.errors import NotFound
+from accessgov.errors import NotFound, Tampered
 
 
 def by_id(register: Register, table: str, what: str, record_id: str) -> Row:
@@ -23,3 +24,27 @@ def exists(register: Register, table: str, record_id: str) -> bool:
 def next_number(register: Register, table: str) -> int:
     """The number after the highest of `table`'s short ids (G-0001 is number 1)."""
     return int(register.value(f"SELECT MAX(num) FROM {table}") or 0) + 1
+
+
+def require_children(register: Register, child: str, parent_key: str) -> None:
+    """While a change runs: refuse when rows of `child` belonging to `parent_key` are missing
+    (or extra) against the count its parent's sealed row vouches for, i.e. were deleted or
+    inserted behind the log. Call it before the change itself adds or removes such rows."""
+    if register.verifier is None:
+        return
+    parent_table, column = seals.COUNTED[child]
+    assert not seals.children_written(register, parent_table, parent_key), \
+        f"{child} of {parent_key} were written in this change before their count was checked"
+    parent = register.sealed_row(parent_table, f"SELECT * FROM {parent_table} WHERE id = ?",
+                                 (parent_key,))
+    counts = seals.parse_counts(parent["counts"]) if parent else None
+    if counts is None:
+        return  # created by this change, so nothing of it can be missing yet
+    held = int(register.value(f"SELECT COUNT(*) FROM {child} WHERE {column} = ?",
+                              (parent_key,)))
+    if held != counts.get(child, 0):
+        raise Tampered(
+            f"the register was changed outside accessgov: {parent_key} should have "
+            f"{counts.get(child, 0)} {child} record(s) by its sealed count, and the register "
+            f"holds {held} (rows deleted or inserted behind the log); nothing that rests on "
+            "them can be decided; run 'accessgov audit verify'")
