@@ -17,7 +17,7 @@ from accessgov.access.grants import expire_due_grants
 from accessgov.audit import chain, guard
 from accessgov.common.timeutil import utc_now
 from accessgov.db import seals
-from accessgov.db.register import Register
+from accessgov.db.register import Register, Row
 from accessgov.db.trust import Verifier
 from accessgov.errors import AccessGovError, BackendUnavailable, MfaRequired, Refused
 from accessgov.governance import offboarding
@@ -88,28 +88,56 @@ class Workspace:
         return sessions.runtime_folder(self.env)
 
     def ticket(self) -> sessions.Ticket | None:
-        """The session ticket on this machine for this register, if any."""
+        """The session ticket on this machine for this register, if any: a claim, unchecked."""
         return sessions.read_ticket(self.runtime_folder, self.db_path)
 
+    def session(self) -> Row | None:
+        """This machine's open session, its ticket's token checked against the register
+        (read-only: to show it). A forged ticket is refused, and the attempt recorded."""
+        row = self._ticket_row(record=True)
+        return row if row is not None and sessions.is_open(row, self.clock()) else None
+
     def operator_id(self, named: str | None) -> str | None:
-        """The operator: `--as` / ACCESSGOV_OPERATOR, else the person of the open session."""
+        """The operator: `--as` / ACCESSGOV_OPERATOR, else the person of this machine's
+        session once its ticket's token is checked (a forged ticket is refused, and the
+        attempt recorded). Only for deciding what to ask: each change identifies its
+        operator again, under the write lock (`sessions.identify`)."""
         if named:
             return named
-        ticket = self.ticket()
-        return ticket.person if ticket else None
+        row = self._ticket_row(record=True)
+        return str(row["person"]) if row is not None else None
 
     def needs_code(self, named: str | None) -> bool:
         """Whether a sensitive command by this operator would need a TOTP code typed now
         (only to decide whether to ask; the change itself checks everything)."""
-        operator = self.operator_id(named)
-        if operator is None or not authority.setup_claimed(self.register):
+        if named is None and self.ticket() is None:
             return False
+        if not authority.setup_claimed(self.register):
+            return False
+        try:
+            row = self._ticket_row(record=False)
+        except sessions.ForgedTicket:
+            return False  # the change refuses it, and records it, before any code is checked
+        operator = named or (row["person"] if row is not None else None)
+        if operator is None:
+            return False
+        return not (row is not None and row["person"] == operator
+                    and sessions.is_open(row, self.clock()))
+
+    def _ticket_row(self, *, record: bool) -> Row | None:
+        """The session row this machine's ticket stands for, in whatever state, once its
+        token checks out; None without a ticket or when it names no session here. With
+        `record`, a forged ticket is put on record by a change of its own, whose first step
+        checks the ticket again under the write lock, refuses it and records the attempt."""
         ticket = self.ticket()
-        return not (
-            ticket
-            and ticket.person == operator
-            and sessions.claimed_session(self.register, ticket, self.clock())
-        )
+        if ticket is None:
+            return None
+        try:
+            return sessions.check_ticket(self.register, ticket, self.keys.sessions)
+        except sessions.ForgedTicket:
+            if record:
+                self.change(_nothing)
+            raise
 
     @functools.cached_property
     def keys(self) -> seals.Keys:
@@ -117,21 +145,24 @@ class Workspace:
         return seals.Keys.derive(self.audit_key)
 
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
-               code: str | None = None) -> T:
+               code: str | None = None, ticket: sessions.Ticket | None = None) -> T:
         """Run `work` as one transaction with its audit events; all of it or none of it.
 
         A rejected code or a refused attempt is itself recorded, in the same transaction after
         the work was undone, so that the write lock is never let go between the check and
-        the record (five wrong codes in parallel are five, not six).
+        the record (five wrong codes in parallel are five, not six). The change first checks
+        this machine's session ticket (or `ticket`, when the caller has already removed the
+        file: logout); without `operator`, a genuine ticket's person is the operator.
         """
         register = self.register
-        op = self._operation(operator, code)
+        op = self._operation(operator, code, ticket)
         failure: AccessGovError | None = None
         try:
             with register.transaction(), register.verified_by(Verifier(register, op.keys.rows)):
                 seals.track(register)
                 try:
                     with register.savepoint():
+                        sessions.identify(op)
                         guard.guard(op)
                         expire_due_grants(op)
                         offboarding.carry_out_scheduled(op)
@@ -151,12 +182,16 @@ class Workspace:
         self.warnings += op.run_after_commit()
         return result
 
-    def _operation(self, operator: str | None, code: str | None) -> Operation:
+    def _operation(self, operator: str | None, code: str | None,
+                   ticket: sessions.Ticket | None) -> Operation:
         keys = self.keys
+        read_ticket = self.ticket if ticket is None else lambda: ticket
+        # Only a named operator here: a ticket's person becomes the operator once the change
+        # has checked its token (sessions.identify), never on the file's word.
         return Operation(
             self.register, chain.AuditLog(self.register, keys), self.clock(), keys=keys,
-            operator_id=self.operator_id(operator), code=code, store=lambda: self.backend,
-            seat=Seat(self.db_path, self.runtime_folder, self.ticket),
+            operator_id=operator or None, code=code, store=lambda: self.backend,
+            seat=Seat(self.db_path, self.runtime_folder, read_ticket),
         )
 
     def _record_failure(self, op: Operation, failure: AccessGovError) -> None:
@@ -165,6 +200,11 @@ class Workspace:
         op.journal.discard()
         if isinstance(failure, totp.CodeRejected):
             record_code_failure(op.register, op.journal, failure.failure, op.now)
+        elif isinstance(failure, sessions.ForgedTicket):
+            # Whoever holds a forged ticket is unknown; the person it names is its target.
+            op.journal.append(op.at, sessions.UNKNOWN_ACTOR, "refused", failure.ticket.session_id,
+                              {"attempted": "session.use", "reason": str(failure),
+                               **failure.details(), "verified_by": "not verified"})
         else:
             action, subject = op.attempt or ("unknown", "-")
             op.journal.append(op.at, op.actor, "refused", subject, {
@@ -176,3 +216,7 @@ class Workspace:
         """Close the register if it was opened."""
         if "register" in self.__dict__:
             self.register.close()
+
+
+def _nothing(_op: Operation) -> None:
+    """A change with no work of its own (its first step may refuse, and record, a ticket)."""

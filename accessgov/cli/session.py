@@ -37,7 +37,13 @@ def login(app: App, ttl: str, otp: str | None) -> None:
 @click.command()
 @click.pass_obj
 def logout(app: App) -> None:
-    """End this machine's session for the register."""
+    """End this machine's session for the register.
+
+    The session file is removed first, so the session cannot be used here again even when
+    the secret store is down; its end is recorded in the register once the file's token is
+    checked, which needs the store (until then the register shows it open until it expires).
+    """
+    from accessgov.errors import BackendUnavailable
     from accessgov.identity import sessions
     from accessgov.identity.login import logout as end_session
 
@@ -49,7 +55,12 @@ def logout(app: App) -> None:
     sessions.remove_ticket(workspace.runtime_folder, workspace.db_path)
     # Straight to the workspace, never through app.change: logging out needs no code, so
     # none is asked for, even on a terminal.
-    ended = workspace.change(lambda op: end_session(op, ticket), operator=ticket.person)
+    try:
+        ended = workspace.change(end_session, ticket=ticket)
+    except BackendUnavailable as error:
+        raise BackendUnavailable(
+            f"{error} (the session file was removed, so session {ticket.session_id} cannot "
+            "be used here; the register shows it open until it expires)") from None
     app.report_warnings()
     done(f"Logged out (session {ended} ended)." if ended else "No session was open.")
 
@@ -62,8 +73,7 @@ def whoami(app: App, fmt: str, output_file: str | None) -> None:
     from accessgov.identity.login import whoami as current
 
     workspace = app.workspace
-    info = current(workspace.register, workspace.ticket(), app.clock(), workspace.db_path,
-                   workspace.keys.sessions)
+    info = current(workspace.register, workspace.session(), workspace.db_path)
     if fmt == "table" and info["session"] is None:
         done("No session is open. Run 'accessgov login --as PERSON' to open one.")
         return

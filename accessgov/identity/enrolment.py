@@ -57,13 +57,13 @@ def enrol(op: Operation, person_id: str) -> str | None:
 def _refuse_watched_enrolment(op: Operation, person_id: str) -> None:
     """A seed shown where someone else is logged in could be seen by them: the person enrols
     on their own device, or the other person logs out first."""
-    ticket = op.seat.read_ticket()
-    if ticket is None or ticket.person == person_id:
+    session = sessions.current_session(op)  # its ticket checked when the change began
+    if session is None or session["person"] == person_id:
         return
-    if sessions.claimed_session(op.register, ticket, op.now) is not None:
-        raise Refused(f"{ticket.person} is logged in here, so {ticket.person} could see "
-                      f"{person_id}'s new seed: {person_id} enrols on their own device (or "
-                      f"{ticket.person} runs 'accessgov logout' first)")
+    other = session["person"]
+    raise Refused(f"{other} is logged in here, so {other} could see {person_id}'s new seed: "
+                  f"{person_id} enrols on their own device (or {other} runs 'accessgov "
+                  "logout' first)")
 
 
 def _invite(op: Operation, person_id: str, state: Row | None) -> None:

@@ -27,12 +27,17 @@ def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
 
 
 def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
-    """A new session for the operator, whose identity `proof` has just established."""
+    """A new session for the operator, whose identity `proof` has just established.
+
+    The session whose ticket it replaces on this machine ends, if that ticket is genuine
+    (checked when the change began) and its session still open; the person's sessions on
+    other machines stay open.
+    """
     person = op.operator
     folder = op.seat.runtime_folder
-    old = op.seat.read_ticket()
-    if old:
-        sessions.end_sessions(op.register, old.person, "replaced by a new login", op.at)
+    replaced = sessions.current_session(op)
+    if replaced is not None:
+        session_rows.end(op.register, replaced["id"], "replaced by a new login", op.at)
     session_id, number = op.next_id("sessions", "S")
     token = sessions.new_token()
     session = {
@@ -49,28 +54,28 @@ def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
     return session
 
 
-def logout(op: Operation, ticket: sessions.Ticket | None) -> str | None:
-    """Record the end of the session whose ticket was on this machine; returns its id.
+def logout(op: Operation) -> str | None:
+    """Record the end of the session this machine's ticket stands for; returns its id, or
+    None when the ticket named no session or its session had already ended.
 
-    The caller removes the ticket file first, so the session is unusable even when the
-    register cannot be written (the secret store holding the audit key is down).
+    The ticket's token was checked when the change began (`sessions.identify`): a forged
+    one ends nothing and is refused. The caller removes the ticket file first, so the
+    session is unusable even when the register cannot be written (the secret store holding
+    the audit key is down); the register's row then stays open until it expires, since
+    without the key the token cannot be checked.
     """
-    if ticket is None:
+    session = sessions.ticket_session(op)
+    if session is None or session["ended_at"]:
         return None
-    op.attempt = ("session.close", ticket.session_id)
-    row = session_rows.claimed(op.register, ticket.session_id)
-    if row is None or row["ended_at"]:
-        return None
-    op.register.update("sessions", {"id": ticket.session_id},
-                       {"ended_at": op.at, "ended_reason": "logout"})
-    op.record("session.close", ticket.session_id, person=ticket.person)
-    return ticket.session_id
+    op.attempt = ("session.close", session["id"])
+    session_rows.end(op.register, session["id"], "logout", op.at)
+    op.record("session.close", session["id"], person=session["person"])
+    return str(session["id"])
 
 
-def whoami(register: Register, ticket: sessions.Ticket | None, now: dt.datetime,
-           db_path: Path, session_key: bytes) -> dict[str, Any]:
-    """Who the open session on this machine belongs to, and until when."""
-    session = sessions.live_session(register, ticket, now, session_key) if ticket else None
+def whoami(register: Register, session: Row | None, db_path: Path) -> dict[str, Any]:
+    """Who `session` (this machine's open session, its ticket checked) belongs to, and until
+    when."""
     where = str(db_path.resolve())
     if session is None:
         return {"session": None, "person": None, "name": None, "opened_at": None,

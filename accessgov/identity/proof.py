@@ -40,11 +40,9 @@ def _check(op: Operation) -> Proof:
         op.register.update("mfa", {"person": person["id"]},
                            {"last_step": step, "failures": 0, "locked_until": None})
         return Proof("totp", str(step))
-    ticket = op.seat.read_ticket()
-    if ticket and ticket.person == person["id"]:
-        session = sessions.live_session(op.register, ticket, op.now, op.keys.sessions)
-        if session:
-            return Proof("session", session["id"])
+    session = sessions.current_session(op)  # its ticket checked when the change began
+    if session is not None and session["person"] == person["id"]:
+        return Proof("session", session["id"])
     raise MfaRequired(
         f"this needs {person['id']}'s MFA: add --otp CODE, or run 'accessgov login' first"
     )

@@ -1,7 +1,11 @@
 """Operator sessions, as sudo does it: one TOTP code opens a short session on this machine.
 
-The random token lives in a 0600 file in the user's runtime folder (one file per register);
-the register keeps only its SHA-256, so a copied register opens no session.
+The random token lives in a 0600 file (the ticket) in the user's runtime folder, one per
+register; the register keeps only an HMAC of it, keyed from the secret store, so a copied
+register opens no session. A ticket is only a claim: every change checks its token against
+the register before anything else (`identify`), and a ticket whose token does not match the
+session it names is refused as forged. Whoever holds a forged ticket is unknown, so the
+refusal is recorded under `UNKNOWN_ACTOR`, never under the person the ticket names.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from accessgov.common.timeutil import iso, parse_iso
 from accessgov.db.queries import sessions as session_rows
 from accessgov.db.register import Register, Row
-from accessgov.errors import InputError
+from accessgov.errors import InputError, Refused
+
+if TYPE_CHECKING:
+    from accessgov.operation import Operation
 
 MAX_TTL = dt.timedelta(hours=12)
+UNKNOWN_ACTOR = "unknown"  # the log's actor for whoever held a forged ticket
+_CHECKED = "session ticket"  # op.facts: this machine's ticket, once its token checked out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,31 +122,83 @@ def check_ttl(ttl: dt.timedelta) -> dt.timedelta:
     return ttl
 
 
-def _open(row: Row | None, ticket: Ticket, now: dt.datetime) -> Row | None:
-    if row is None or row["person"] != ticket.person or row["ended_at"]:
+class ForgedTicket(Refused):
+    """A session ticket that does not match the session it names: accessgov did not write it
+    for whoever holds it, so it opens nothing and names no operator."""
+
+    def __init__(self, ticket: Ticket, problem: str) -> None:
+        super().__init__(
+            f"the session file on this machine claims {ticket.person}'s session "
+            f"{ticket.session_id}, but {problem}, so it opens nothing and nothing was done "
+            "('accessgov logout' removes the file)")
+        self.ticket = ticket
+        self.problem = problem
+
+    def details(self) -> dict[str, str]:
+        """What the refusal's audit event says about the ticket (never its token)."""
+        return {"claimed_session": self.ticket.session_id,
+                "claimed_person": self.ticket.person, "problem": self.problem}
+
+
+def check_ticket(register: Register, ticket: Ticket, key: bytes) -> Row | None:
+    """The register's row for the session `ticket` names, in whatever state, once the
+    ticket's token proves that accessgov wrote it for that session.
+
+    None when the register holds no such session (a stale file, say of a register made
+    again at the same path: it names nobody). ForgedTicket when the session exists but the
+    token, or the person, does not match it. The row is read unchecked, to decide; a change
+    acting on the session reads it again through the checked path (`ticket_session`).
+    """
+    row = session_rows.claimed(register, ticket.session_id)
+    if row is None:
         return None
-    return row if parse_iso(row["expires_at"]) > now else None
+    if not hmac.compare_digest(row["token_hash"], token_hash(key, ticket.token)):
+        raise ForgedTicket(ticket, "its token does not match that session")
+    if row["person"] != ticket.person:
+        raise ForgedTicket(ticket, f"that session is not {ticket.person}'s")
+    return row
 
 
-def claimed_session(register: Register, ticket: Ticket, now: dt.datetime) -> Row | None:
-    """The session row `ticket` names, if open and unexpired, WITHOUT checking its token:
-    enough to decide whether to ask for a code; never enough to act on."""
-    return _open(session_rows.claimed(register, ticket.session_id), ticket, now)
+def is_open(row: Row, now: dt.datetime) -> bool:
+    """Whether a session has neither ended nor expired."""
+    return not row["ended_at"] and parse_iso(row["expires_at"]) > now
 
 
-def live_session(register: Register, ticket: Ticket, now: dt.datetime,
-                 key: bytes) -> Row | None:
-    """The register's session row for `ticket` if its token matches and it has not ended;
-    once the token matches, the row is read again through the checked read path (a row
-    written behind the log opens nothing, and says so)."""
-    row = claimed_session(register, ticket, now)
-    if row is None or not hmac.compare_digest(row["token_hash"], token_hash(key, ticket.token)):
-        return None
-    return session_rows.get(register, ticket.session_id)
+def identify(op: Operation) -> None:
+    """The first step of every change: check this machine's ticket. A forged one refuses
+    the change (ForgedTicket); a genuine one makes its person the operator when nobody is
+    named with --as, even once its session has ended (it then proves nothing: the code is
+    asked for)."""
+    ticket = _checked_ticket(op)
+    if ticket is not None and op.operator_id is None:
+        op.operator_id = ticket.person
+
+
+def ticket_session(op: Operation) -> Row | None:
+    """The session this machine's checked ticket stands for, in whatever state, read through
+    the checked path (a row written behind the log is refused, and says so)."""
+    ticket = _checked_ticket(op)
+    return session_rows.get(op.register, ticket.session_id) if ticket else None
+
+
+def current_session(op: Operation) -> Row | None:
+    """This machine's session, if its ticket is genuine and it is still open."""
+    row = ticket_session(op)
+    return row if row is not None and is_open(row, op.now) else None
+
+
+def _checked_ticket(op: Operation) -> Ticket | None:
+    """This machine's ticket if genuine, checked once per change."""
+    if _CHECKED not in op.facts:
+        ticket = op.seat.read_ticket()
+        if ticket is not None and check_ticket(op.register, ticket, op.keys.sessions) is None:
+            ticket = None
+        op.facts[_CHECKED] = ticket
+    return cast("Ticket | None", op.facts[_CHECKED])
 
 
 def end_sessions(register: Register, person: str, reason: str, at: str) -> int:
-    """End every open session of `person` (logout, MFA reset, offboarding)."""
+    """End every open session of `person` (MFA reset, offboarding)."""
     return session_rows.end_all_of(register, person, reason, at)
 
 

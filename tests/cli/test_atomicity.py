@@ -51,6 +51,23 @@ def test_logout_works_even_when_the_store_is_down(org: Shell, store: dict) -> No
     assert "No session is open" in org.run("whoami").stdout
 
 
+def test_logout_with_the_store_down_ends_no_session_it_cannot_check(
+        org: Shell, store: dict) -> None:
+    """Without the store the token cannot be checked: the file goes (so the session cannot be
+    used), the register's session stays open until it expires, and the user is told so."""
+    org.run(f"login --as vperkins --otp {org.code('vperkins')}")
+    before = dump(org.db)
+    break_store(org, store, "everything")
+    line = one_line_error(org.run("logout", expect=4))
+    assert "the session file was removed, so session S-0001 cannot be used here" in line
+    assert dump(org.db) == before
+    assert not list(org.session_folder().iterdir())
+    break_store(org, store, "nothing")
+    assert org.run("logout").stdout == "No session was open.\n"
+    result = org.run("person update jdoe --title Lead --as vperkins", expect=3)
+    assert "needs vperkins's MFA" in one_line_error(result)
+
+
 def test_read_commands_do_not_need_the_store(org: Shell, store: dict) -> None:
     break_store(org, store, "everything")
     org.run("grant list")

@@ -34,10 +34,11 @@ def insider(shared: Shell) -> Shell:
     return sh
 
 
-def refused(sh: Shell, command: str, *, input: str | None = None) -> str:
+def refused(sh: Shell, command: str, *, input: str | None = None,
+            device: str | None = None) -> str:
     """Run an attack: exit 3, one line, and nothing changed but the refusal on record."""
     before = dump(sh.db)
-    result = sh.run(command, expect=3, input=input)
+    result = sh.run(command, expect=3, input=input, device=device)
     line = one_line_error(result)
     after = dump(sh.db)
     assert after["audit"][:-1] == before["audit"], "only the refusal may be added"
@@ -60,6 +61,10 @@ def findings(sh: Shell) -> set[tuple[str, str]]:
 
 def sql(sh: Shell, *statements: str, params: tuple[object, ...] = ()) -> None:
     behind_the_log(sh.db, *statements, params=params)
+
+
+def last_event(sh: Shell) -> dict:
+    return json.loads(sh.run("audit log --format json").stdout)[-1]
 
 
 # -- 1. a delegate becomes the CEO ---------------------------------------------------------
@@ -188,12 +193,12 @@ def test_a_session_written_into_the_file_opens_nothing(insider: Shell) -> None:
                  "expires_at) VALUES ('S-0099', 99, 'vperkins', ?, 'totp code', "
                  "'2026-01-01T00:00:00Z', '2099-01-01T00:00:00Z')",
         params=(hashlib.sha256(token.encode()).hexdigest(),))
-    folder = Path(insider.db).parent.parent / "run" / "accessgov"
-    sessions.write_ticket(folder, sessions.Ticket(str(insider.db.resolve()), "vperkins",
-                                                  "S-0099", token))
-    result = insider.run("delegate add emp --all --as vperkins", expect=3)
-    assert "this needs vperkins's MFA" in one_line_error(result)
-    assert "No session is open" in insider.run("whoami").stdout
+    sessions.write_ticket(insider.session_folder(), sessions.Ticket(
+        str(insider.db.resolve()), "vperkins", "S-0099", token))
+    line = refused(insider, "delegate add emp --all --as vperkins")
+    assert "claims vperkins's session S-0099, but its token does not match" in line
+    assert last_event(insider)["actor"] == "unknown"
+    refused(insider, "whoami")
     assert ("sessions", "S-0099") in findings(insider)
 
 
@@ -272,3 +277,139 @@ def test_a_failure_count_reset_with_sqlite_does_not_lift_a_lock_out(insider: She
     sql(insider, "UPDATE mfa SET locked_until = NULL, failures = 0 WHERE person = 'vperkins'")
     line = refused(insider, f"person update jdoe --title X {insider.as_('vperkins')}")
     assert "the mfa row 'vperkins' does not carry accessgov's seal" in line
+
+
+# -- 4. a session ticket forged in one's own runtime folder -------------------------------------
+
+def forge(sh: Shell, session_id: str, person: str, *, device: str,
+          token: str = "made-up-by-the-insider") -> Path:
+    """Write a session file naming `person`'s session, with a token of the attacker's own."""
+    return sessions.write_ticket(sh.session_folder(device), sessions.Ticket(
+        str(sh.db.resolve()), person, session_id, token))
+
+
+def open_sessions(sh: Shell) -> list[tuple[str, str]]:
+    with sqlite3.connect(sh.db) as conn:
+        rows = conn.execute("SELECT id, person FROM sessions WHERE ended_at IS NULL "
+                            "ORDER BY id").fetchall()
+    conn.close()
+    return rows
+
+
+def refused_as_unknown(sh: Shell, command: str, *, device: str | None,
+                       claimed: tuple[str, str]) -> str:
+    """A forged ticket's refusal: on record as the attempt of someone unknown, naming the
+    session and the person the ticket claimed, never acting as that person."""
+    line = refused(sh, command, device=device)
+    session_id, person = claimed
+    assert f"claims {person}'s session {session_id}, but" in line
+    event = last_event(sh)
+    assert event["actor"] == "unknown" != person
+    assert (event["action"], event["subject"]) == ("refused", session_id)
+    assert event["details"]["claimed_session"] == session_id
+    assert event["details"]["claimed_person"] == person
+    return line
+
+
+@pytest.fixture
+def ceo_logged_in(insider: Shell) -> Shell:
+    """The CEO logged in on her own device (S-0001) and on her laptop (S-0002)."""
+    insider.run(f"login --as vperkins --otp {insider.code('vperkins')}")
+    insider.run(f"login --as vperkins --otp {insider.code('vperkins')}", device="laptop")
+    assert open_sessions(insider) == [("S-0001", "vperkins"), ("S-0002", "vperkins")]
+    return insider
+
+
+def the_ceos_sessions_still_work(sh: Shell) -> None:
+    assert open_sessions(sh)[:2] == [("S-0001", "vperkins"), ("S-0002", "vperkins")]
+    for device, session_id in ((None, "S-0001"), ("laptop", "S-0002")):
+        sh.run("person update jdoe --title 'Lead'", device=device)
+        event = last_event(sh)
+        assert (event["actor"], event["details"]["verified_by"]) == (
+            "vperkins", f"session {session_id}")
+
+
+def test_a_forged_ticket_cannot_log_the_ceo_out(ceo_logged_in: Shell) -> None:
+    sh = ceo_logged_in
+    path = forge(sh, "S-0001", "vperkins", device="del1")
+    line = refused_as_unknown(sh, "logout", device="del1", claimed=("S-0001", "vperkins"))
+    assert "its token does not match that session" in line
+    assert not path.exists()  # one's own file is always removed
+    the_ceos_sessions_still_work(sh)
+
+
+def test_a_forged_ticket_cannot_end_the_ceos_sessions_through_ones_own_login(
+        ceo_logged_in: Shell) -> None:
+    sh = ceo_logged_in
+    forge(sh, "S-0001", "vperkins", device="del1")
+    refused_as_unknown(sh, f"login {sh.as_('del1')}", device="del1",
+                       claimed=("S-0001", "vperkins"))
+    the_ceos_sessions_still_work(sh)
+    # The way out for whoever really sits there: logout removes the file (refused again).
+    sh.run("logout", device="del1", expect=3)
+    sh.run(f"login {sh.as_('del1')}", device="del1")
+    assert open_sessions(sh) == [("S-0001", "vperkins"), ("S-0002", "vperkins"),
+                                 ("S-0003", "del1")]
+
+
+@pytest.mark.parametrize("command", [
+    "person update jdoe --title Boss",
+    "delegate add emp --all",
+    "grant add del1 tiktok-main --role member --reason mine",
+    "mfa enrol emp",
+    "mfa reset spatel --reason lost",
+    "person update jdoe --title Boss --as vperkins",
+])
+def test_a_forged_ticket_makes_nobody_the_operator_of_a_change(
+        ceo_logged_in: Shell, command: str) -> None:
+    sh = ceo_logged_in
+    forge(sh, "S-0001", "vperkins", device="del1")
+    refused_as_unknown(sh, command, device="del1", claimed=("S-0001", "vperkins"))
+    the_ceos_sessions_still_work(sh)
+
+
+def test_a_forged_ticket_is_refused_even_beside_ones_own_code(ceo_logged_in: Shell) -> None:
+    sh = ceo_logged_in
+    forge(sh, "S-0001", "vperkins", device="del1")
+    refused_as_unknown(sh, f"grant add emp instagram-main --role editor --reason x "
+                           f"{sh.as_('del1')}", device="del1", claimed=("S-0001", "vperkins"))
+
+
+def test_whoami_refuses_a_forged_ticket(ceo_logged_in: Shell) -> None:
+    sh = ceo_logged_in
+    forge(sh, "S-0002", "vperkins", device="del1")
+    refused_as_unknown(sh, "whoami --format json", device="del1",
+                       claimed=("S-0002", "vperkins"))
+    the_ceos_sessions_still_work(sh)
+
+
+def test_a_forged_ticket_does_not_stand_in_for_a_session_at_enrolment(
+        ceo_logged_in: Shell) -> None:
+    sh = ceo_logged_in
+    sh.run("mfa enrol emp")  # the CEO's invitation, through her session
+    forge(sh, "S-0001", "vperkins", device="emp")
+    refused_as_unknown(sh, "mfa enrol emp --as emp", device="emp",
+                       claimed=("S-0001", "vperkins"))
+
+
+def test_a_ticket_edited_to_name_someone_else_is_forged(ceo_logged_in: Shell) -> None:
+    """The CEO's own genuine token, her ticket edited to name emp: the enrolment guard would
+    have taken the ticket's word that emp, not she, is logged in here."""
+    sh = ceo_logged_in
+    sh.run("mfa enrol emp")
+    (path,) = sh.session_folder().iterdir()
+    ticket = json.loads(path.read_text())
+    path.write_text(json.dumps(ticket | {"person": "emp"}))
+    line = refused_as_unknown(sh, "mfa enrol emp --as emp", device=None,
+                              claimed=("S-0001", "emp"))
+    assert "that session is not emp's" in line
+
+
+def test_a_ticket_naming_no_session_here_names_nobody(insider: Shell) -> None:
+    """A stale file (a register made again at the same path) is no one's claim."""
+    forge(insider, "S-0042", "vperkins", device="del1")
+    result = insider.run("person update jdoe --title Boss", device="del1", expect=3)
+    assert "name the person acting with --as" in one_line_error(result)
+    before = dump(insider.db)
+    assert insider.run("logout", device="del1").stdout == "No session was open.\n"
+    assert dump(insider.db) == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 
 from tests.support.shell import Shell, one_line_error
@@ -138,6 +139,33 @@ def test_logout_ends_the_session(org: Shell) -> None:
     assert "session S-0001 ended" in org.run("logout").stdout
     assert "No session is open" in org.run("whoami").stdout
     org.run("grant add jdoe instagram-main --role editor --reason x", expect=3)
+
+
+def session_states(sh: Shell) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(sh.db) as conn:
+        rows = conn.execute("SELECT id, ended_reason FROM sessions ORDER BY id").fetchall()
+    conn.close()
+    return rows
+
+
+def test_a_new_login_ends_only_the_session_it_replaces(org: Shell) -> None:
+    """A person may be logged in on two machines: logging in again on one leaves the other."""
+    org.run(f"login --as vperkins --otp {org.code('vperkins')}")
+    org.run(f"login --as vperkins --otp {org.code('vperkins')}", device="laptop")
+    org.run(f"login --as vperkins --otp {org.code('vperkins')}")
+    assert session_states(org) == [("S-0001", "replaced by a new login"), ("S-0002", None),
+                                   ("S-0003", None)]
+    assert json.loads(org.run("whoami --format json", device="laptop").stdout)[
+        "session"] == "S-0002"
+    assert "session S-0003 ended" in org.run("logout").stdout
+    assert session_states(org)[1:] == [("S-0002", None), ("S-0003", "logout")]
+    org.run("person update jdoe --title Lead", device="laptop")
+
+
+def test_a_login_on_a_shared_machine_ends_the_session_it_replaces(org: Shell) -> None:
+    org.run(f"login --as vperkins --otp {org.code('vperkins')}")
+    org.run(f"login --as spatel --otp {org.code('spatel')}")
+    assert session_states(org) == [("S-0001", "replaced by a new login"), ("S-0002", None)]
 
 
 def test_someone_elses_session_does_not_act_for_you(org: Shell) -> None:

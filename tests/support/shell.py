@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 import shlex
 from collections.abc import Callable
@@ -49,11 +50,14 @@ class Shell:
     seeds: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def run(self, command: str | list[str], *, expect: int | None = 0,
-            input: str | None = None, interactive: bool = False) -> Result:
-        """Run `accessgov --db DB <command>` and check its exit code."""
+            input: str | None = None, interactive: bool = False,
+            device: str | None = None) -> Result:
+        """Run `accessgov --db DB <command>` and check its exit code; `device` runs it on
+        that person's own device (their own session folder)."""
         args = shlex.split(command) if isinstance(command, str) else command
         app = App(backend_factory=self.backend_factory, clock=self.clock,
-                  interactive=lambda: interactive)
+                  interactive=lambda: interactive,
+                  env=None if device is None else self.device_env(device))
         result = CliRunner().invoke(cli, ["--db", str(self.db), *args], obj=app, input=input)
         if expect is not None and result.exit_code != expect:
             raise AssertionError(
@@ -62,6 +66,17 @@ class Shell:
                 f"exception: {result.exception!r}"
             )
         return result
+
+    def device_env(self, person: str) -> dict[str, str]:
+        """The environment of `person`'s own device: their own runtime (session) folder."""
+        folder = self.db.parent.parent / f"device-{person}"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return dict(os.environ) | {"XDG_RUNTIME_DIR": str(folder)}
+
+    def session_folder(self, device: str | None = None) -> Path:
+        """Where the session files of `device` (None: the default one) live."""
+        env = dict(os.environ) if device is None else self.device_env(device)
+        return Path(env["XDG_RUNTIME_DIR"]) / "accessgov"
 
     def code(self, person: str) -> str:
         """The code `person`'s app shows, one step later than the last code typed."""

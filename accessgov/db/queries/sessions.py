@@ -17,6 +17,11 @@ def claimed(register: Register, session_id: str) -> Row | None:
     return register.row("SELECT * FROM sessions WHERE id = ?", (session_id,))
 
 
+def end(register: Register, session_id: str, reason: str, at: str) -> None:
+    """End one session (logout, or replaced by a new login on the same machine)."""
+    register.update("sessions", {"id": session_id}, {"ended_at": at, "ended_reason": reason})
+
+
 def end_all_of(register: Register, person: str, reason: str, at: str) -> int:
     """End every open, unexpired session of `person`; returns how many ended."""
     return register.execute(
