@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from accessgov.common import actors
 from accessgov.common.timeutil import iso, today
 from accessgov.db import seals
 from accessgov.db.queries import people, records
@@ -24,8 +25,8 @@ from accessgov.db.register import Register, Row
 from accessgov.errors import MfaRequired
 from accessgov.secrets.base import SecretBackend
 
-SETUP_ACTOR = "setup"
-SYSTEM_ACTOR = "accessgov"
+SETUP_ACTOR = actors.SETUP
+SYSTEM_ACTOR = actors.SYSTEM
 
 
 class Journal(Protocol):

@@ -47,6 +47,8 @@ def add_person(op: Operation, person_id: str, *, name: str, email: str, category
     """Add someone to the register (during set-up anyone may; afterwards the CEO or a
     trustee, with a board minute for a new trustee or CEO)."""
     validate.slug(person_id, "person id")
+    if problem := rules.reserved_id(person_id):
+        raise InputError(problem)
     if people.exists(op.register, person_id):
         raise AlreadyExists(f"there is already a person {person_id!r} in the register")
     person = {

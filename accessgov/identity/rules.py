@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from accessgov.common import actors
+
 APPROVER_CATEGORIES = ("ceo", "trustee")
 # Account fields that say who answers for an account (owner, overseer, recovery contacts).
 ACCOUNTABLE_FIELDS = ("owner", "overseer", "recovery_email", "recovery_phone")
@@ -23,6 +25,16 @@ Record = Mapping[str, Any]
 def is_approver_category(category: str | None) -> bool:
     """Trustees and the CEO approve by their category alone."""
     return category in APPROVER_CATEGORIES
+
+
+def reserved_id(person_id: str) -> str | None:
+    """The audit log's names for actors that are not people cannot be people's ids."""
+    meaning = {actors.SETUP: "anyone during set-up", actors.SYSTEM: "accessgov itself",
+               actors.UNKNOWN: "an actor it could not identify"}
+    if person_id in meaning:
+        return (f"{person_id!r} cannot be a person's id: the audit log uses it for "
+                f"{meaning[person_id]}")
+    return None
 
 
 def cannot_act(person: Record) -> str | None:

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from accessgov.common import actors
 from accessgov.common.timeutil import iso, parse_iso
 from accessgov.db.queries import sessions as session_rows
 from accessgov.db.register import Register, Row
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from accessgov.operation import Operation
 
 MAX_TTL = dt.timedelta(hours=12)
-UNKNOWN_ACTOR = "unknown"  # the log's actor for whoever held a forged ticket
+UNKNOWN_ACTOR = actors.UNKNOWN  # the log's actor for whoever held a forged ticket
 _CHECKED = "session ticket"  # op.facts: this machine's ticket, once its token checked out
 
 

@@ -172,6 +172,8 @@ class PeopleChecker(Checker):
             "start_date": self.date("start_date", record.get("start_date")),
             "leave_date": self.date("leave_date", record.get("leave_date")),
         }
+        if problem := rules.reserved_id(cleaned["id"]):
+            self.problem("id", problem)
         if cleaned["manager"] == cleaned["id"]:
             self.problem("manager", "a person cannot be their own manager")
         elif cleaned["manager"]:

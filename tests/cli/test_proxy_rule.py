@@ -114,3 +114,10 @@ def test_a_delegation_from_a_ceo_who_left_before_the_rule_is_named_and_gives_not
     line = refused(org, f"grant add jdoe instagram-main --role editor --reason x "
                         f"{org.as_('bkhan')}")
     assert "bkhan is not the CEO, a trustee or a delegate" in line
+
+
+@pytest.mark.parametrize("reserved", ["setup", "accessgov", "unknown"])
+def test_the_logs_own_actor_names_are_nobodys_id(org: Shell, reserved: str) -> None:
+    result = org.run(f"person add {reserved} --name X --email x@example.org --category "
+                     f"employee {org.as_('vperkins')}", expect=2)
+    assert "cannot be a person's id" in result.stderr
