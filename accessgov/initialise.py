@@ -64,7 +64,7 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
                 "audit_key_version": str(key_version),
             }).items():
                 register.set_setting(name, value)
-            log = audit.AuditLog(register, seals.Keys.derive(key))
+            log = audit.AuditLog(register, audit.keyed_trust(key))
             log.append(now, "setup", "register.init", config.org_slug,
                        {"org": org, "backend": config.kind,
                         "audit_key_at": store.location(audit.KEY_PATH)})

@@ -65,11 +65,11 @@ class Operation:
     """The register, the clock, the claimed operator and the store, for one transaction."""
 
     def __init__(self, register: Register, journal: Journal, now: dt.datetime, *,
-                 keys: seals.Keys, operator_id: str | None, code: str | None,
+                 trust: seals.Trust, operator_id: str | None, code: str | None,
                  store: Callable[[], SecretBackend], seat: Seat) -> None:
         self.register = register
         self.journal = journal
-        self.keys = keys
+        self.trust = trust
         self.now = now
         self.at = iso(now)
         self.today = today(now)

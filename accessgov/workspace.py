@@ -133,16 +133,16 @@ class Workspace:
         if ticket is None:
             return None
         try:
-            return sessions.check_ticket(self.register, ticket, self.keys.sessions)
+            return sessions.check_ticket(self.register, ticket, self.trust.sessions)
         except sessions.ForgedTicket:
             if record:
                 self.change(_nothing)
             raise
 
     @functools.cached_property
-    def keys(self) -> seals.Keys:
-        """The audit key and the keys derived from it."""
-        return seals.Keys.derive(self.audit_key)
+    def trust(self) -> seals.Trust:
+        """What this register's seals rest on (the audit key, or its operators' signatures)."""
+        return chain.keyed_trust(self.audit_key)
 
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
                code: str | None = None, ticket: sessions.Ticket | None = None) -> T:
@@ -158,7 +158,8 @@ class Workspace:
         op = self._operation(operator, code, ticket)
         failure: AccessGovError | None = None
         try:
-            with register.transaction(), register.verified_by(Verifier(register, op.keys.rows)):
+            verifier = Verifier(register, op.trust.rows, op.trust.events.holds)
+            with register.transaction(), register.verified_by(verifier):
                 seals.track(register)
                 try:
                     with register.savepoint():
@@ -184,12 +185,12 @@ class Workspace:
 
     def _operation(self, operator: str | None, code: str | None,
                    ticket: sessions.Ticket | None) -> Operation:
-        keys = self.keys
+        trust = self.trust
         read_ticket = self.ticket if ticket is None else lambda: ticket
         # Only a named operator here: a ticket's person becomes the operator once the change
         # has checked its token (sessions.identify), never on the file's word.
         return Operation(
-            self.register, chain.AuditLog(self.register, keys), self.clock(), keys=keys,
+            self.register, chain.AuditLog(self.register, trust), self.clock(), trust=trust,
             operator_id=operator or None, code=code, store=lambda: self.backend,
             seat=Seat(self.db_path, self.runtime_folder, read_ticket),
         )

@@ -35,3 +35,4 @@ enable_operator
 sign
 all_public_keys
 keys_that_can_leave
+signed_trust  # the OpenBao mode's trust (issue 13), wired in next

@@ -208,8 +208,11 @@ def fill(db: Path, key: bytes, scale: Scale) -> None:
             conn.executemany(sql, rows(scale))
         head = conn.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         written: dict[tuple[str, str], int] = {}
-        conn.executemany("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.executemany("INSERT INTO audit (seq, at, actor, action, subject, details, prev, "
+                         "mac, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          chain(key, head, scale, written))
+        for parent in seals.COUNTING:  # what accessgov counts as it seals a change
+            conn.execute(f"UPDATE main.{parent} SET counts = {seals.counts_sql(parent)}")
         seal_rows(conn, seals.Keys.derive(key).rows, written)
         conn.execute("COMMIT")
     finally:

@@ -140,7 +140,7 @@ class GrantLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def the_audit_chain_is_intact_and_explains_every_record(self) -> None:
-        report = verify_register(self.workspace.register, self.workspace.keys, None)
+        report = verify_register(self.workspace.register, self.workspace.trust, None)
         assert report.ok, (report.verdict.problem, report.findings)
 
     def teardown(self) -> None:

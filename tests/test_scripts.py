@@ -51,11 +51,11 @@ def test_synthetic_grants_never_repeat_a_person_and_account() -> None:
 def test_synthetic_register_has_a_valid_audit_chain_explaining_every_record(
         tmp_path: Path) -> None:
     db, key = tmp_path / "register.db", b"k" * 32
-    keys = seals.Keys.derive(key)
+    trust = audit.keyed_trust(key)
     register = Register.create(db)
     with register.transaction():
         seals.track(register)
-        log = audit.AuditLog(register, keys)
+        log = audit.AuditLog(register, trust)
         log.append(bench.AT, "setup", "register.init", "bench", {})
         log.commit()
     register.close()
@@ -64,7 +64,7 @@ def test_synthetic_register_has_a_valid_audit_chain_explaining_every_record(
 
     register = Register.open(db)
     try:
-        report = verify_register(register, keys, None)
+        report = verify_register(register, trust, None)
         assert report.ok, (report.verdict.problem, report.findings)
         assert report.verdict.events == 1 + bench.SMALL.events == 1 + 10 + 3 + 2 * 12 + 1
         assert register.value("SELECT COUNT(*) FROM approvals") == bench.SMALL.grants

@@ -1,9 +1,17 @@
-"""The tamper-evident audit log: an HMAC-SHA256 hash chain over every change.
+"""The tamper-evident audit log: a hash chain over every change, sealed in one of two ways.
 
 Each event's `details` is stored as the exact canonical JSON text that was hashed, and the
 mac covers the stored strings themselves (length-prefixed, so fields cannot bleed into each
-other), so `verify` hashes what it reads without re-serialising anything. The key is random,
-lives only in the secret backend, and never appears in the register.
+other) and the previous event's mac, so `verify` hashes what it reads without re-serialising
+anything.
+
+- **Keyed** (the keyring, or a Vault every operator shares): each mac is an HMAC-SHA256 with
+  a random key that lives only in the secret store and never appears in the register.
+- **Signed** (OpenBao, each operator their own identity): nobody holds a shared key. Each mac
+  is a SHA-256, and the last event of every change is signed by the operator who made it,
+  with a key only their own token may use (`signer`, `signature`); the events before it in
+  the change are chained into it. A signature is checked against the public keys the store
+  gives, so a change written behind the log names its signer, and cannot name another.
 """
 
 from __future__ import annotations
@@ -14,9 +22,10 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from accessgov.common import actors
 from accessgov.db import seals
 from accessgov.db.queries import events as event_rows
 from accessgov.db.register import Register, Row
@@ -60,12 +69,92 @@ def compute_mac(key: bytes, seq: int, at: str, actor: str, action: str, subject:
     return hmac.digest(key, message, hashlib.sha256).hex()
 
 
-def event_is_sealed(key: bytes, event: Mapping[str, Any]) -> bool:
-    """Whether one stored event carries the mac accessgov gave it (its place in the chain is
-    what `verify` checks)."""
-    expected = compute_mac(key, event["seq"], event["at"], event["actor"], event["action"],
-                           event["subject"], event["details"], event["prev"], event["rows"])
-    return hmac.compare_digest(str(event["mac"]), expected)
+def event_message(event: Mapping[str, Any]) -> bytes:
+    """What one stored event's mac covers."""
+    return _message(event["seq"], event["at"], event["actor"], event["action"],
+                    event["subject"], event["details"], event["prev"], event["rows"])
+
+
+class KeyedEventSeals:
+    """An HMAC chain with the audit key (see the module docstring)."""
+
+    signed = False
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def mac(self, message: bytes) -> str:
+        return hmac.digest(self._key, message, hashlib.sha256).hex()
+
+    def sign(self, mac: str) -> tuple[str, str] | None:
+        return None
+
+    def holds(self, event: Mapping[str, Any]) -> bool:
+        return hmac.compare_digest(str(event["mac"]), self.mac(event_message(event)))
+
+
+Signer = Callable[[bytes], tuple[str, str]]  # a change's last mac -> (signer, signature)
+# (signer, the signed bytes, signature) -> None if it holds, else why not
+SignatureCheck = Callable[[str, bytes, str], str | None]
+
+
+class SignedEventSeals:
+    """A SHA-256 chain whose changes are signed by their actors (see the module docstring).
+
+    `signer` signs with the operator's own key (None where this process only verifies);
+    `check` verifies a signature against the public keys the store holds for the signer.
+    """
+
+    signed = True
+
+    def __init__(self, signer: Signer | None, check: SignatureCheck) -> None:
+        self._signer = signer
+        self._check = check
+        self._verified: set[tuple[str, str]] = set()
+
+    def mac(self, message: bytes) -> str:
+        return hashlib.sha256(message).hexdigest()
+
+    def sign(self, mac: str) -> tuple[str, str] | None:
+        if self._signer is None:
+            raise AssertionError("a register whose changes are signed was changed without "
+                                 "a signer")
+        return self._signer(mac.encode("ascii"))
+
+    def signature_problem(self, signer: str | None, mac: str, signature: str | None
+                          ) -> str | None:
+        """Why a change's signature does not hold, if it does not (each checked once)."""
+        if not signer or not signature:
+            return "it is not signed"
+        if (signer, signature) in self._verified:
+            return None
+        problem = self._check(signer, mac.encode("ascii"), signature)
+        if problem is None:
+            self._verified.add((signer, signature))
+        return problem
+
+    def holds(self, event: Mapping[str, Any]) -> bool:
+        mac = str(event["mac"])
+        if not hmac.compare_digest(mac, self.mac(event_message(event))):
+            return False
+        signature = event.get("signature")
+        return signature is None or \
+            self.signature_problem(event.get("signer"), mac, signature) is None
+
+
+EventSealing = KeyedEventSeals | SignedEventSeals
+
+
+def keyed_trust(audit_key: bytes) -> seals.Trust:
+    """The trust of a register sealed with an audit key."""
+    keys = seals.Keys.derive(audit_key)
+    return seals.Trust(KeyedEventSeals(keys.chain), seals.KeyedRowSeals(keys.rows),
+                       keys.sessions)
+
+
+def signed_trust(signer: Signer | None, check: SignatureCheck) -> seals.Trust:
+    """The trust of a register whose changes are signed by their actors."""
+    return seals.Trust(SignedEventSeals(signer, check), seals.ListedRowSeals(), None)
 
 
 class AuditLog:
@@ -75,9 +164,9 @@ class AuditLog:
     the change carries the list of rows the change wrote, and those rows are sealed with it.
     """
 
-    def __init__(self, register: Register, keys: seals.Keys) -> None:
+    def __init__(self, register: Register, trust: seals.Trust) -> None:
         self._register = register
-        self._keys = keys
+        self._trust = trust
         self._pending: list[tuple[str, str, str, str, str]] = []
 
     def append(self, at: str, actor: str, action: str, subject: str,
@@ -92,15 +181,19 @@ class AuditLog:
                 raise AssertionError("a change wrote sealed rows without an audit event")
             return
         seq, prev = self._head()
-        rows = seals.seal_touched(self._keys.rows, self._register, seq + len(self._pending))
-        events = []
+        rows = seals.seal_touched(self._trust.rows, self._register, seq + len(self._pending))
+        sealing = self._trust.events
+        events: list[tuple[Any, ...]] = []
         for number, (at, actor, action, subject, text) in enumerate(self._pending, start=1):
             seq += 1
             listed = rows if number == len(self._pending) else ""
-            mac = compute_mac(self._keys.chain, seq, at, actor, action, subject, text, prev,
-                              listed)
-            events.append((seq, at, actor, action, subject, text, prev, mac, listed))
+            mac = sealing.mac(_message(seq, at, actor, action, subject, text, prev, listed))
+            events.append((seq, at, actor, action, subject, text, prev, mac, listed, None,
+                           None))
             prev = mac
+        signed = sealing.sign(prev)
+        if signed is not None:
+            events[-1] = (*events[-1][:-2], *signed)
         event_rows.append(self._register, events)
         self._pending.clear()
 
@@ -137,22 +230,42 @@ class Verdict:
         return self.bad_seq is None
 
 
-def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
+# Actors that are not people: accessgov itself, and an unknown holder of a forged ticket.
+# Within a signed change, every event is the signer's or one of these.
+_NOT_PEOPLE = (actors.SYSTEM, actors.UNKNOWN)
+
+
+def verify_events(sealing: EventSealing, events: Iterable[tuple[Any, ...]],
                   anchor: Head | None = None) -> Verdict:
-    """Recompute the chain over (seq, at, actor, action, subject, details, prev, mac, rows)
-    rows, in seq order. An anchor (an earlier head) must still be present, unchanged."""
+    """Recompute the chain over (seq, at, actor, action, subject, details, prev, mac, rows,
+    signer, signature) rows, in seq order. An anchor (an earlier head) must still be present,
+    unchanged. Where changes are signed, each signature must hold for its signer, every event
+    must belong to a signed change (the events after the last signature have none), and every
+    event of a change must be the signer's (or accessgov's own)."""
     expected_seq, prev, count = 1, GENESIS, 0
     anchor_seen = anchor is None
-    for seq, at, actor, action, subject, details, stored_prev, mac, rows in events:
+    signed = isinstance(sealing, SignedEventSeals)
+    change_actors: set[str] = set()  # the people acting in the change not yet signed
+    last_signed = False
+    mac_of = sealing.mac
+    for (seq, at, actor, action, subject, details, stored_prev, mac, rows, signer,
+         signature) in events:
         problem = None
         if seq != expected_seq:
             problem = f"event {expected_seq} before it is missing (deleted or renumbered)"
         elif stored_prev != prev:
             problem = ("it does not follow the event before it "
                        "(events deleted, inserted or reordered)")
-        elif mac != hmac.digest(key, _message(seq, at, actor, action, subject, details, prev,
-                                               rows), "sha256").hex():
+        elif mac != mac_of(_message(seq, at, actor, action, subject, details, prev, rows)):
             problem = "its contents do not match its seal (the event was altered)"
+        elif signed:
+            if actor not in _NOT_PEOPLE:
+                change_actors.add(actor)
+            if signature is not None:
+                assert isinstance(sealing, SignedEventSeals)
+                problem = _signed_change_problem(sealing, signer, mac, signature,
+                                                 change_actors)
+                change_actors = set()
         if problem:
             return Verdict(count, Head(seq, mac), bad_seq=seq, problem=problem)
         if anchor is not None and seq == anchor.seq:
@@ -161,16 +274,33 @@ def verify_events(key: bytes, events: Iterable[tuple[Any, ...]],
                                problem="it differs from the anchored head (history rewritten)")
             anchor_seen = True
         expected_seq, prev, count = seq + 1, mac, count + 1
+        last_signed = signature is not None
     head = Head(expected_seq - 1, prev) if count else None
+    if signed and count and not last_signed:
+        return Verdict(count - 1, head, bad_seq=expected_seq - 1,
+                       problem="the last change is not signed by anyone (it was written "
+                               "behind the log)")
     if not anchor_seen and anchor is not None:
         return Verdict(count, head, bad_seq=anchor.seq,
                        problem="the anchored event is gone (the log was truncated)")
     return Verdict(count, head)
 
 
-def verify(register: Register, key: bytes, anchor: Head | None = None) -> Verdict:
+def _signed_change_problem(sealing: SignedEventSeals, signer: str | None, mac: str,
+                           signature: str, actors_seen: set[str]) -> str | None:
+    problem = sealing.signature_problem(signer, mac, signature)
+    if problem:
+        return f"its change's signature does not hold ({problem})"
+    others = sorted(actors_seen - {signer})
+    if others:
+        return (f"its change names {', '.join(others)} as acting, but was signed by {signer} "
+                "(made with someone else's key)")
+    return None
+
+
+def verify(register: Register, sealing: EventSealing, anchor: Head | None = None) -> Verdict:
     """Check the register's whole audit chain."""
-    return verify_events(key, event_rows.chain(register), anchor)
+    return verify_events(sealing, event_rows.chain(register), anchor)
 
 
 def events(register: Register, *, limit: int | None = None, subject: str | None = None,

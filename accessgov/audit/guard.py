@@ -21,7 +21,7 @@ def guard(op: Operation) -> None:
     give rows from before seals existed their first seal."""
     first = events.first(op.register)
     if first is None or first["action"] != "register.init" or first["prev"] != chain.GENESIS \
-            or not chain.event_is_sealed(op.keys.chain, first):
+            or not op.trust.events.holds(first):
         raise Tampered("the audit log does not start with this register's sealed 'init' event "
                        "(it was emptied, cut or altered): nothing can be changed; run "
                        "'accessgov audit verify'")
@@ -34,7 +34,7 @@ def guard(op: Operation) -> None:
 def _count_legacy_rows(op: Operation) -> None:
     """A register from before child counts: count the children of every sealed parent, once,
     and say so in the log."""
-    counted = seals.count_sealed_uncounted(op.keys.rows, op.register)
+    counted = seals.count_sealed_uncounted(op.trust.rows, op.register)
     if counted:
         op.record_system("register.count", op.register.setting("org_slug") or "register",
                          rows_counted=counted)

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 
 from accessgov.audit.state import StateCheck, UnexplainedRow, check_snapshot
+from accessgov.db import seals
 from accessgov.db.queries import events
 from accessgov.db.register import Register
 
@@ -15,7 +16,8 @@ from accessgov.db.register import Register
 PARALLEL_FROM = 20_000
 
 
-def check_in_background(register: Register, key: bytes) -> Callable[[], StateCheck] | None:
+def check_in_background(register: Register, sealer: seals.RowSeals
+                        ) -> Callable[[], StateCheck] | None:
     """Start `check_snapshot` in a forked child on its own connection, when the log is long
     enough to gain from it and the platform can fork; returns how to collect the result."""
     if events.last_seq(register) < PARALLEL_FROM or not hasattr(os, "fork"):
@@ -23,15 +25,15 @@ def check_in_background(register: Register, key: bytes) -> Callable[[], StateChe
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child, which reports through the pipe
-        _report_from_child(register, key, writer)
+        _report_from_child(register, sealer, writer)
     os.close(writer)
     return lambda: _collect(child, reader)
 
 
-def _report_from_child(register: Register, key: bytes, writer: int) -> None:
+def _report_from_child(register: Register, sealer: seals.RowSeals, writer: int) -> None:
     status = 1
     try:
-        result = check_snapshot(register.reopen(), key)
+        result = check_snapshot(register.reopen(), sealer)
         payload = {"head": result.head, "rows": result.rows_checked,
                    "findings": [finding.as_dict() for finding in result.findings]}
         with os.fdopen(writer, "w", encoding="utf-8") as pipe:

@@ -32,19 +32,39 @@ class UnexplainedRow:
 
 # -- audit verify -----------------------------------------------------------------------------
 
-def expected_rows(events: Iterable[tuple[int, str]]) -> dict[tuple[str, str], int | None]:
+Expected = dict[tuple[str, str], int | None]
+ListedSeals = dict[tuple[str, str], str]
+
+
+def expected_rows(events: Iterable[tuple[int, str]]) -> tuple[Expected, ListedSeals]:
     """(table, key) -> the seq of the event that last wrote the row, or None if it was deleted,
-    from (seq, rows) of every event in order."""
-    expected: dict[tuple[str, str], int | None] = {}
+    from (seq, rows) of every event in order; and, where the lists carry seals
+    (`+table\\tkey\\tseal`), the seal each row was last written with."""
+    expected: Expected = {}
+    listed: ListedSeals = {}
     for seq, rows in events:  # lines `+table\tkey` / `-table\tkey`; once per listed row
         for line in rows.split("\n"):
             table, _, key = line[1:].partition("\t")
+            seal = None
+            if "\t" in key:  # a key of several columns, or a listed seal after the key
+                key, seal = _key_and_seal(table, key)
             expected[(table, key)] = seq if line[0] == "+" else None
-    return expected
+            if seal is not None and line[0] == "+":
+                listed[(table, key)] = seal
+    return expected, listed
 
 
-def check_state(register: Register, key: bytes,
-                expected: dict[tuple[str, str], int | None]) -> list[UnexplainedRow]:
+def _key_and_seal(table: str, rest: str) -> tuple[str, str | None]:
+    """A row list line's key columns and the seal listed after them, if any."""
+    parts = rest.split("\t")
+    width = len(seals.SEALED.get(table, ("",)))
+    if len(parts) > width:
+        return "\t".join(parts[:width]), parts[width]
+    return rest, None
+
+
+def check_state(register: Register, sealer: seals.RowSeals, expected: Expected,
+                listed: ListedSeals | None = None) -> list[UnexplainedRow]:
     """Every sealed row the log does not explain, table by table. A register from before
     seals (no event of its log lists rows yet) has nothing to compare until its first change
     seals it: then there is nothing to find."""
@@ -52,7 +72,7 @@ def check_state(register: Register, key: bytes,
         return []
     findings: list[UnexplainedRow] = []
     for table in seals.SEALED:
-        findings += _check_table(register, key, table, expected)
+        findings += _check_table(register, sealer, table, expected, listed or {})
     for (table, row), seq in expected.items():
         if seq is not None and table in seals.SEALED:
             findings.append(UnexplainedRow(table, row,
@@ -60,14 +80,14 @@ def check_state(register: Register, key: bytes,
     return findings
 
 
-def _check_table(register: Register, key: bytes, table: str,
-                 expected: dict[tuple[str, str], int | None]) -> list[UnexplainedRow]:
+def _check_table(register: Register, sealer: seals.RowSeals, table: str, expected: Expected,
+                 listed: ListedSeals) -> list[UnexplainedRow]:
     names = seals.columns(register, table)
     keys = seals.SEALED[table]
     seq_at = names.index("sealed_seq")
     key_at = [names.index(column) for column in keys]
     single = key_at[0] if len(key_at) == 1 else None
-    pop, seal_of = expected.pop, seals.seal_of
+    pop, seal_of, vouched = expected.pop, sealer.of, listed.get if sealer.listed else None
     findings = []
     # The loop is spelt out for speed: it runs once per row of the register.
     for values in seals.scan(register, table):
@@ -76,20 +96,24 @@ def _check_table(register: Register, key: bytes, table: str,
         explained = pop((table, row), None)
         seal = values[-1]
         if explained is not None and values[seq_at] == explained and \
-                seal == seal_of(key, table, list(values[:-1])):
+                seal == seal_of(table, list(values[:-1])) and \
+                (vouched is None or vouched((table, row)) == seal):
             continue
-        problem = _problem(key, table, list(values[:-1]), seal, values[seq_at], explained)
+        problem = _problem(sealer, table, list(values[:-1]), seal, values[seq_at], explained,
+                           None if vouched is None else vouched((table, row)))
         if problem:
             findings.append(UnexplainedRow(table, row, problem))
     return findings
 
 
-def _problem(key: bytes, table: str, values: list[object], seal: object, sealed_seq: object,
-             explained: int | None) -> str | None:
+def _problem(sealer: seals.RowSeals, table: str, values: list[object], seal: object,
+             sealed_seq: object, explained: int | None, vouched: str | None) -> str | None:
     if explained is None:
         return "inserted behind the log (no event wrote it)"
-    if not seals.holds(key, table, values, seal):
+    if not sealer.holds(table, values, seal):
         return "changed behind the log (it fails its seal)"
+    if sealer.listed and seal != vouched:
+        return "changed behind the log (not as its signed change lists it)"
     if isinstance(sealed_seq, int) and sealed_seq > explained:
         return (f"written by event {sealed_seq}, which is missing from the log "
                 "(events were cut off its end)")
@@ -110,11 +134,11 @@ class StateCheck:
     rows_checked: int
 
 
-def check_snapshot(register: Register, key: bytes) -> StateCheck:
+def check_snapshot(register: Register, sealer: seals.RowSeals) -> StateCheck:
     """Read the log's row lists and every sealed row in one read transaction, and compare."""
     with register.snapshot():  # one for the lists and the rows (WAL readers never block)
         head = events.head(register)
-        expected = expected_rows(events.row_lists(register))
+        expected, listed = expected_rows(events.row_lists(register))
         rows = seals.count_rows(register)
-        findings = check_state(register, key, expected)
+        findings = check_state(register, sealer, expected, listed)
     return StateCheck((head["seq"], head["mac"]) if head else None, tuple(findings), rows)

@@ -57,13 +57,13 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def verify_register(register: Register, keys: seals.Keys,
+def verify_register(register: Register, trust: seals.Trust,
                     anchor_file: str | None) -> VerifyReport:
     """Check the whole chain (against an anchor if one is given), then every sealed record
     against what the chain says it should be."""
     anchor = read_anchor(Path(anchor_file)) if anchor_file else None
-    background = parallel.check_in_background(register, keys.rows)
-    verdict = chain.verify(register, keys.chain, anchor)
+    background = parallel.check_in_background(register, trust.rows)
+    verdict = chain.verify(register, trust.events, anchor)  # type: ignore[arg-type]
     result = background() if background else None
     org = register.setting("org") or ""
     if verdict.events == 0 and verdict.ok:
@@ -76,7 +76,7 @@ def verify_register(register: Register, keys: seals.Keys,
         return VerifyReport(org, verdict, anchor is not None)
     head = (verdict.head.seq, verdict.head.mac) if verdict.head else None
     if result is None or result.head != head:  # small log, or a change landed in between
-        result = state.check_snapshot(register, keys.rows)
+        result = state.check_snapshot(register, trust.rows)
         if result.head != head:
             raise RegisterBusy("the register changed while it was being checked; run "
                                "'accessgov audit verify' again")

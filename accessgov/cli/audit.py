@@ -48,7 +48,7 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
     from accessgov.audit.verification import verify_register
 
     workspace = app.workspace
-    report = verify_register(workspace.register, workspace.keys, anchor)
+    report = verify_register(workspace.register, workspace.trust, anchor)
     if fmt == "table":
         emit(report.sentence() + "\n", output_file)
     else:

@@ -272,8 +272,16 @@ def _v6_child_counts(db: sqlite_utils.Database) -> None:
         db.execute(f"CREATE INDEX idx_{table}_uncounted ON {table}(id) WHERE counts IS NULL")
 
 
+def _v7_signatures(db: sqlite_utils.Database) -> None:
+    """Who signed each change, and their signature (registers whose changes are signed by
+    their actors; empty in a register sealed with an audit key)."""
+    db.execute("ALTER TABLE audit ADD COLUMN signer TEXT")
+    db.execute("ALTER TABLE audit ADD COLUMN signature TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding, _v6_child_counts,
+    _v7_signatures,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -13,11 +13,13 @@ records (`+people\tjdoe`, `-mfa\tjdoe`).
 
 from __future__ import annotations
 
+import abc
 import dataclasses
+import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from accessgov.db.register import Register, Row
 from accessgov.errors import Tampered
@@ -72,6 +74,32 @@ class Keys:
         return cls(chain=audit_key, rows=sub("rows"), sessions=sub("sessions"))
 
 
+class EventSeals(Protocol):
+    """How the audit log's events are sealed (implemented in accessgov.audit.chain): an HMAC
+    chain with the audit key, or a hash chain whose changes are signed by their actors."""
+
+    signed: bool
+
+    def mac(self, message: bytes) -> str:
+        """The mac of one event's message (which includes the previous event's mac)."""
+
+    def sign(self, mac: str) -> tuple[str, str] | None:
+        """(signer, signature) over a change's last mac, when changes are signed."""
+
+    def holds(self, event: Mapping[str, Any]) -> bool:
+        """Whether one stored event carries its mac (and, if it has one, a good signature)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Trust:
+    """What a register's seals rest on: how events and rows are sealed, and the key that
+    binds session tokens (None where sessions are the secret store's own tokens)."""
+
+    events: EventSeals
+    rows: RowSeals
+    sessions: bytes | None
+
+
 def row_key(table: str, row: Mapping[str, Any]) -> str:
     """The row's key columns as one string: `jdoe`, `D-0001\tinstagram-main`, `17`."""
     return "\t".join(str(row[column]) for column in SEALED[table])
@@ -106,25 +134,61 @@ def columns(register: Register, table: str) -> list[str]:
 
 
 def seal_of(key: bytes, table: str, values: list[Any]) -> str:
-    """The seal of a row of `table` whose values (seal left out) are `values`, in schema
+    """The keyed seal of a row of `table` whose values (seal left out) are `values`, in schema
     order: the one spelling of the row-seal HMAC."""
     return hmac.digest(key, message(table, values), "sha256").hex()
 
 
-def holds(key: bytes, table: str, values: list[Any], seal: object) -> bool:
-    """Whether `seal` is the seal of these values."""
-    return isinstance(seal, str) and hmac.compare_digest(seal, seal_of(key, table, values))
+class RowSeals(abc.ABC):
+    """How a register's rows are sealed.
+
+    With the audit key (keyring, or a store every operator shares) a seal is an HMAC only
+    accessgov can make. Where changes are signed by their actors, nobody holds a shared key:
+    a seal is then a plain hash of the row, and the change's signed last event lists each row
+    with its seal (`listed`), so a row is trusted when a signed change vouches for it.
+    """
+
+    listed = False
+
+    @abc.abstractmethod
+    def of(self, table: str, values: list[Any]) -> str:
+        """The seal of a row of `table` whose values (seal left out) are `values`."""
+
+    def holds(self, table: str, values: list[Any], seal: object) -> bool:
+        """Whether `seal` is the seal of these values."""
+        return isinstance(seal, str) and hmac.compare_digest(seal, self.of(table, values))
 
 
-def is_sealed(key: bytes, register: Register, table: str, row: Mapping[str, Any]) -> bool:
+class KeyedRowSeals(RowSeals):
+    """Seals made with a key derived from the audit key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def of(self, table: str, values: list[Any]) -> str:
+        return seal_of(self._key, table, values)
+
+
+class ListedRowSeals(RowSeals):
+    """Plain hashes, vouched for by the signed change that lists them."""
+
+    listed = True
+
+    def of(self, table: str, values: list[Any]) -> str:
+        return hashlib.sha256(message(table, values)).hexdigest()
+
+
+def is_sealed(sealer: RowSeals, register: Register, table: str,
+              row: Mapping[str, Any]) -> bool:
     """True when the row carries the seal accessgov gave it."""
     values = [row[name] for name in columns(register, table)]
-    return holds(key, table, values, row.get("seal"))
+    return sealer.holds(table, values, row.get("seal"))
 
 
-def require_sealed(key: bytes, register: Register, table: str, row: Row | None) -> Row | None:
+def require_sealed(sealer: RowSeals, register: Register, table: str,
+                   row: Row | None) -> Row | None:
     """`row` if its seal holds; a refusal naming it if it was written behind the log."""
-    if row is not None and not is_sealed(key, register, table, row):
+    if row is not None and not is_sealed(sealer, register, table, row):
         raise Tampered(
             f"the register was changed outside accessgov: the {table} row "
             f"{row_key(table, row)!r} does not carry accessgov's seal, so it is not trusted; "
@@ -247,8 +311,8 @@ def _track_parents(register: Register) -> None:
                 f"AFTER {event} ON main.{child} BEGIN {values} END")
 
 
-def _counts_sql(parent: str) -> str:
-    """The expression giving a `parent` row's counts text (`delegations=1;exposures=3`)."""
+def counts_sql(parent: str) -> str:
+    """The SQL expression giving a `parent` row's counts text (`delegations=1;exposures=3`)."""
     children = sorted((child, column) for child, (table, column) in COUNTED.items()
                       if table == parent)
     parts = [f"'{child}=' || (SELECT COUNT(*) FROM main.{child} c WHERE c.{column} = "
@@ -261,26 +325,26 @@ def recount(register: Register) -> None:
     to date, before the change is sealed."""
     for parent in COUNTING:
         register.execute(
-            f"UPDATE main.{parent} SET counts = {_counts_sql(parent)} WHERE id IN "
+            f"UPDATE main.{parent} SET counts = {counts_sql(parent)} WHERE id IN "
             f"(SELECT parent FROM temp.counted WHERE tbl = '{parent}' "
             f"UNION SELECT pk FROM temp.touched WHERE tbl = '{parent}') "
-            f"AND counts IS NOT {_counts_sql(parent)}")
+            f"AND counts IS NOT {counts_sql(parent)}")
     register.execute("DELETE FROM temp.counted")
 
 
-def count_sealed_uncounted(key: bytes, register: Register) -> int:
+def count_sealed_uncounted(sealer: RowSeals, register: Register) -> int:
     """Give every parent row that has never been counted, and carries accessgov's seal, its
     counts (a register from before counts; they are sealed with the change). A row without a
     seal was written behind the log: it is left as it is, for decisions to refuse."""
     counted = 0
     for parent in COUNTING:
         rows = register.rows(f"SELECT * FROM {parent} WHERE counts IS NULL")
-        ids = [row["id"] for row in rows if is_sealed(key, register, parent, row)]
+        ids = [row["id"] for row in rows if is_sealed(sealer, register, parent, row)]
         for start in range(0, len(ids), 500):
             batch = ids[start:start + 500]
             marks = ", ".join("?" for _ in batch)
             counted += register.execute(
-                f"UPDATE main.{parent} SET counts = {_counts_sql(parent)} "
+                f"UPDATE main.{parent} SET counts = {counts_sql(parent)} "
                 f"WHERE id IN ({marks})", batch)
     return counted
 
@@ -322,9 +386,10 @@ def touched(register: Register) -> list[tuple[str, str]]:
     return list(dict.fromkeys(register.tuples("SELECT tbl, pk FROM temp.touched ORDER BY rowid")))
 
 
-def seal_touched(key: bytes, register: Register, seq: int) -> str:
+def seal_touched(sealer: RowSeals, register: Register, seq: int) -> str:
     """Seal every row this change wrote as explained by event `seq`; returns the event's row
-    list (`+table\\tkey` for a row now present, `-table\\tkey` for one deleted).
+    list (`+table\\tkey` for a row now present, `-table\\tkey` for one deleted; with
+    `+table\\tkey\\tseal` where the sealer lists seals).
 
     Table by table: each row is read as a plain tuple and the seals are written in one
     batch by rowid (an import writes 200,000 rows in one change)."""
@@ -333,17 +398,21 @@ def seal_touched(key: bytes, register: Register, seq: int) -> str:
     by_table: dict[str, list[str]] = {}
     for table, pk in written:
         by_table.setdefault(table, []).append(pk)
-    present: set[tuple[str, str]] = set()
+    present: dict[tuple[str, str], str] = {}
     for table, pks in by_table.items():
-        present |= _seal_rows(key, register, table, pks, seq)
+        present |= _seal_rows(sealer, register, table, pks, seq)
     register.execute("DELETE FROM temp.touched")
+    if sealer.listed:
+        return "\n".join(f"+{table}\t{pk}\t{present[(table, pk)]}" if (table, pk) in present
+                         else f"-{table}\t{pk}" for table, pk in written)
     return "\n".join(f"{'+' if (table, pk) in present else '-'}{table}\t{pk}"
                      for table, pk in written)
 
 
-def _seal_rows(key: bytes, register: Register, table: str, pks: list[str],
-               seq: int) -> set[tuple[str, str]]:
-    """Seal the rows of one table with these keys; returns those still present."""
+def _seal_rows(sealer: RowSeals, register: Register, table: str, pks: list[str],
+               seq: int) -> dict[tuple[str, str], str]:
+    """Seal the rows of one table with these keys; returns those still present, with their
+    seals."""
     names = columns(register, table)
     at = names.index("sealed_seq")
     keys = SEALED[table]
@@ -358,12 +427,13 @@ def _seal_rows(key: bytes, register: Register, table: str, pks: list[str],
         select = (f"SELECT rowid, {' || char(9) || '.join(keys)}, {', '.join(names)} "
                   f"FROM main.{table} WHERE {where}")
         found = [row for pk in pks for row in register.tuples(select, pk.split("\t"))]
-    present, updates = set(), []
+    present, updates = {}, []
     for row in found:
         values = list(row[2:])
         values[at] = seq
-        updates.append((seq, seal_of(key, table, values), row[0]))
-        present.add((table, str(row[1])))
+        seal = sealer.of(table, values)
+        updates.append((seq, seal, row[0]))
+        present[(table, str(row[1]))] = seal
     register.execute_many(
         f"UPDATE main.{table} SET sealed_seq = ?, seal = ? WHERE rowid = ?", updates)
     return present

@@ -9,17 +9,32 @@ asks `accessgov.db.queries` for them and gets them checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from accessgov.db import seals
+from accessgov.db.queries import events
 from accessgov.db.register import Register, Row
+from accessgov.errors import Tampered
+
+EventCheck = Callable[[Mapping[str, Any]], bool]
 
 
 class Verifier:
-    """Checks the sealed rows one change reads, each once."""
+    """Checks the sealed rows one change reads, each once.
 
-    def __init__(self, register: Register, row_key: bytes) -> None:
+    Where seals are listed (changes signed by their actors), a row's seal is a plain hash: the
+    row is trusted when the signed event it names lists it with that seal, and that event's
+    own seal and signature hold (`event_holds`).
+    """
+
+    def __init__(self, register: Register, sealer: seals.RowSeals,
+                 event_holds: EventCheck) -> None:
         self._register = register
-        self._key = row_key
+        self._sealer = sealer
+        self._event_holds = event_holds
         self._vouched: set[tuple[str, str]] = set()  # rows this change found sealed
+        self._lists: dict[int, frozenset[str]] = {}  # trusted events' row lists
 
     def check(self, table: str, row: Row) -> Row:
         """`row` if it carries accessgov's seal and is current; Tampered otherwise. A row this
@@ -28,7 +43,27 @@ class Verifier:
         key = (table, seals.row_key(table, row))
         if key in self._vouched or seals.created_here(self._register, *key):
             return row
-        seals.require_sealed(self._key, self._register, table, row)
+        seals.require_sealed(self._sealer, self._register, table, row)
+        if self._sealer.listed:
+            self._require_listed(table, key[1], row)
         seals.require_current(self._register, table, row)
         self._vouched.add(key)
         return row
+
+    def _require_listed(self, table: str, pk: str, row: Row) -> None:
+        seq = row.get("sealed_seq")
+        listed = self._row_list(seq) if isinstance(seq, int) else None
+        if listed is None or f"+{table}\t{pk}\t{row['seal']}" not in listed:
+            raise Tampered(
+                f"the register was changed outside accessgov: the {table} row {pk!r} is not "
+                "vouched for by a signed change of the log, so it is not trusted; run "
+                "'accessgov audit verify'")
+
+    def _row_list(self, seq: int) -> frozenset[str] | None:
+        """The row list of event `seq`, if the event holds (its seal and signature)."""
+        if seq not in self._lists:
+            event = events.by_seq(self._register, seq)
+            if event is None or not self._event_holds(event):
+                return None
+            self._lists[seq] = frozenset(event["rows"].split("\n"))
+        return self._lists[seq]

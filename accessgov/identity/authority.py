@@ -155,10 +155,8 @@ def placed_by(op: Operation, person: str) -> dict[str, str]:
         state = mfa_rows.state(op.register, person)
         if state and state["enrolled_by"] and state["enrolled_by"] != person:
             found[state["enrolled_by"]] = f"enrolled {person}'s MFA"
-        from accessgov.audit import chain  # only changes come here
-
         for event in events.placing(op.register, person):
-            if not chain.event_is_sealed(op.keys.chain, event):
+            if not op.trust.events.holds(event):
                 raise Tampered(f"the audit log's event {event['seq']} does not carry its seal: "
                                "the register was changed outside accessgov; run 'accessgov "
                                "audit verify'")
@@ -440,10 +438,8 @@ def is_set_up(op: Operation) -> bool:
     deleted; the sealed event cannot be forged, and its loss is caught by the marker that the
     confirmation also left in the secret store."""
     if "set_up" not in op.facts:
-        from accessgov.audit import chain
-
         event = events.setup_completed(op.register)
-        sealed = event is not None and chain.event_is_sealed(op.keys.chain, event)
+        sealed = event is not None and op.trust.events.holds(event)
         if not sealed and op.store.exists(SETUP_MARKER):
             raise Tampered("the register's audit log has lost the CEO's confirmed enrolment "
                            "(the secret store says set-up was completed): the register was "

@@ -42,7 +42,7 @@ def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
     token = sessions.new_token()
     session = {
         "id": session_id, "num": number, "person": person["id"],
-        "token_hash": sessions.token_hash(op.keys.sessions, token), "proof": proof.describe(),
+        "token_hash": sessions.token_hash(_session_key(op), token), "proof": proof.describe(),
         "created_at": op.at, "expires_at": sessions.expiry(op.now, ttl),
     }
     op.register.insert("sessions", session)
@@ -52,6 +52,13 @@ def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
     # The ticket must not outlive a transaction that did not commit.
     op.on_rollback(lambda: path.unlink(missing_ok=True))
     return session
+
+
+def _session_key(op: Operation) -> bytes:
+    key = op.trust.sessions
+    if key is None:
+        raise AssertionError("sessions are the secret store's own tokens in this register")
+    return key
 
 
 def logout(op: Operation) -> str | None:

@@ -141,7 +141,7 @@ class ForgedTicket(Refused):
                 "claimed_person": self.ticket.person, "problem": self.problem}
 
 
-def check_ticket(register: Register, ticket: Ticket, key: bytes) -> Row | None:
+def check_ticket(register: Register, ticket: Ticket, key: bytes | None) -> Row | None:
     """The register's row for the session `ticket` names, in whatever state, once the
     ticket's token proves that accessgov wrote it for that session.
 
@@ -153,6 +153,8 @@ def check_ticket(register: Register, ticket: Ticket, key: bytes) -> Row | None:
     row = session_rows.claimed(register, ticket.session_id)
     if row is None:
         return None
+    if key is None:
+        raise AssertionError("sessions are the secret store's own tokens in this register")
     if not hmac.compare_digest(row["token_hash"], token_hash(key, ticket.token)):
         raise ForgedTicket(ticket, "its token does not match that session")
     if row["person"] != ticket.person:
@@ -192,7 +194,7 @@ def _checked_ticket(op: Operation) -> Ticket | None:
     """This machine's ticket if genuine, checked once per change."""
     if _CHECKED not in op.facts:
         ticket = op.seat.read_ticket()
-        if ticket is not None and check_ticket(op.register, ticket, op.keys.sessions) is None:
+        if ticket is not None and check_ticket(op.register, ticket, op.trust.sessions) is None:
             ticket = None
         op.facts[_CHECKED] = ticket
     return cast("Ticket | None", op.facts[_CHECKED])

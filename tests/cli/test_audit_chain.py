@@ -67,8 +67,9 @@ def test_an_inserted_event_is_detected(history: Shell) -> None:
         row = conn.execute("SELECT * FROM audit WHERE seq = 2").fetchone()
         conn.execute("UPDATE audit SET seq = seq + 1000 WHERE seq >= 3")
         conn.execute("UPDATE audit SET seq = seq - 999 WHERE seq >= 1003")
-        conn.execute("INSERT INTO audit VALUES (3, ?, 'mallory', 'grant.approve', 'G-0099', "
-                     "'{}', ?, ?, '')", (row[1], row[7], "f" * 64))
+        conn.execute("INSERT INTO audit (seq, at, actor, action, subject, details, prev, mac, "
+                     "rows) VALUES (3, ?, 'mallory', 'grant.approve', 'G-0099', '{}', ?, ?, '')",
+                     (row[1], row[7], "f" * 64))
     assert verify(history)["bad_seq"] == 3
 
 

@@ -61,15 +61,15 @@ def everything(shared: Shell) -> Shell:
     return sh
 
 
-def keys_for(sh: Shell) -> seals.Keys:
+def keys_for(sh: Shell) -> seals.Trust:
     workspace = Workspace(sh.db, env={}, backend_factory=sh.backend_factory)
     try:
-        return workspace.keys
+        return workspace.trust
     finally:
         workspace.close()
 
 
-def check(db: Path, keys: seals.Keys) -> set[tuple[str, str]]:
+def check(db: Path, keys: seals.Trust) -> set[tuple[str, str]]:
     register = Register.open(db)
     try:
         report = verify_register(register, keys, None)

@@ -9,7 +9,7 @@ from typing import Any
 from accessgov.db.register import Register, Row
 
 # The columns the chain's mac covers, in the order it reads them.
-CHAIN_COLUMNS = "seq, at, actor, action, subject, details, prev, mac, rows"
+CHAIN_COLUMNS = "seq, at, actor, action, subject, details, prev, mac, rows, signer, signature"
 
 
 def setup_completed(register: Register) -> Row | None:
@@ -34,6 +34,11 @@ def placing(register: Register, person: str) -> list[Row]:
     """The events by which anyone (the person included) put `person` in place, oldest first:
     whole events, so that their seals can be checked."""
     return register.rows(_PLACING, {"person": person})
+
+
+def by_seq(register: Register, seq: int) -> Row | None:
+    """One whole event, by its number."""
+    return register.row("SELECT * FROM audit WHERE seq = ?", (seq,))
 
 
 def first(register: Register) -> Row | None:
