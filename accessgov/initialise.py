@@ -13,7 +13,7 @@ from accessgov.db import seals
 from accessgov.db.register import Register
 from accessgov.errors import InputError
 from accessgov.identity.authority import SETUP_MARKER
-from accessgov.secrets.base import VersionConflict
+from accessgov.secrets.base import SecretBackend, VersionConflict
 from accessgov.secrets.config import BackendConfig
 from accessgov.workspace import BackendFactory
 
@@ -27,19 +27,24 @@ def org_slug(name: str) -> str:
 
 
 def initialise(db_path: Path, org: str, config: BackendConfig,
-               backend_factory: BackendFactory) -> Register:
+               backend_factory: BackendFactory, *, store: SecretBackend | None = None
+               ) -> Register:
     """Create the register, its audit key in the secret store, and the first audit event.
 
     The store is checked and the key written before the register file exists, and the key is
-    discarded again if the register cannot be made: a failure leaves nothing behind.
+    discarded again if the register cannot be made: a failure leaves nothing behind. Where
+    each operator is their own identity in the store (`store.signs`, with the operator's own
+    login in `store`), there is no audit key: the first event is signed by that operator.
     """
     if db_path.exists():
         raise InputError(f"a register already exists at {db_path}")
     org = org.strip()
     if not org:
         raise InputError("--org cannot be empty")
-    store = backend_factory(config)
+    store = store or backend_factory(config)
     store.check()
+    if store.signs:
+        return _initialise_signed(db_path, org, config, store)
     try:
         key_version = store.write(audit.KEY_PATH, audit.new_key(), expect_version=0)
     except VersionConflict:
@@ -75,5 +80,37 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
         if created:
             for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
                 leftover.unlink(missing_ok=True)
+        raise
+    return register
+
+
+def _initialise_signed(db_path: Path, org: str, config: BackendConfig,
+                       store: SecretBackend) -> Register:
+    """A register whose changes are signed by their actors: its first event is signed by the
+    operator whose login the store holds, at the store's own time."""
+    person = store.operator()
+    if store.exists(SETUP_MARKER) or store.exists(SEALED_MARKER):
+        raise InputError(
+            f"the secret store already holds the records of a register for "
+            f"'{config.org_slug}' ({store.location(SETUP_MARKER)}), so another register uses "
+            "that place; keep registers apart with a different --slug")
+    now = iso(store.server_time())
+    register = Register.create(db_path)
+    try:
+        with register.transaction():
+            seals.track(register)
+            for name, value in (config.as_settings() | {
+                    "org": org, "org_slug": config.org_slug, "created_at": now}).items():
+                register.set_setting(name, value)
+            trust = audit.signed_trust(lambda mac: (person, store.sign(person, mac)),
+                                       store.signature_problem)
+            log = audit.AuditLog(register, trust)
+            log.append(now, person, "register.init", config.org_slug,
+                       {"org": org, "backend": config.kind, "signed_by": person})
+            log.commit()
+    except BaseException:
+        register.close()
+        for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+            leftover.unlink(missing_ok=True)
         raise
     return register

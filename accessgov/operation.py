@@ -44,12 +44,14 @@ class Journal(Protocol):
 class Proof:
     """How the operator proved who they are for this command."""
 
-    method: str  # "totp" or "session"
-    reference: str  # the time step of the code, or the session id
+    method: str  # "totp", "session", or "openbao" (a login token from elsewhere)
+    reference: str  # the time step of the code, the session id, or the token's accessor
 
     def describe(self) -> str:
-        """`totp code` or `session S-0003`, as stored on approval records."""
-        return "totp code" if self.method == "totp" else f"session {self.reference}"
+        """`totp code`, `session S-0003` or `openbao login`, as stored on approval records."""
+        if self.method == "totp":
+            return "totp code"
+        return f"session {self.reference}" if self.method == "session" else "openbao login"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,8 +58,14 @@ class Workspace:
 
     @functools.cached_property
     def backend(self) -> SecretBackend:
-        """The secret store this register was set up with."""
-        return self.backend_factory(BackendConfig.from_settings(self.register.settings()))
+        """The secret store this register was set up with (where each operator is their own
+        identity in it, with the token of this machine's session, if there is one)."""
+        backend = self.backend_factory(BackendConfig.from_settings(self.register.settings()))
+        if backend.signs:
+            ticket = self.ticket()
+            if ticket is not None:
+                backend.use_token(ticket.token)
+        return backend
 
     @functools.cached_property
     def audit_key(self) -> bytes:
@@ -87,9 +93,19 @@ class Workspace:
         """Where this user's session files live."""
         return sessions.runtime_folder(self.env)
 
+    def seat(self) -> Seat:
+        """Where this command runs: the register and this user's session folder."""
+        return Seat(self.db_path, self.runtime_folder, self.ticket)
+
     def ticket(self) -> sessions.Ticket | None:
         """The session ticket on this machine for this register, if any: a claim, unchecked."""
         return sessions.read_ticket(self.runtime_folder, self.db_path)
+
+    @property
+    def signed(self) -> bool:
+        """Whether each operator is their own identity in the secret store, which signs every
+        change (OpenBao): their login there is their session."""
+        return self.backend.signs
 
     def session(self) -> Row | None:
         """This machine's open session, its ticket's token checked against the register
@@ -104,6 +120,9 @@ class Workspace:
         operator again, under the write lock (`sessions.identify`)."""
         if named:
             return named
+        if self.signed:
+            ticket = self.ticket()  # its token is checked by OpenBao, by each change
+            return ticket.person if ticket else None
         row = self._ticket_row(record=True)
         return str(row["person"]) if row is not None else None
 
@@ -112,8 +131,8 @@ class Workspace:
         (only to decide whether to ask; the change itself checks everything)."""
         if named is None and self.ticket() is None:
             return False
-        if not authority.setup_claimed(self.register):
-            return False
+        if not authority.setup_claimed(self.register) or self.signed:
+            return False  # set-up; or codes are typed at the store's login, not per change
         try:
             row = self._ticket_row(record=False)
         except sessions.ForgedTicket:
@@ -141,8 +160,22 @@ class Workspace:
 
     @functools.cached_property
     def trust(self) -> seals.Trust:
-        """What this register's seals rest on (the audit key, or its operators' signatures)."""
+        """What this register's seals rest on: the audit key, or (where each operator is their
+        own identity in the store) their signatures."""
+        backend = self.backend
+        if backend.signs:
+            return chain.signed_trust(self._sign, backend.signature_problem)
         return chain.keyed_trust(self.audit_key)
+
+    def _sign(self, mac: bytes) -> tuple[str, str]:
+        """A change signed by whoever the store's token belongs to."""
+        person = self.backend.operator()
+        return person, self.backend.sign(person, mac)
+
+    def now(self) -> dt.datetime:
+        """The time of a change: the store's clock where it keeps one no operator controls,
+        else this machine's."""
+        return self.backend.server_time() if self.trust.events.signed else self.clock()
 
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
                code: str | None = None, ticket: sessions.Ticket | None = None) -> T:
@@ -190,7 +223,7 @@ class Workspace:
         # Only a named operator here: a ticket's person becomes the operator once the change
         # has checked its token (sessions.identify), never on the file's word.
         return Operation(
-            self.register, chain.AuditLog(self.register, trust), self.clock(), trust=trust,
+            self.register, chain.AuditLog(self.register, trust), self.now(), trust=trust,
             operator_id=operator or None, code=code, store=lambda: self.backend,
             seat=Seat(self.db_path, self.runtime_folder, read_ticket),
         )

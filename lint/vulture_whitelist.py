@@ -35,4 +35,3 @@ enable_operator
 sign
 all_public_keys
 keys_that_can_leave
-signed_trust  # the OpenBao mode's trust (issue 13), wired in next

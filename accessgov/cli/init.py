@@ -13,6 +13,7 @@ from accessgov.errors import InputError
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
 
+    from accessgov.secrets.base import SecretBackend
     from accessgov.secrets.config import Backends
     from accessgov.secrets.spec import InitOption
 
@@ -67,9 +68,11 @@ def _backends(ctx: click.Context) -> Backends:
 
 
 def _options(backends: Backends) -> list[click.Option]:
-    """A click option for every init option of every backend."""
-    return [_click_option(option) for kind in backends.names
-            for option in backends.module(kind).OPTIONS]
+    """A click option for every init option of every backend (one for an option that two
+    backends share, such as the OpenBao address)."""
+    options = {option.name: option for kind in reversed(backends.names)
+               for option in backends.module(kind).OPTIONS}
+    return [_click_option(option) for option in options.values()]
 
 
 def _click_option(option: InitOption) -> click.Option:
@@ -118,9 +121,29 @@ def init(app: App, /, org: str, slug: str | None, backend: str | None,
             raise click.UsageError(f"{option.flag}{alternative} is needed for the {kind} "
                                    "backend")
     config = backends.configure(kind, org_id, given)
-    register = initialise(app.db_path, org, config, app.backend_factory or backends)
+    factory = app.backend_factory or backends
+    store = factory(config)
+    login = _log_in(app, store) if store.signs else None
+    register = initialise(app.db_path, org, config, factory, store=store)
     register.close()
     done(f"Created the register for {org} at {app.db_path}")
+    if login is not None:
+        from accessgov.identity.login import keep_store_session
+
+        person, token = login
+        keep_store_session(app.workspace.seat(), person, token)
+        done(f"Logged in to OpenBao as {person}: every change is signed with your key.")
     done(f"Secrets will be kept in: {kind}. Next, while no code is needed: add the CEO "
          "('accessgov person add ID ... --category ceo') and the CEO's accounts ('accessgov "
          "account add'); then the CEO runs 'accessgov mfa enrol ID', which ends set-up.")
+
+
+def _log_in(app: App, store: SecretBackend) -> tuple[str, str]:
+    """Where each operator is their own OpenBao identity, the register's first event is
+    signed by the operator who makes it: they log in first (password and code)."""
+    import datetime as dt
+
+    person = app.operator or click.prompt("Your person id", err=True)
+    password = click.prompt(f"{person}'s OpenBao password", hide_input=True, err=True)
+    code = click.prompt(f"Code from {person}'s authenticator app", hide_input=True, err=True)
+    return str(person), store.login(person, password, code, dt.timedelta(minutes=15))

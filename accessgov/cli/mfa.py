@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import Any
 
 import click
 
@@ -33,6 +34,9 @@ def enrol(app: App, person_id: str, otp: str | None) -> None:
     from accessgov.identity.enrolment import enrol as start_enrolment
 
     work = functools.partial(start_enrolment, person_id=person_id)
+    if app.workspace.signed:
+        _enrol_with_store(app, person_id, work)
+        return
     if app.workspace.operator_id(app.operator) in (None, person_id):
         # Enrolling oneself needs no code (there is no app yet to give one): never ask.
         uri = app.workspace.change(work, operator=app.operator, code=otp)
@@ -90,6 +94,50 @@ def reset(app: App, person_id: str, reason: str, otp: str | None) -> None:
     reason = text(reason, "reason")
     app.change(lambda op: reset_mfa(op, person_id, reason=reason), otp=otp)
     done(f"Reset {person_id}'s MFA; enrol them again with 'accessgov mfa enrol {person_id}'.")
+
+
+def _enrol_with_store(app: App, person_id: str, work: Any) -> None:
+    """Where each operator is their own OpenBao identity: an approver's invitation is
+    recorded as usual; the person themselves enrols their authenticator in OpenBao (with the
+    enrolment code their administrator gave them) and logs in, unless already logged in, and
+    the register then records their enrolment, confirmed by that login."""
+    workspace = app.workspace
+    operator = workspace.operator_id(app.operator)
+    if operator not in (None, person_id):
+        app.change(work)
+        done(f"Invited {person_id} to enrol. Their OpenBao administrator gives them an "
+             f"enrolment code ('accessgov store invite {person_id}'); on their own device they "
+             f"run 'accessgov mfa enrol {person_id} --as {person_id}'.")
+        return
+    if workspace.ticket() is None:
+        _enrol_and_log_in(app, person_id)
+    confirmed = app.workspace.change(work, operator=person_id)
+    assert confirmed is None
+    done(f"Confirmed {person_id}'s MFA (OpenBao's Login MFA).")
+
+
+def _enrol_and_log_in(app: App, person_id: str) -> None:
+    import datetime as dt
+
+    from accessgov.cli.store import show_enrolment
+    from accessgov.identity.login import login_to_store
+    from accessgov.identity.operators import enrol as make_key
+    from accessgov.secrets.config import BackendConfig
+
+    workspace = app.workspace
+    if not app.interactive():
+        raise click.UsageError(f"{person_id} is not logged in: run 'accessgov store enrol "
+                               f"{person_id}' and 'accessgov login --as {person_id}' first")
+    enrolment_code = click.prompt(f"Enrolment code for {person_id} (from your OpenBao "
+                                  "administrator)", hide_input=True, err=True)
+    config = BackendConfig.from_settings(workspace.register.settings())
+    enrolment = make_key(config, enrolment_code)
+    show_enrolment(enrolment.url, enrolment.key)
+    password = click.prompt(f"{person_id}'s OpenBao password", hide_input=True, err=True)
+    code = click.prompt("Scan it, then type the code the app shows", hide_input=True,
+                        err=True)
+    login_to_store(workspace.backend, workspace.seat(), person_id, password, code,
+                   dt.timedelta(minutes=15), app.clock())
 
 
 def _confirm(app: App, person_id: str, code: str, *, open_session: bool = False) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from accessgov.cli.app import App
@@ -11,18 +13,25 @@ from accessgov.cli.options import done, emit_record, otp_option, output_options
 @click.command()
 @click.option("--ttl", default="15m", show_default=True,
               help="How long the session lasts (at most 12h), e.g. 15m, 1h.")
+@click.option("--password-stdin", is_flag=True,
+              help="OpenBao registers: read your password from standard input.")
 @otp_option
 @click.pass_obj
-def login(app: App, ttl: str, otp: str | None) -> None:
+def login(app: App, ttl: str, password_stdin: bool, otp: str | None) -> None:
     """Verify one code and open a session, so the next commands need no code.
 
     The session belongs to this user on this machine and this register; only a hash of its
-    token is kept in the register.
+    token is kept in the register. Where each operator is their own OpenBao identity, this
+    logs in to OpenBao with your password and a code (its Login MFA), and its token is the
+    session.
     """
     from accessgov.common.timeutil import parse_duration
     from accessgov.identity.login import login as open_session
 
     length = parse_duration(ttl, "--ttl")
+    if app.workspace.signed:
+        _login_to_store(app, length, password_stdin, otp)
+        return
     if otp is None and app.interactive():
         who = app.workspace.operator_id(app.operator) or click.prompt("Your person id", err=True)
         app.operator = who
@@ -52,6 +61,12 @@ def logout(app: App) -> None:
     if ticket is None:
         done("No session was open.")
         return
+    if workspace.signed:
+        from accessgov.identity.login import logout_of_store
+
+        logout_of_store(workspace.backend, workspace.seat())
+        done("Logged out: your OpenBao session's token is revoked.")
+        return
     sessions.remove_ticket(workspace.runtime_folder, workspace.db_path)
     # Straight to the workspace, never through app.change: logging out needs no code, so
     # none is asked for, even on a terminal.
@@ -73,8 +88,33 @@ def whoami(app: App, fmt: str, output_file: str | None) -> None:
     from accessgov.identity.login import whoami as current
 
     workspace = app.workspace
-    info = current(workspace.register, workspace.session(), workspace.db_path)
+    if workspace.signed:
+        from accessgov.identity.login import whoami_in_store
+
+        info = whoami_in_store(workspace.backend, workspace.seat(), app.clock())
+    else:
+        info = current(workspace.register, workspace.session(), workspace.db_path)
     if fmt == "table" and info["session"] is None:
         done("No session is open. Run 'accessgov login --as PERSON' to open one.")
         return
     emit_record(info, fmt, output_file)
+
+
+def _login_to_store(app: App, length: Any, password_stdin: bool, otp: str | None) -> None:
+    """Log in to OpenBao: password (hidden, or from standard input) and a code."""
+    import sys
+
+    from accessgov.identity.login import login_to_store
+
+    person = app.operator or click.prompt("Your person id", err=True)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"{person}'s OpenBao password", hide_input=True, err=True)
+    if otp is None:
+        otp = click.prompt(f"Code from {person}'s authenticator app", hide_input=True, err=True)
+    workspace = app.workspace
+    until = login_to_store(workspace.backend, workspace.seat(), person, password, otp, length,
+                           app.clock())
+    done(f"Logged in to OpenBao as {person} until {app.shown_time(until)}: the next commands "
+         "need no code, and each change is signed with your key.")

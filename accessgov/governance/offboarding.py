@@ -154,7 +154,8 @@ def carry_out(op: Operation, case: Row, record: Record) -> None:
     mfa_note, ended = _remove_own_mfa(op, person["id"])
     op.register.update("people", {"id": person["id"]}, {
         "status": "left", "leave_date": case["leave_date"], "updated_at": op.at})
-    items = checklist(op.register, person, grants, delegations, mfa_note)
+    items = checklist(op.register, person, grants, delegations, mfa_note,
+                      signed=op.trust.events.signed)
     for number, item in enumerate(items, start=1):
         done = item["status"] == "done"
         op.register.insert("offboarding_items", {
@@ -218,7 +219,7 @@ def _remove_own_mfa(op: Operation, person_id: str) -> tuple[str | None, int]:
     if state is None:
         return None, ended
     op.register.delete("mfa", {"person": person_id})
-    if state["seed_version"]:
+    if state["seed_version"] and not op.trust.events.signed:
         store = op.store
         op.after_commit(lambda: store.delete(totp.seed_path(person_id)))
     return f"MFA ({state['status']}) removed", ended
@@ -227,7 +228,7 @@ def _remove_own_mfa(op: Operation, person_id: str) -> tuple[str | None, int]:
 # -- the checklist ------------------------------------------------------------------------------
 
 def checklist(register: Register, person: Row, grants: list[Row], delegations: list[Row],
-              mfa_note: str | None) -> list[dict[str, Any]]:
+              mfa_note: str | None, signed: bool = False) -> list[dict[str, Any]]:
     """The numbered checklist for a leaver, in order: platform roles, credentials, accounts
     they oversee, own or recover, delegations, their own MFA."""
     who = f"{person['name']} ({person['id']})"
@@ -249,6 +250,12 @@ def checklist(register: Register, person: Row, grants: list[Row], delegations: l
         "mfa", f"Remove {who}'s own MFA seed and end their sessions", status="done",
         note=f"{mfa_note}; sessions ended" if mfa_note else "no MFA was enrolled; sessions "
         "ended"))
+    if signed:
+        items.append(_item(
+            "mfa", f"Disable {who} in OpenBao, so that no login or token of theirs works",
+            steps=[f"The OpenBao administrator runs 'accessgov store disable {person['id']}' "
+                   "(it also revokes every token of theirs).",
+                   f"Then tick this item: 'accessgov offboard done {person['id']} N'."]))
     return items
 
 

@@ -50,8 +50,32 @@ def enrol(op: Operation, person_id: str) -> str | None:
     if granted.name != "setup" and state is None:
         raise Refused(f"{person_id} has not been invited to enrol: a CEO or trustee first runs "
                       f"'accessgov mfa enrol {person_id}'")
+    if op.trust.events.signed:
+        _confirm_store_login(op, person_id, person, state)
+        return None
     _refuse_watched_enrolment(op, person_id)
     return _new_seed(op, person_id, state)
+
+
+def _confirm_store_login(op: Operation, person_id: str, person: Row, state: Row | None
+                         ) -> None:
+    """Where each operator is their own OpenBao identity, their authenticator lives in
+    OpenBao's Login MFA: the change is made with the token OpenBao gave them for their
+    password and a code (the operator was identified by it), so their enrolment is confirmed
+    as it stands. No seed is stored anywhere accessgov or anyone else can read it."""
+    values = {"status": "confirmed", "seed_version": 0, "enrolled_by": person_id,
+              "enrolled_at": op.at, "confirmed_at": op.at, "last_step": 0, "failures": 0,
+              "locked_until": None}
+    if state is None:
+        op.register.insert("mfa", {"person": person_id, **values})
+    else:
+        op.register.update("mfa", {"person": person_id}, values)
+    op.record("mfa.enrol", person_id, stored_at="OpenBao Login MFA (no seed is readable)",
+              invited_by=state["invited_by"] if state else None)
+    bootstraps = person["category"] == "ceo" and not authority.is_set_up(op)
+    if bootstraps:
+        authority.mark_set_up(op)
+    op.record("mfa.confirm", person_id, completes_setup=bootstraps or None)
 
 
 def _refuse_watched_enrolment(op: Operation, person_id: str) -> None:
@@ -141,6 +165,8 @@ def reset(op: Operation, person_id: str, *, reason: str) -> None:
     op.record("mfa.reset", person_id, reason=reason, sessions_ended=ended)
     # Only once the register no longer claims the seed: a crash before the commit leaves the
     # enrolment whole, a crash after it leaves an unused seed that the next enrolment replaces.
+    if op.trust.events.signed:
+        return  # the authenticator is OpenBao's: its administrator destroys the key
     store = op.store
     op.after_commit(lambda: store.delete(totp.seed_path(person_id)))
 

@@ -13,7 +13,8 @@ from accessgov.errors import MfaRequired
 from accessgov.identity import sessions
 from accessgov.identity.authority import authorise
 from accessgov.identity.proof import prove
-from accessgov.operation import Operation, Proof
+from accessgov.operation import Operation, Proof, Seat
+from accessgov.secrets.base import SecretBackend
 
 
 def login(op: Operation, ttl: dt.timedelta, code_given: bool) -> Row:
@@ -42,7 +43,7 @@ def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
     token = sessions.new_token()
     session = {
         "id": session_id, "num": number, "person": person["id"],
-        "token_hash": sessions.token_hash(_session_key(op), token), "proof": proof.describe(),
+        "token_hash": sessions.token_hash(op.trust.sessions, token), "proof": proof.describe(),
         "created_at": op.at, "expires_at": sessions.expiry(op.now, ttl),
     }
     op.register.insert("sessions", session)
@@ -52,13 +53,6 @@ def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
     # The ticket must not outlive a transaction that did not commit.
     op.on_rollback(lambda: path.unlink(missing_ok=True))
     return session
-
-
-def _session_key(op: Operation) -> bytes:
-    key = op.trust.sessions
-    if key is None:
-        raise AssertionError("sessions are the secret store's own tokens in this register")
-    return key
 
 
 def logout(op: Operation) -> str | None:
@@ -91,3 +85,52 @@ def whoami(register: Register, session: Row | None, db_path: Path) -> dict[str, 
     return {"session": session["id"], "person": session["person"], "name": name,
             "opened_at": session["created_at"], "expires_at": session["expires_at"],
             "verified_by": session["proof"], "register": where}
+
+
+# -- where each operator is their own OpenBao identity -----------------------------------------
+
+def login_to_store(store: SecretBackend, seat: Seat, person: str, password: str, code: str,
+                   ttl: dt.timedelta, now: dt.datetime) -> str:
+    """Log in to OpenBao with the person's password and a code from their authenticator
+    (OpenBao's Login MFA) and keep the token as this machine's session for the register
+    (0600, in the user's runtime folder); returns when it ends. Nothing is written in the
+    register: OpenBao records the login in its own log, and each change the token makes is
+    signed with the person's key."""
+    sessions.check_ttl(ttl)
+    keep_store_session(seat, person, store.login(person, password, code, ttl))
+    return sessions.expiry(now, ttl)
+
+
+def keep_store_session(seat: Seat, person: str, token: str) -> None:
+    """Keep `person`'s OpenBao token as this machine's session for the register."""
+    sessions.write_ticket(seat.runtime_folder, sessions.Ticket(
+        str(seat.db_path.resolve()), person, STORE_SESSION, token))
+
+
+def logout_of_store(store: SecretBackend, seat: Seat) -> bool:
+    """End this machine's OpenBao session: the token is revoked and its file removed (the
+    file first, so the session is unusable here even when OpenBao cannot be reached).
+    Returns whether there was one."""
+    ticket = seat.read_ticket()
+    if ticket is None:
+        return False
+    sessions.remove_ticket(seat.runtime_folder, seat.db_path)
+    store.use_token(ticket.token)
+    store.logout()
+    return True
+
+
+STORE_SESSION = "openbao"  # the session id a ticket holding an OpenBao token carries
+
+
+def whoami_in_store(store: SecretBackend, seat: Seat, now: dt.datetime) -> dict[str, Any]:
+    """Whose OpenBao session this machine holds for the register (as `whoami` shows it)."""
+    where = str(seat.db_path.resolve())
+    ticket = seat.read_ticket()
+    if ticket is None:
+        return {"session": None, "person": None, "name": None, "opened_at": None,
+                "expires_at": None, "verified_by": None, "register": where}
+    store.use_token(ticket.token)
+    person = store.operator()
+    return {"session": STORE_SESSION, "person": person, "name": None, "opened_at": None,
+            "expires_at": None, "verified_by": "openbao login", "register": where}

@@ -34,6 +34,8 @@ def _check(op: Operation) -> Proof:
             f"{person['id']} has not enrolled MFA, so cannot approve or change anything "
             "(a CEO or trustee invites them with 'accessgov mfa enrol', then they enrol)"
         )
+    if op.trust.events.signed:
+        return _proof_by_login(op, person["id"])
     if op.code is not None:
         seed = op.store.read(totp.seed_path(person["id"]), state["seed_version"])
         step = totp.check_code(state, seed, op.code, op.now)
@@ -46,6 +48,20 @@ def _check(op: Operation) -> Proof:
     raise MfaRequired(
         f"this needs {person['id']}'s MFA: add --otp CODE, or run 'accessgov login' first"
     )
+
+
+def _proof_by_login(op: Operation, person: str) -> Proof:
+    """Where each operator is their own OpenBao identity, their token is the proof: OpenBao
+    issued it only against their password and a code from their authenticator (Login MFA),
+    and the change began by asking OpenBao whose it is (`sessions.identify`)."""
+    if op.code is not None:
+        raise Refused("in this register the code from the authenticator app is typed when "
+                      f"logging in to OpenBao, not with --otp: run 'accessgov login --as "
+                      f"{person}' first")
+    session = sessions.current_session(op)
+    if session is not None and session["person"] == person:
+        return Proof("session", session["id"])
+    return Proof("openbao", "login")
 
 
 def record_code_failure(register: Register, journal: Journal, failure: totp.Failure,

@@ -105,9 +105,13 @@ def _ensure_private_folder(folder: Path) -> None:
         raise InputError(f"{folder} must belong to you and be private (mode 0700)")
 
 
-def token_hash(key: bytes, token: str) -> str:
+def token_hash(key: bytes | None, token: str) -> str:
     """What the register stores instead of the token: an HMAC with a key from the secret
-    store, so a row written into the file with a token of one's choosing opens nothing."""
+    store, so a row written into the file with a token of one's choosing opens nothing. Where
+    the token is the secret store's own (OpenBao, each operator their own identity), a plain
+    hash: the token is then what OpenBao itself honours, and a row needs a signed change."""
+    if key is None:
+        return hashlib.sha256(token.encode("ascii")).hexdigest()
     return hmac.digest(key, token.encode("ascii"), hashlib.sha256).hex()
 
 
@@ -153,8 +157,6 @@ def check_ticket(register: Register, ticket: Ticket, key: bytes | None) -> Row |
     row = session_rows.claimed(register, ticket.session_id)
     if row is None:
         return None
-    if key is None:
-        raise AssertionError("sessions are the secret store's own tokens in this register")
     if not hmac.compare_digest(row["token_hash"], token_hash(key, ticket.token)):
         raise ForgedTicket(ticket, "its token does not match that session")
     if row["person"] != ticket.person:
@@ -173,8 +175,21 @@ def identify(op: Operation) -> None:
     named with --as, even once its session has ended (it then proves nothing: the code is
     asked for)."""
     ticket = _checked_ticket(op)
-    if ticket is not None and op.operator_id is None:
+    if op.trust.events.signed:
+        _identify_by_token(op)
+    elif ticket is not None and op.operator_id is None:
         op.operator_id = ticket.person
+
+
+def _identify_by_token(op: Operation) -> None:
+    """Where each operator is their own OpenBao identity, the operator is whoever the token
+    in use belongs to (OpenBao says so, after their login with password and code): naming
+    someone else with --as is refused."""
+    person = op.store.operator()
+    if op.operator_id is not None and op.operator_id != person:
+        raise Refused(f"you are logged in to OpenBao as {person}, so you cannot act as "
+                      f"{op.operator_id}; {op.operator_id} logs in on their own device")
+    op.operator_id = person
 
 
 def ticket_session(op: Operation) -> Row | None:
@@ -194,7 +209,11 @@ def _checked_ticket(op: Operation) -> Ticket | None:
     """This machine's ticket if genuine, checked once per change."""
     if _CHECKED not in op.facts:
         ticket = op.seat.read_ticket()
-        if ticket is not None and check_ticket(op.register, ticket, op.trust.sessions) is None:
+        if op.trust.events.signed:
+            # The ticket holds an OpenBao token, which OpenBao itself checks (identify).
+            ticket = None
+        elif ticket is not None and \
+                check_ticket(op.register, ticket, op.trust.sessions) is None:
             ticket = None
         op.facts[_CHECKED] = ticket
     return cast("Ticket | None", op.facts[_CHECKED])

@@ -10,6 +10,7 @@ Secrets are `str`; a missing secret is an exception, never `None` or "".
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import re
 
 from accessgov.errors import AccessGovError, BackendUnavailable, InputError
@@ -43,9 +44,15 @@ class VersionConflict(AccessGovError):
 
 
 class SecretBackend(abc.ABC):
-    """Where credentials, operator TOTP seeds and the audit key live."""
+    """Where credentials, operator TOTP seeds and the audit key live.
+
+    A store whose operators are each their own identity in it (`signs`: OpenBao) also says
+    who the token in use belongs to, signs changes with that operator's own key, and gives
+    the time; such a store holds no audit key and no operator seed.
+    """
 
     name: str
+    signs = False
 
     @abc.abstractmethod
     def check(self) -> None:
@@ -87,6 +94,36 @@ class SecretBackend(abc.ABC):
         store can list them (Vault's KV metadata); None when it cannot (a keyring answers
         lookups only, so whoever reconciles it probes the paths accessgov wrote)."""
         return None
+
+    # -- stores whose operators are each their own identity (`signs`) --------------------
+
+    def operator(self) -> str:
+        """The person the store's token belongs to."""
+        raise NotImplementedError(f"the {self.name} store has no operators of its own")
+
+    def login(self, person: str, password: str, code: str, ttl: dt.timedelta) -> str:
+        """Log `person` in with their password and authenticator code; the new token."""
+        raise NotImplementedError(f"the {self.name} store has no operators of its own")
+
+    def logout(self) -> None:
+        """Revoke the token in use."""
+        raise NotImplementedError(f"the {self.name} store has no operators of its own")
+
+    def use_token(self, token: str) -> None:
+        """Act with this token (the operator's session)."""
+        raise NotImplementedError(f"the {self.name} store has no operators of its own")
+
+    def sign(self, person: str, message: bytes) -> str:
+        """`message` signed with `person`'s own key (only their token may)."""
+        raise NotImplementedError(f"the {self.name} store signs nothing")
+
+    def signature_problem(self, person: str, message: bytes, signature: str) -> str | None:
+        """Why `signature` is not `person`'s over `message`, if it is not."""
+        raise NotImplementedError(f"the {self.name} store signs nothing")
+
+    def server_time(self) -> dt.datetime:
+        """The store's own clock."""
+        raise NotImplementedError(f"the {self.name} store keeps no time")
 
     def exists(self, path: str, version: int | None = None) -> bool:
         """Whether `version` (default: the newest) of the secret at `path` can still be

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 BACKENDS = {
     "keyring": "accessgov.secrets.keyring_backend",
     "vault": "accessgov.secrets.vault",
+    "openbao": "accessgov.secrets.openbao.backend",
 }
 DEFAULT_BACKEND = "keyring"
 BACKEND_VARIABLE = "ACCESSGOV_BACKEND"

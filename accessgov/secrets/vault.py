@@ -409,7 +409,7 @@ class VaultBackend(SecretBackend):
 
     def _token(self) -> str:
         if self._token_value is None:
-            self._token_value = _find_token()
+            self._token_value = find_token()
         return self._token_value
 
     # -- writing, through hvac --------------------------------------------------------------
@@ -531,7 +531,7 @@ class VaultBackend(SecretBackend):
         return template.format(self._namespace) if self._namespace else ""
 
 
-def _find_token() -> str:
+def find_token() -> str:
     """The token from VAULT_TOKEN, else from the token helper file ~/.vault-token."""
     token = os.environ.get("VAULT_TOKEN", "").strip()
     if token:
