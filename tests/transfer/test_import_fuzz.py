@@ -8,7 +8,7 @@ bytes. Whatever the file, accessgov must answer as SPEC §3 says: exit 0, 2 or 3
 no traceback, exactly one line on stderr when it refuses, the register left as it was by a
 refusal (but for the `refused` event), and the dry run reporting exactly what the import does.
 
-ACCESSGOV_IMPORT_FUZZ_EXAMPLES sets how many files (default 150, about 30 s here); the test
+ACCESSGOV_IMPORT_FUZZ_EXAMPLES sets how many files (default 300: 10 to 25 s here); the test
 prints how many it ran and their exit codes.
 """
 
@@ -33,7 +33,7 @@ from accessgov.transfer import rowschema
 from tests.support.shell import Shell
 from tests.test_fuzz import assert_unchanged_but_for_the_record, error_lines, state
 
-EXAMPLES = int(os.environ.get("ACCESSGOV_IMPORT_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("ACCESSGOV_IMPORT_FUZZ_EXAMPLES", "300"))
 KINDS = ("people", "accounts", "delegations", "grants")
 COLUMNS = {kind: list(rowschema.load(kind).columns) for kind in KINDS}
 
