@@ -9,7 +9,9 @@ that record a refused attempt or a rejected code, and a rejected code may count 
 lock-out: those are the record of the attempt, which the spec requires.
 
 ACCESSGOV_FUZZ_RUNS sets how many invocations (default 2500, about 20 s here) and
-ACCESSGOV_FUZZ_SEED the seed (default 8; the test prints both, and the count it ran).
+ACCESSGOV_FUZZ_SEED the seed (default 8; the test prints both, and the count it ran). A second
+test throws every crafted id and number of issue 15 (CRAFTED) at every parameter that takes
+an id or a number, of every command. Import files are fuzzed in tests/transfer/.
 """
 
 from __future__ import annotations
@@ -41,9 +43,16 @@ TOLERATED_AFTER_FAILURE = {"refused", "mfa.code_rejected"}
 # Columns a rejected code may change: the count toward a lock-out, and the row's seal.
 MFA_ATTEMPT_COLUMNS = {"failures", "locked_until", "sealed_seq", "seal"}
 
+# Ids and numbers crafted to reach int() or SQLite's integers (issue 15, item 7): digits that
+# str.isdigit() takes but int() refuses (²), that int() reads as 0-9 (full-width,
+# Arabic-Indic), more digits than int() takes (5,000) or than a 64-bit integer holds.
+CRAFTED = ["G-\u00b2\u00b3\u00b9\u00b9", "D-\u00b2\u00b3\u00b9\u00b9", "O-\u00b2\u00b3\u00b9\u00b9",
+           "PR-\u00b2\u00b3\u00b9\u00b9", "S-\u00b2\u00b3\u00b9\u00b9", "G-" + "9" * 5000,
+           "G-99999999999999999999999", "G-9223372036854775807", "\u00b2", "\uff13", "\u0663",
+           "9" * 5000, "9223372036854775808", "2026-Q\uff14"]
 IDS = ["vperkins", "spatel", "jdoe", "instagram-main", "tiktok-main", "G-0001", "G-0002",
        "G-0003", "D-0001", "D-0002", "S-0001", "S-0002", "O-0001", "2026-Q4", "nobody",
-       "mfa", "audit", "VPERKINS", "g-0001", "G-9999999999999999999999"]
+       "mfa", "audit", "VPERKINS", "g-0001", "G-9999999999999999999999", *CRAFTED]
 HOSTILE = ["", " ", "-", "--", "x" * 600, "\x1b[31mred\x1b[0m", "line1\nFAKE: approved\r",
            "tab\there", "nul\x00byte", "\u202eevil", "\u2028sep", "\x9b2J",
            "\uff11\uff12\uff13\uff14\uff15\uff16", "\u0660\u0661\u0662\u0663\u0664\u0665",
@@ -57,7 +66,8 @@ ACCOUNTS = ["instagram-main", "tiktok-main", "fb-news", "wa-youth"]
 WORDS = ["Posts youth events", "Role changed", "BM 2026/11 item 4", "Kim Lee", "@interact",
          "Events and news", "Lead", "lost phone", "https://example.org", "ok"]
 DATES = ["2026-12-31", "2030-01-01", "2001-01-01", "", "2026-02-29", "tomorrow"]
-INTEGERS = ["1", "0", "-1", "24", "8", "99999999999999999999", "abc", "1.5"]
+INTEGERS = ["1", "0", "-1", "24", "8", "99999999999999999999", "abc", "1.5", "\u00b2", "\uff13",
+            "\u0663", "9" * 5000]
 STDINS: list[str | bytes | None] = [
     None, "", "Secret-Password-1\n", b"caf\xe9 not utf-8\n", "line one\nline two\n",
     "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&issuer=x\n", "JBSWY3DPEHPK3PXP\n", "\x00\x1b\n",
@@ -261,3 +271,57 @@ def test_every_command_survives_random_and_hostile_input(shared: Shell, tmp_path
               f"{time.monotonic() - started:.1f} s (seed {SEED}); exit codes "
               f"{sorted((int(code), count) for code, count in seen.items())}")
     assert pyotp  # the Shell makes the codes; imported here for the reader's benefit
+
+
+# Parameters that take an id or a number (by name): the crafted ones go to each of them.
+ID_PARAMETERS = {"person_id", "account_id", "grant_id", "delegation_id", "quarter", "item",
+                 "limit", "length", "value", "manager", "owner", "overseer", "accounts",
+                 "subject"}
+
+
+def crafted_invocations(typist: Typist) -> Iterator[tuple[list[str], str]]:
+    """For every command, each of its id or number parameters given each crafted value, the
+    others what a careful user would type (with a code, for the commands that change)."""
+    for path, command in leaf_commands():
+        params = [param for param in command.params if param.name in ID_PARAMETERS]
+        for target in params:
+            for crafted in CRAFTED:
+                args = list(path)
+                for param in command.params:
+                    if param.name == "operator":
+                        args += ["--as", "vperkins", "--otp", typist.sh.code("vperkins")]
+                    elif param is target:
+                        value = crafted
+                    elif isinstance(param, click.Argument) or (
+                            isinstance(param, click.Option) and param.required):
+                        value = typist.plausible(param)
+                    else:
+                        continue
+                    if param.name != "operator":
+                        assert isinstance(param, click.Argument | click.Option)
+                        args += ([] if isinstance(param, click.Argument) else [param.opts[0]])
+                        args.append(value)
+                yield args, f"{' '.join(path)} {target.name}={crafted[:30]!r}"
+
+
+def test_every_id_parameter_refuses_crafted_ids(shared: Shell, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    typist = Typist(random.Random(SEED), shared, hostile_files(tmp_path))
+    started, runs = time.monotonic(), 0
+    seen: dict[int, int] = {}
+    for args, typed in crafted_invocations(typist):
+        before = state(shared.db)
+        result = shared.run(args, expect=None)
+        runs += 1
+        seen[result.exit_code] = seen.get(result.exit_code, 0) + 1
+        output = result.stdout + result.stderr
+        assert result.exit_code in SPEC_EXIT_CODES, f"{typed} exited {result.exit_code}: {output}"
+        assert "Traceback" not in output, typed
+        if result.exit_code in (0, 1):
+            continue
+        assert len(error_lines(result.stderr, False)) == 1, f"{typed}: {result.stderr!r}"
+        assert_unchanged_but_for_the_record(before, state(shared.db), typed)
+    with capsys.disabled():
+        print(f"\ncrafted ids: {runs} invocations ({len(CRAFTED)} values) in "
+              f"{time.monotonic() - started:.1f} s; exit codes {sorted(seen.items())}")
+    assert runs > 300

@@ -8,6 +8,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import emit, emit_record, emit_rows, output_options
+from accessgov.cli.params import WholeNumber
 from accessgov.errors import ExitCode
 
 LOG_COLUMNS = ("seq", "at", "actor", "action", "subject", "details")
@@ -21,7 +22,8 @@ def audit() -> None:
 
 
 @audit.command("log")
-@click.option("--limit", type=click.IntRange(min=1), callback=lambda _c, _p, value: _all(value),
+@click.option("--limit", type=WholeNumber(minimum=1, at_most=True),
+              callback=lambda _c, _p, value: _all(value),
               help="Only the last N events.")
 @click.option("--subject", help="Only events about this id (person, account, grant...).")
 @click.option("--action", help="Only this action or family, e.g. grant or grant.revoke.")

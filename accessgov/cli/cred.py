@@ -15,6 +15,7 @@ import click
 from accessgov.access.credentials import KINDS
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_rows, otp_option, output_options
+from accessgov.cli.params import WholeNumber
 from accessgov.errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,7 +62,8 @@ def set_(app: App, account_id: str, kind: str, from_stdin: bool, otp: str | None
 @click.option("--kind", default="password", show_default=True, type=click.Choice(KINDS),
               help="Which secret to change.")
 @click.option("--generate", is_flag=True, help="Make a strong random password.")
-@click.option("--length", default=24, show_default=True, help="Length of a generated password.")
+@click.option("--length", default=24, show_default=True, type=WholeNumber(),
+              help="Length of a generated password.")
 @click.option("--show", is_flag=True,
               help="Print the generated password (records that you saw it).")
 @_stdin_option

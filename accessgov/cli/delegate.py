@@ -12,6 +12,7 @@ from accessgov.cli.options import (
     otp_option,
     output_options,
 )
+from accessgov.cli.params import DELEGATION_ID
 
 LIST_COLUMNS = ("id", "delegate", "all_accounts", "accounts", "granted_by", "valid_from",
                 "valid_until", "in_force", "mfa_verified", "verified_by", "created_at",
@@ -65,7 +66,7 @@ def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
 
 
 @delegate.command("revoke")
-@click.argument("delegation_id", metavar="DELEGATION")
+@click.argument("delegation_id", metavar="DELEGATION", type=DELEGATION_ID)
 @click.option("--reason", required=True, help="Why the delegation ends.")
 @board_minute_option
 @otp_option

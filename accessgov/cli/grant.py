@@ -11,6 +11,7 @@ from accessgov.access.catalogue import ROLES
 from accessgov.access.grants import STATUSES
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+from accessgov.cli.params import GRANT_ID
 
 LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "reason", "status",
                 "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
@@ -58,7 +59,7 @@ def request(app: App, person_id: str, account_id: str, role: str, reason: str,
 
 
 @grant.command("approve")
-@click.argument("grant_id", metavar="GRANT")
+@click.argument("grant_id", metavar="GRANT", type=GRANT_ID)
 @click.option("--board-minute", metavar="REF", help="Board minute recording the decision.")
 @otp_option
 @click.pass_obj
@@ -73,7 +74,7 @@ def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) 
 
 
 @grant.command("decline")
-@click.argument("grant_id", metavar="GRANT")
+@click.argument("grant_id", metavar="GRANT", type=GRANT_ID)
 @click.option("--reason", help="Why it was declined.")
 @otp_option
 @click.pass_obj
@@ -102,7 +103,7 @@ def add(app: App, person_id: str, account_id: str, role: str, reason: str,
 
 
 @grant.command("revoke")
-@click.argument("grant_id", metavar="GRANT")
+@click.argument("grant_id", metavar="GRANT", type=GRANT_ID)
 @click.option("--reason", required=True, help="Why access ends.")
 @otp_option
 @click.pass_obj
@@ -132,7 +133,7 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
 
 
 @grant.command("show")
-@click.argument("grant_id", metavar="GRANT")
+@click.argument("grant_id", metavar="GRANT", type=GRANT_ID)
 @output_options
 @click.pass_obj
 def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:

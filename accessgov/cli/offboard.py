@@ -13,6 +13,7 @@ from accessgov.cli.options import (
     otp_option,
     output_options,
 )
+from accessgov.cli.params import WholeNumber
 
 LIST_COLUMNS = ("case", "person", "name", "status", "leave_date", "started_by", "started_at",
                 "items_total", "items_open", "closed_at")
@@ -93,7 +94,7 @@ def list_(app: App, unfinished: bool, fmt: str, output_file: str | None) -> None
 
 @offboard.command("done")
 @click.argument("person_id", metavar="PERSON")
-@click.argument("item", type=click.IntRange(min=1))
+@click.argument("item", type=WholeNumber(minimum=1))
 @click.option("--note", help="What was done (needed for an item that ticks itself).")
 @otp_option
 @click.pass_obj

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from accessgov.cli.app import App
+from accessgov.common import validate
 from accessgov.reports import output
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,7 +71,7 @@ def table_width(output_file: str | None) -> int | None:
     if output_file:
         return None
     columns = os.environ.get("COLUMNS", "")
-    if (columns.isdigit() and int(columns) > 0) or sys.stdout.isatty():
+    if (validate.digits(columns) and int(columns) > 0) or sys.stdout.isatty():
         import shutil
 
         return shutil.get_terminal_size().columns

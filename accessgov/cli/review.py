@@ -8,6 +8,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit, emit_rows, otp_option, output_options, table_width
+from accessgov.cli.params import WholeNumber
 from accessgov.cli.report import format_option, output_file_option, require_folder
 
 SHOW_FORMATS = ("table", "json", "csv", "md")
@@ -68,7 +69,7 @@ def show(app: App, quarter: str | None, account_id: str | None, undecided: bool,
 
 @review.command("decide")
 @click.argument("quarter", metavar="Q")
-@click.argument("item", metavar="[ITEM]", type=click.IntRange(min=1), required=False)
+@click.argument("item", metavar="[ITEM]", type=WholeNumber(minimum=1), required=False)
 @click.argument("decision", metavar="[keep|revoke]", type=click.Choice(["keep", "revoke"]),
                 required=False)
 @click.option("--all-keep", is_flag=True,

@@ -44,10 +44,18 @@ class _Progress:
 
 
 def _estimate_rows(file: Path) -> int:
-    """About how many rows: the lines after a CSV's header (a JSON file's lines, roughly)."""
+    """About how many rows: the lines after a CSV's header (a JSON file's lines, roughly),
+    counted no further than an import reads (a device or a pipe may have no end)."""
+    from accessgov.transfer.limits import MAX_FILE_BYTES
+
+    lines = 0
     try:
         with file.open("rb") as handle:
-            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+            for _ in range(MAX_FILE_BYTES >> 20):
+                chunk = handle.read(1 << 20)
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
     except OSError:
         return 1
     return max(lines - 1, 1)
@@ -74,6 +82,10 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
     row number, column and reason, and then nothing is imported. Grants are records of past
     approvals: each names who approved it (decided_by), their authority and the date. The
     CEO or a trustee imports; only the CEO imports delegations.
+
+    A file is refused whole beyond 256 MB, 1,000,000 rows, 100 columns, 10,000 characters
+    in a cell, JSON nested more than 32 deep, or a JSON number of more than 20 characters.
+    Ids such as G-0001 have 4 to 9 digits.
     """
     from accessgov.transfer.importing import ImportRefused, ImportRejected
 

@@ -52,9 +52,9 @@ def change_setting(op: Operation, name: str, value: str) -> tuple[str, str]:
     if name not in SETTINGS:
         raise InputError(f"there is no setting {name!r}; choose one of: {', '.join(SETTINGS)}")
     key, default, _ = SETTINGS[name]
-    if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+    if not validate.digits(value) or not 1 <= int(value) <= MAX_DAYS:
         raise InputError(f"{name} must be a whole number of days from 1 to {MAX_DAYS}, "
-                         f"not {value!r}")
+                         f"not {validate.shown(value)}")
     authorise(op, "policy.setting", key)
     old = op.register.setting(key) or str(default)
     op.register.set_setting(key, str(int(value)))
@@ -68,7 +68,13 @@ def policy_status(register: Register) -> dict[str, Any]:
     for review in reviews:
         del review["num"]
     stored = register.settings()
-    settings = [{"name": name, "value": int(stored.get(key) or default),
+    settings = [{"name": name, "value": _stored_number(stored.get(key), default),
                  "default": default, "meaning": meaning}
                 for name, (key, default, meaning) in SETTINGS.items()]
     return {"reviews": reviews, "settings": settings}
+
+
+def _stored_number(value: str | None, default: int) -> int:
+    """A setting as stored; the default for a value that is not a number (written behind
+    the log: `check` then reads the default too)."""
+    return int(value) if value and validate.digits(value) else default

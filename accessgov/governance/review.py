@@ -20,7 +20,7 @@ from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, NotFound
 
 DECISIONS = ("keep", "revoke")
-_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")  # ASCII digits: \d also takes other scripts'
 
 ITEM_COLUMNS = ("item", "grant_id", "account", "platform", "handle", "person", "person_name",
                 "person_status", "role", "grant_status", "expires", "approved_by",

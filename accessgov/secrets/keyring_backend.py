@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from accessgov.common import validate
 from accessgov.errors import AccessGovError, BackendUnavailable, InputError
 from accessgov.secrets.base import (
     SecretBackend,
@@ -105,7 +106,7 @@ class KeyringBackend(SecretBackend):
     def current_version(self, path: str) -> int:
         """The newest version number ever written (discarded ones included); 0 if none."""
         counter = self._get(f"{_checked(path)}@version")
-        return int(counter) if counter and counter.isdigit() else 0
+        return int(counter) if counter and validate.digits(counter) else 0
 
     def read(self, path: str, version: int | None = None) -> str:
         """The current value, or the value of one version; SecretNotFound if there is none."""

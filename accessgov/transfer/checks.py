@@ -12,6 +12,7 @@ from typing import Any
 from accessgov.access import catalogue
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
+from accessgov.common.validate import MAX_NUMBER
 from accessgov.db.register import Row
 from accessgov.errors import InputError
 from accessgov.identity import rules
@@ -33,11 +34,14 @@ class Checker:
         self.first_row: dict[str, int] = {}  # id -> the row that first had it
         self.moments: dict[str, tuple[str | None, str | None]] = {}
 
-    def check(self, number: int, record: dict[str, Any]) -> Accepted | list[Problem]:
-        """The row as it will be stored, or its problems."""
-        shape = self._shape(record)
+    def check(self, number: int, record: dict[str, Any] | None, note: str | None = None
+              ) -> Accepted | list[Problem]:
+        """The row as it will be stored, or its problems (`record` is None for a row that is
+        not a record; `note`, what reading found wrong with the row as a whole)."""
+        shape = self._shape(record, note)
         if shape:
             return [Problem(self.kind, number, column, reason) for column, reason in shape]
+        assert record is not None  # a row that is not a record has its shape problem
         self.problems: list[Problem] = []
         self.number = number
         cleaned = self.clean(record)
@@ -61,11 +65,11 @@ class Checker:
     def remember(self, record: dict[str, Any]) -> None:
         """Make an accepted new row visible to the rows after it."""
 
-    def _shape(self, record: dict[str, Any]) -> list[tuple[str | None, str]]:
-        if "(record)" in record:
+    def _shape(self, record: dict[str, Any] | None, note: str | None
+               ) -> list[tuple[str | None, str]]:
+        if record is None:
             return [(None, "must be a JSON object")]
-        extra = record.pop("(extra cells)", None)
-        found: list[tuple[str | None, str]] = [(None, extra)] if extra else []
+        found: list[tuple[str | None, str]] = [(None, note)] if note else []
         return found + list(self.schema.problems(record))
 
     def problem(self, column: str | None, reason: str, *, refusal: bool = False) -> None:
@@ -273,36 +277,47 @@ class AccountsChecker(Checker):
 
 class NumberedChecker(Checker):
     """Rows with ids like D-0001 and G-0001: new rows without one get the next number after
-    every number in the register and in the file."""
+    every number in the register and in the file, never beyond MAX_NUMBER (past it, the
+    lowest number not used, as accessgov.db.queries.records.next_number does)."""
 
     prefix = ""
 
     def __init__(self, world: World, context: ImportContext, section: reading.Section) -> None:
         super().__init__(world, context, section)
-        given = [self._number(record_id) for record_id in section.ids()]
-        self.next_number = max([*self.numbers(), *(n for n in given if n)], default=0) + 1
+        given = (validate.id_number(record_id, self.prefix) for record_id in section.ids())
+        # A number beyond the range (imported before imports were bounded, or written behind
+        # the log) is never counted from: the next would pass it.
+        self.used = {number for number in (*self.numbers(), *given)
+                     if isinstance(number, int) and 0 <= number <= MAX_NUMBER}
+        self.next_number = max(self.used, default=0) + 1
+        self.lowest_free = 1
 
     def numbers(self) -> set[int]:
         """The numbers already used in the register."""
         raise NotImplementedError
 
-    @staticmethod
-    def _number(record_id: Any) -> int | None:
-        if isinstance(record_id, str) and record_id[2:].isdigit():
-            return int(record_id[2:])
-        return None
-
     def taken(self, number: int) -> None:
-        """An accepted new row has this number: the next new row gets a later one."""
+        """An accepted new row has this number: the next new row gets another."""
+        self.used.add(number)
         self.next_number = max(self.next_number, number + 1)
 
     def identify(self, record_id: str | None) -> tuple[str, int]:
         """The row's id and number, a new one when it has none."""
-        if record_id is None:  # the next number is taken when the row is accepted
-            return f"{self.prefix}-{self.next_number:04d}", self.next_number
-        given = self._number(record_id)
+        if record_id is None:  # the number is taken when the row is accepted
+            number = self._fresh()
+            return f"{self.prefix}-{number:04d}", number
+        given = validate.id_number(record_id, self.prefix)
         assert given is not None  # the schema's pattern
         return record_id, given
+
+    def _fresh(self) -> int:
+        if self.next_number <= MAX_NUMBER:
+            return self.next_number
+        while self.lowest_free in self.used:
+            self.lowest_free += 1
+        if self.lowest_free > MAX_NUMBER:  # a billion rows: never in practice
+            raise InputError(f"every {self.kind} number up to {MAX_NUMBER:,} is used")
+        return self.lowest_free
 
 
 class DelegationsChecker(NumberedChecker):

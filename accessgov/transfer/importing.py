@@ -28,22 +28,27 @@ numbers after every number in the register and in the file.
 
 Each imported row has its own audit event (`person.import`, `account.import`,
 `delegation.import`, `grant.import`, subject its id), and a `register.import` event names the
-file, its SHA-256 and the counts. `--dry-run` runs the same checks on the register as it is
-and writes nothing.
+file, its SHA-256 and the counts. `--dry-run` runs the same code on the register as it is
+(reading, limits, schema, every rule above) and writes nothing; it asks for no code, so
+whether the operator may import at all is checked by the import alone.
+
+A file is read once and refused whole, before any row is checked, when it is beyond a limit
+of accessgov.transfer.limits: 256 MB, 1,000,000 rows, 100 columns, a cell of 10,000
+characters, JSON nested more than 32 deep or a number of more than 20 characters. Ids keep
+their numbers and have 4 to 9 digits (G-0001 to G-999999999), so no number can overflow.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from accessgov.common import validate
 from accessgov.db.queries import people
-from accessgov.db.register import Register
+from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, Refused
 from accessgov.identity.authority import authorise
 from accessgov.operation import Operation
@@ -128,55 +133,57 @@ class ImportRefused(Refused):
 def plan(register: Register, path: Path, kind: str | None, operator_id: str | None,
          board_minute: str | None, now: dt.datetime, progress: Progress | None = None
          ) -> Report:
-    """`--dry-run`: check the file against the register as it is; write nothing. Rules about
-    the importer are checked when the operator is named."""
+    """`--dry-run`: the import's own checks (`_prepare` and `_check`, the same code) on the
+    register as it is; write nothing. Rules about the importer are checked when the operator
+    is named; whether they may import at all, with their MFA, only by the import itself."""
     operator = people.get(register, operator_id) if operator_id else None
-    context = ImportContext(operator, board_minute, now)
-    source = reading.read(path, kind)
-    report = _report(source, True, context)
-    _run(source, World.load(register), context, None, report, progress)
-    return report
+    source, context = _prepare(path, kind, operator, board_minute, now)
+    return _check(source, World.load(register), context, None, progress)
 
 
 def import_file(op: Operation, path: Path, kind: str | None, *,
                 board_minute: str | None = None, progress: Progress | None = None) -> Report:
     """Import the file in this change: every row, or (raising) none."""
-    source = reading.read(path, kind)
-    minute = validate.text(board_minute, "board minute") if board_minute else None
+    source, context = _prepare(path, kind, op.operator, board_minute, op.now)
     org = op.register.setting("org_slug") or "register"
     authorise(op, "register.import", org)
-    context = ImportContext(op.operator, minute, op.now)
-    report = _report(source, False, context)
     # Managers may be named later in the file; 100,000 rows go into several indexes each, so
     # a page cache of 2 MB (SQLite's default) would write and re-read the same pages all the
     # time (pages are taken only as used).
     op.register.prepare_bulk_writes(CACHE_KIB)
     world = World.load(op.register)
-    _run(source, world, context, Writer(op, world, minute), report, progress)
+    report = _check(source, world, context, Writer(op, world, context.board_minute), progress)
     op.record("register.import", org, file=source.name, format=source.format,
-              sha256=hashlib.sha256(path.read_bytes()).hexdigest(), kinds=report.kinds,
-              rows=report.rows, added=report.added, unchanged=report.unchanged,
-              board_minute=minute)
+              sha256=source.sha256, kinds=report.kinds, rows=report.rows, added=report.added,
+              unchanged=report.unchanged, board_minute=context.board_minute)
     return report
 
 
-def _report(source: reading.Source, dry_run: bool, context: ImportContext) -> Report:
+def _prepare(path: Path, kind: str | None, operator: Row | None, board_minute: str | None,
+             now: dt.datetime) -> tuple[reading.Source, ImportContext]:
+    """What a dry run and an import both start from: the file read once and checked for its
+    form and size (accessgov.transfer.limits), and the board minute checked."""
+    source = reading.read(path, kind)
+    minute = validate.text(board_minute, "board minute") if board_minute else None
+    return source, ImportContext(operator, minute, now)
+
+
+def _check(source: reading.Source, world: World, context: ImportContext,
+           writer: Writer | None, progress: Progress | None) -> Report:
+    """Every row through its kind's checks, written by `writer` (none in a dry run) while no
+    row has a problem; raises with the report if any row has one."""
     operator = context.operator["id"] if context.operator else None
-    return Report(source.name, source.format, dry_run, operator,
-                  [section.kind for section in source.sections])
-
-
-def _run(source: reading.Source, world: World, context: ImportContext, writer: Writer | None,
-         report: Report, progress: Progress | None) -> None:
+    report = Report(source.name, source.format, writer is None, operator,
+                    [section.kind for section in source.sections])
     for section in source.sections:
         checker = CHECKERS[section.kind](world, context, section)
         for column, reason in section.header_problems:
             report.add_problem(Problem(section.kind, 1, column, reason))
         if section.header_problems:
             continue
-        for number, record in section.rows():
+        for number, record, note in section.rows():
             report.rows += 1
-            accepted = checker.check(number, record)
+            accepted = checker.check(number, record, note)
             if isinstance(accepted, list):
                 for problem in accepted:
                     report.add_problem(problem)
@@ -190,6 +197,7 @@ def _run(source: reading.Source, world: World, context: ImportContext, writer: W
             writer.flush()
     if report.problems_total:
         raise report.failure()
+    return report
 
 
 def _accept(kind: str, number: int, accepted: Accepted, report: Report,

@@ -6,21 +6,27 @@ start_date), an empty cell is no value, and rows are numbered as the spreadsheet
 (the header is row 1). A JSON file is a list of objects of one kind, numbered from 1, or a
 whole register as `accessgov export` writes it. Rows are read one at a time: a CSV of 100,000
 grants is never held as 100,000 dictionaries.
+
+A file beyond a limit of accessgov.transfer.limits (its size, rows, columns, cells, JSON
+nesting or numbers) is refused whole, with one line naming what is too big.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import json
+import os
 import re
+import reprlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from accessgov.errors import InputError
-from accessgov.transfer import rowschema
+from accessgov.transfer import limits, rowschema
 from accessgov.transfer.exporting import FORMAT as EXPORT_FORMAT
 from accessgov.transfer.exporting import VERSION as EXPORT_VERSION
 
@@ -29,15 +35,18 @@ _TRUE, _FALSE = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 _LIST_SEPARATOR = re.compile(r"[\s;,]+")
 
 Record = dict[str, Any]
+# (row number, the record or None when the row is not a JSON object, a problem with the row
+# as a whole or None): what reading finds, kept apart from the row's own fields.
+ReadRow = tuple[int, Record | None, str | None]
 
 
 @dataclasses.dataclass(frozen=True)
 class Section:
-    """The rows of one kind: `rows()` gives (row number, record) afresh each time, and
-    `ids()` just the id column's values (to number new rows after every id in the file)."""
+    """The rows of one kind: `rows()` gives each ReadRow afresh each time, and `ids()` just
+    the id column's values (to number new rows after every id in the file)."""
 
     kind: str
-    rows: Callable[[], Iterator[tuple[int, Record]]]
+    rows: Callable[[], Iterator[ReadRow]]
     ids: Callable[[], Iterator[Any]]
     header_problems: tuple[tuple[str, str], ...] = ()  # (column, reason) about row 1
 
@@ -50,29 +59,44 @@ class Source:
     format: str  # csv or json
     sections: tuple[Section, ...]
     organisation: str | None = None  # from an export
+    sha256: str = ""  # of the bytes read, for the import's audit event
 
 
 def read(path: Path, kind: str | None) -> Source:
-    """The file at `path`, checked for its form (not yet its rows)."""
+    """The file at `path`, checked for its form and its size (not yet its rows)."""
     data = _read_bytes(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(f"{path.name} is not UTF-8 text (byte {error.start + 1}); save it "
                          "from the spreadsheet as 'CSV UTF-8'") from None
+    source = _source(path, text, kind)
+    return dataclasses.replace(source, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _source(path: Path, text: str, kind: str | None) -> Source:
     if _is_json(path, text):
         return _json_source(path.name, text, kind)
     if kind is None:
         raise InputError(f"say what {path.name} holds with --kind people, accounts, "
                          "delegations or grants")
-    return Source(path.name, "csv", (_csv_section(kind, text),))
+    return Source(path.name, "csv", (_csv_section(path.name, kind, text),))
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The whole file, read once; never more than MAX_FILE_BYTES of it (a device or a pipe
+    may have no end)."""
+    limit = limits.MAX_FILE_BYTES
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            too_big = os.fstat(handle.fileno()).st_size > limit  # known without reading it
+            data = b"" if too_big else handle.read(limit + 1)
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror}") from None
+    if too_big or len(data) > limit:
+        raise InputError(f"{path.name} is too big (more than {limit // 2**20:,} MB, the most "
+                         "one import reads): split it into smaller files")
+    return data
 
 
 def _is_json(path: Path, text: str) -> bool:
@@ -90,46 +114,77 @@ def header_name(cell: str) -> str:
     return re.sub(r"[\s-]+", "_", cell.strip().lower())
 
 
-def _csv_section(kind: str, text: str) -> Section:
+def _csv_section(name: str, kind: str, text: str) -> Section:
     schema = rowschema.load(kind)
+    _count_csv_rows(name, text)
     try:
         header = next(csv.reader(io.StringIO(text)), None)
     except csv.Error as error:
-        raise InputError(f"the file is not readable as CSV ({error})") from None
+        raise InputError(f"the file is not readable as CSV ({_csv_problem(error)})") from None
     if not header or not any(cell.strip() for cell in header):
         raise InputError("the file is empty: the first row must name the columns")
+    _check_header(name, header)
     names = [header_name(cell) for cell in header]
-    problems = [(name or f"column {number}", schema.unknown_column(name) if name else
+    problems = [(column or f"column {number}", schema.unknown_column(column) if column else
                  "has no title in the header row")
-                for number, name in enumerate(names, start=1) if name not in schema.columns]
-    problems += [(name, "appears twice in the header row")
-                 for number, name in enumerate(names) if name and name in names[:number]]
-    problems += [(name, "is missing from the header row (it is required)")
-                 for name in schema.required if name not in names]
+                for number, column in enumerate(names, start=1) if column not in schema.columns]
+    seen: set[str] = set()
+    for column in names:
+        if column and column in seen:
+            problems.append((column, "appears twice in the header row"))
+        seen.add(column)
+    problems += [(column, "is missing from the header row (it is required)")
+                 for column in schema.required if column not in seen]
 
-    converters = [_converter(schema.columns.get(name)) for name in names]
+    converters = [_converter(schema.columns.get(column)) for column in names]
 
-    def rows() -> Iterator[tuple[int, Record]]:
-        for number, cells in _cells(text):
+    def rows() -> Iterator[ReadRow]:
+        for number, cells in _cells(name, text):
             record: Record = {}
-            for name, cell, convert in zip(names, cells, converters, strict=False):
+            for column, cell, convert in zip(names, cells, converters, strict=False):
                 value = cell.strip()
                 if value:
-                    record[name] = convert(value)
+                    record[column] = convert(value)
+            extra = None
             if len(cells) > len(names) and any(cell.strip() for cell in cells[len(names):]):
-                record["(extra cells)"] = (f"the row has {len(cells)} cells, but the header "
-                                           f"names {len(names)} columns")
-            yield number, record
+                extra = (f"the row has {len(cells)} cells, but the header names {len(names)} "
+                         "columns")
+            yield number, record, extra
 
     def ids() -> Iterator[Any]:
         if "id" in names:
             at = names.index("id")
-            yield from (cells[at].strip() for _, cells in _cells(text) if len(cells) > at)
+            yield from (cells[at].strip() for _, cells in _cells(name, text) if len(cells) > at)
 
     return Section(kind, rows, ids, tuple(problems))
 
 
-def _cells(text: str) -> Iterator[tuple[int, list[str]]]:
+def _count_csv_rows(name: str, text: str) -> None:
+    """Refuse a file of more than MAX_ROWS rows before reading any: a row ends at a line
+    break, so only a file of more lines than that needs counting (a cell may hold breaks)."""
+    if text.count("\n") <= limits.MAX_ROWS:
+        return
+    reader = csv.reader(io.StringIO(text))
+    try:
+        rows = sum(1 for _ in reader) - 1  # after the header
+    except csv.Error:
+        return  # reading the rows says where
+    if rows > limits.MAX_ROWS:
+        raise InputError(f"{name} has {rows:,} rows; an import takes at most "
+                         f"{limits.MAX_ROWS:,}: split it into smaller files")
+
+
+def _check_header(name: str, header: list[str]) -> None:
+    if len(header) > limits.MAX_COLUMNS:
+        raise InputError(f"{name}: the header row names {len(header):,} columns; at most "
+                         f"{limits.MAX_COLUMNS}")
+    for number, cell in enumerate(header, start=1):
+        if len(cell) > limits.MAX_COLUMN_NAME:
+            raise InputError(f"{name}: the title of column {number} is {len(cell):,} "
+                             f"characters long; at most {limits.MAX_COLUMN_NAME}")
+
+
+def _cells(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) of every row after the header that is not blank."""
     reader = csv.reader(io.StringIO(text))
     next(reader, None)
@@ -137,10 +192,30 @@ def _cells(text: str) -> Iterator[tuple[int, list[str]]]:
     try:
         for cells in reader:
             number += 1
+            if len(cells) > limits.MAX_COLUMNS:
+                raise InputError(f"{name}: row {number} has {len(cells):,} cells; at most "
+                                 f"{limits.MAX_COLUMNS}")
+            if cells and max(map(len, cells)) > limits.MAX_CELL:
+                _too_long_cell(name, number, cells)
             if any(cell.strip() for cell in cells):  # spreadsheets leave blank rows at the end
                 yield number, cells
     except csv.Error as error:
-        raise InputError(f"row {number + 1} is not readable as CSV ({error})") from None
+        raise InputError(f"row {number + 1} is not readable as CSV "
+                         f"({_csv_problem(error)})") from None
+
+
+def _too_long_cell(name: str, number: int, cells: list[str]) -> None:
+    column, cell = next((column, cell) for column, cell in enumerate(cells, start=1)
+                        if len(cell) > limits.MAX_CELL)
+    raise InputError(f"{name}: row {number}, column {column} holds {len(cell):,} characters; "
+                     f"a cell holds at most {limits.MAX_CELL:,}")
+
+
+def _csv_problem(error: csv.Error) -> str:
+    """What the csv module found, in words (its own limit on a cell is far above ours)."""
+    if "field larger than field limit" in str(error):
+        return f"a cell holds more than {limits.MAX_CELL:,} characters, the most a cell holds"
+    return str(error)
 
 
 def _converter(column: rowschema.Column | None) -> Callable[[str], Any]:
@@ -160,48 +235,161 @@ def _yes_no(value: str) -> Any:
 
 # -- JSON -----------------------------------------------------------------------------------------
 
+_CONTAINERS = (list, dict)
+
+
+class _Unreadable(Exception):
+    """What makes the JSON text unreadable or too big, in words."""
+
+
 def _json_source(name: str, text: str, kind: str | None) -> Source:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{name} is not valid JSON (line {error.lineno}, column "
-                         f"{error.colno}: {error.msg})") from None
+    data = _parse_json(name, text)
     if isinstance(data, list):
         if kind is None:
             raise InputError(f"{name} is a list: say what it holds with --kind people, "
                              "accounts, delegations or grants")
-        return Source(name, "json", (_json_section(kind, data),))
+        _count_records(name, len(data))
+        return Source(name, "json", (_json_section(name, kind, data),))
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
         raise InputError(f"{name} is neither a JSON list of records nor a register written "
                          "by 'accessgov export'")
     return _export_source(name, data, kind)
 
 
+def _parse_json(name: str, text: str) -> Any:
+    """The JSON value of `text`, refused when it nests more than MAX_DEPTH deep or writes a
+    number longer than MAX_NUMBER_CHARS (Python's int() refuses 4,301 digits)."""
+    try:
+        data = json.loads(text, parse_int=_integer, parse_float=_real,
+                          parse_constant=_constant)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{name} is not valid JSON (line {error.lineno}, column "
+                         f"{error.colno}: {error.msg})") from None
+    except _Unreadable as error:
+        raise InputError(f"{name} {error}") from None
+    except RecursionError:  # nested deeper than Python's own limit (about 1,000)
+        too_deep = True
+    else:
+        too_deep = _deeper_than(data, limits.MAX_DEPTH)
+    if too_deep:
+        raise InputError(f"{name} nests lists and objects more than {limits.MAX_DEPTH} "
+                         "levels deep, the most an import reads (an export nests 4)")
+    return data
+
+
+def _integer(text: str) -> int:
+    _short_number(text)
+    return int(text)
+
+
+def _real(text: str) -> float:
+    _short_number(text)
+    return float(text)
+
+
+def _short_number(text: str) -> None:
+    if len(text) > limits.MAX_NUMBER_CHARS:
+        raise _Unreadable(f"holds a number {len(text):,} characters long; at most "
+                          f"{limits.MAX_NUMBER_CHARS}")
+
+
+def _constant(text: str) -> NoReturn:
+    raise _Unreadable(f"is not valid JSON ({text} is not a JSON number)")
+
+
+def _deeper_than(data: Any, depth: int) -> bool:
+    """Whether lists and objects nest more than `depth` deep in `data` (one level at a time:
+    the whole of a big file is one pass over its records)."""
+    level = [data] if type(data) in _CONTAINERS else []
+    for _ in range(depth):
+        if not level:
+            return False
+        inner: list[Any] = []
+        for node in level:
+            for value in node.values() if type(node) is dict else node:
+                if type(value) in _CONTAINERS:  # json.loads makes plain lists and dicts
+                    inner.append(value)
+        level = inner
+    return bool(level)
+
+
+def _count_records(name: str, count: int) -> None:
+    if count > limits.MAX_ROWS:
+        raise InputError(f"{name} holds {count:,} records; an import takes at most "
+                         f"{limits.MAX_ROWS:,}: split it into smaller files")
+
+
 def _export_source(name: str, data: dict[str, Any], kind: str | None) -> Source:
     if data.get("version") != EXPORT_VERSION:
         raise InputError(f"{name} was written by another version of accessgov export "
-                         f"(version {data.get('version')!r}; this one reads {EXPORT_VERSION})")
+                         f"(version {_shown(data.get('version'))}; this one reads "
+                         f"{EXPORT_VERSION})")
     unknown = set(data) - {"format", "version", "organisation", *KINDS}
     if unknown:
-        raise InputError(f"{name} has parts accessgov does not know: {', '.join(sorted(unknown))}")
+        raise InputError(f"{name} has parts accessgov does not know: {_listed(unknown)}")
     kinds = [kind] if kind else [k for k in KINDS if k in data]
     sections = []
     for each in kinds:
         records = data.get(each, [])
         if not isinstance(records, list):
             raise InputError(f"{name}: '{each}' must be a list of records")
-        sections.append(_json_section(each, records))
+        sections.append(_json_section(name, each, records))
+    _count_records(name, sum(len(data.get(each, [])) for each in kinds))
     organisation = data.get("organisation")
     return Source(name, "json", tuple(sections),
                   organisation if isinstance(organisation, str) else None)
 
 
-def _json_section(kind: str, records: list[Any]) -> Section:
-    def rows() -> Iterator[tuple[int, Record]]:
+def _json_section(name: str, kind: str, records: list[Any]) -> Section:
+    def rows() -> Iterator[ReadRow]:
         for number, record in enumerate(records, start=1):
-            yield number, dict(record) if isinstance(record, dict) else {"(record)": record}
+            if isinstance(record, dict):
+                _check_record(name, kind, number, record)
+                yield number, dict(record), None
+            else:
+                yield number, None, None
 
     def ids() -> Iterator[Any]:
         return (record.get("id") for record in records if isinstance(record, dict))
 
     return Section(kind, rows, ids)
+
+
+def _check_record(name: str, kind: str, number: int, record: Record) -> None:
+    """Refuse a record with more fields, or a longer name, text or list, than a row holds."""
+    where = f"{name}: record {number} of {kind}"
+    if len(record) > limits.MAX_COLUMNS:
+        raise InputError(f"{where} has {len(record):,} fields; at most {limits.MAX_COLUMNS}")
+    for key, value in record.items():
+        if len(key) > limits.MAX_COLUMN_NAME:
+            raise InputError(f"{where} has a field name {len(key):,} characters long; at "
+                             f"most {limits.MAX_COLUMN_NAME}")
+        kind_of = type(value)
+        if kind_of is str:
+            if len(value) > limits.MAX_CELL:
+                raise InputError(f"{where}: {key} holds {len(value):,} characters; at most "
+                                 f"{limits.MAX_CELL:,}")
+        elif kind_of is list:
+            _check_list(where, key, value)
+
+
+def _check_list(where: str, key: str, value: list[Any]) -> None:
+    if len(value) > limits.MAX_CELL:
+        raise InputError(f"{where}: {key} lists {len(value):,} entries; at most "
+                         f"{limits.MAX_CELL:,}")
+    for text in value:
+        if isinstance(text, str) and len(text) > limits.MAX_CELL:
+            raise InputError(f"{where}: {key} holds {len(text):,} characters; at most "
+                             f"{limits.MAX_CELL:,}")
+
+
+def _shown(value: Any) -> str:
+    """A value from the file, quoted short enough for a one-line message."""
+    return reprlib.repr(value)
+
+
+def _listed(names: set[str]) -> str:
+    """Names from the file, the first few, each cut short, for a one-line message."""
+    shown = [name if len(name) <= 30 else f"{name[:30]}..." for name in sorted(names)[:5]]
+    more = f" and {len(names) - 5:,} more" if len(names) > 5 else ""
+    return ", ".join(shown) + more

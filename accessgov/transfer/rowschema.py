@@ -6,7 +6,9 @@ of JSON Schema (draft 2020-12): an object with `required` columns, no other colu
 each column its type, `enum`, `pattern`, `minLength`, `maxLength`, and for lists `items` and
 `minItems`. This module checks exactly that part, fast enough for 100,000 rows, and refuses a
 schema using anything else, so a schema can never say more than is checked. (jsonschema, a
-much slower general validator, checks in the tests that both agree.)
+much slower general validator, checks in the tests that both agree.) A pattern's final `$` is
+the end of the text, as in JSON Schema's ECMA-262 patterns: in Python's, `$` also matches
+before a final line break, which would let an id end with one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import functools
 import json
 import re
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,7 +81,7 @@ class Column:
             assert self.items is not None
             problem = self.items.problem(entry)
             if problem:
-                return f"{entry!r} {problem}"
+                return f"{reprlib.repr(entry)} {problem}"
         return None
 
 
@@ -132,11 +135,18 @@ def _column(where: str, name: str, spec: Mapping[str, Any]) -> Column:
     return Column(
         name=name, types=tuple(types), title=spec.get("title"),
         enum=tuple(spec["enum"]) if "enum" in spec else None,
-        pattern=re.compile(spec["pattern"]) if "pattern" in spec else None,
+        pattern=re.compile(_ecma_end(spec["pattern"])) if "pattern" in spec else None,
         min_length=spec.get("minLength"), max_length=spec.get("maxLength"),
         items=_column(f"{where}[]", name, spec["items"]) if "items" in spec else None,
         min_items=spec.get("minItems"),
     )
+
+
+def _ecma_end(pattern: str) -> str:
+    """`pattern` with a final `$` that matches only at the very end of the text."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + r"\Z"
+    return pattern
 
 
 def _only(keys: set[str], allowed: set[str], where: str) -> None:

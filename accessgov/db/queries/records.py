@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from accessgov.common.validate import MAX_NUMBER
 from accessgov.db import seals
 from accessgov.db.register import Register, Row
-from accessgov.errors import NotFound, Tampered
+from accessgov.errors import InputError, NotFound, Tampered
 
 
 def by_id(register: Register, table: str, what: str, record_id: str) -> Row:
@@ -22,8 +23,27 @@ def exists(register: Register, table: str, record_id: str) -> bool:
 
 
 def next_number(register: Register, table: str) -> int:
-    """The number after the highest of `table`'s short ids (G-0001 is number 1)."""
-    return int(register.value(f"SELECT MAX(num) FROM {table}") or 0) + 1
+    """The number after the highest of `table`'s short ids (G-0001 is number 1).
+
+    Only numbers from 1 to MAX_NUMBER count: the next after one beyond (written behind the
+    log, or imported before imports were bounded) would overflow the database's integer.
+    When the highest is MAX_NUMBER itself (an import may give any number up to it), the next
+    is the lowest number not used, so numbering goes on while any number is free."""
+    top = register.value(f"SELECT MAX(num) FROM {table} WHERE num BETWEEN 1 AND ?",
+                         (MAX_NUMBER,))
+    if top is None:
+        return 1
+    if int(top) < MAX_NUMBER:
+        return int(top) + 1
+    if register.value(f"SELECT 1 FROM {table} WHERE num = 1") is None:
+        return 1
+    free = register.value(f"SELECT MIN(num) + 1 FROM {table} AS used "
+                          f"WHERE num BETWEEN 1 AND ? AND NOT EXISTS "
+                          f"(SELECT 1 FROM {table} WHERE num = used.num + 1)",
+                          (MAX_NUMBER - 1,))
+    if free is None:
+        raise InputError(f"every number from 1 to {MAX_NUMBER:,} is used in {table}")
+    return int(free)
 
 
 def require_children(register: Register, child: str, parent_key: str) -> None:

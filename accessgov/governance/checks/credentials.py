@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from accessgov.common import validate
 from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 
@@ -28,7 +29,7 @@ DEFAULT_MAX_AGE_DAYS = 365
 def max_age_days(context: Context) -> int:
     """The longest a credential may go unchanged, in days (a setting; 365 by default)."""
     value = context.settings.get(MAX_AGE_SETTING, "")
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_MAX_AGE_DAYS
+    return int(value) if validate.digits(value) and int(value) > 0 else DEFAULT_MAX_AGE_DAYS
 
 
 def findings(context: Context) -> Iterator[Finding]:
