@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit_record, otp_option, output_options
+from accessgov.cli.options import done, emit_document, otp_option, output_options
 
 
 @click.command()
@@ -60,11 +60,11 @@ def logout(app: App) -> None:
 def whoami(app: App, fmt: str, output_file: str | None) -> None:
     """Show whose session is open on this machine, and until when."""
     from accessgov.identity.login import whoami as current
+    from accessgov.reports.document import Document
 
     workspace = app.workspace
     info = current(workspace.register, workspace.ticket(), app.clock(), workspace.db_path,
                    workspace.keys.sessions)
-    if fmt == "table" and info["session"] is None:
-        done("No session is open. Run 'accessgov login --as PERSON' to open one.")
-        return
-    emit_record(info, fmt, output_file)
+    no_session = "No session is open. Run 'accessgov login --as PERSON' to open one.\n"
+    emit_document(Document(record=info, text=None if info["session"] else no_session), fmt,
+                  output_file)
