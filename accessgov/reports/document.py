@@ -7,6 +7,8 @@ pack, the offboarding checklist) says so in its `renderers`; every other format 
 the common drawing.
 
 Documents hold their rows as given, often a generator read once: a document is drawn once.
+They are plain keyword-only dataclasses, neither frozen nor comparable: every command that
+prints imports this module, and the methods those options generate cost start-up time.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from types import MappingProxyType
 from typing import Any, ClassVar
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(kw_only=True, eq=False)
 class View:
     """How the reader sees a drawing: the width to fit tables to (asked only when a table is
     drawn: None is no limit), and whether tables show times in local time (--local-time)."""
@@ -30,7 +32,7 @@ class View:
 Renderer = Callable[[Any, View], str]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(kw_only=True, eq=False)
 class Rows:
     """A list of records in columns: JSON lists them, CSV writes a line for each, a table,
     Markdown or HTML draws them.
@@ -67,7 +69,7 @@ class Rows:
                 for record in self.records or ())
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(kw_only=True, eq=False)
 class Section:
     """A titled part of a document (a Markdown `##` section, an HTML `<h2>`): fields, rows
     and a paragraph in accessgov's own words, each optional, then its subsections."""
@@ -79,7 +81,7 @@ class Section:
     sections: Sequence[Section] = ()
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(kw_only=True, eq=False)
 class Document:
     """What a command shows: a title, summary fields, and rows or one record or sections.
 

@@ -108,7 +108,7 @@ def _html(document: EvidencePack, _view: View) -> str:
                        change_columns=CHANGE_COLUMNS, role_columns=ROLE_COLUMNS)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(kw_only=True, eq=False)
 class EvidencePack(Document):
     """The evidence pack: its items are its rows (CSV draws them as any rows); JSON, Markdown
     and HTML are drawn from the whole pack, read when drawn."""
