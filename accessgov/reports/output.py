@@ -389,45 +389,40 @@ def csv_document(rows: Iterable[Sequence[Any]], columns: Sequence[str], *,
     accented names such as "Zoë" correctly.
     """
     import csv
-    from itertools import islice
 
-    buffer = io.StringIO()
-    if bom:
-        buffer.write("\ufeff")
-    csv.writer(buffer, lineterminator="\n").writerow(columns)
+    lines = _Lines(["\ufeff"] if bom else [])
+    writer = csv.writer(lines, lineterminator="\n")
+    writer.writerow(columns)
     formula = _FORMULA_STARTS
     # Cheap enough for 100,000 rows: every character that starts a formula sorts before "A",
     # so most text (ids, names) is passed by one comparison. csv writes None as "" and
     # numbers as str() does, as `_cell` does: only the other values need `_cell`.
-    lines = ([(value if value >= "A" or value[:1] not in formula else "'" + value)
-              if type(value) is str
-              else value if value is None or type(value) is int else _cell(value)
-              for value in row] for row in rows)
-    part = io.StringIO()
-    writer = csv.writer(part, lineterminator="\n")
-    while batch := list(islice(lines, _CSV_BATCH)):
-        writer.writerows(batch)
-        text = part.getvalue()
-        # Python 3.11's csv does not quote a carriage return: unquoted, it would end the row
-        # there, and what follows it would start a new row, formulas unchecked. Input checks
-        # refuse it, so one search per batch finds none, but data stored by other means may.
-        buffer.write(_quoting_carriage_returns(batch) if "\r" in text else text)
-        part.seek(0)
-        part.truncate()
-    return buffer.getvalue()
+    writer.writerows([(value if value >= "A" or value[:1] not in formula else "'" + value)
+                      if type(value) is str
+                      else value if value is None or type(value) is int else _cell(value)
+                      for value in row] for row in rows)
+    text = "".join(lines)
+    if "\r" in text:
+        # Python 3.11's csv leaves a carriage return in a cell unquoted: the row would end
+        # there and what follows would start a new row, its formulas unchecked. Input checks
+        # refuse it, so one search finds none; data stored by other means may hold one.
+        text = "".join(_quoted(line) if "\r" in line else line for line in lines)
+    return text
 
 
-_CSV_BATCH = 2_000
+class _Lines(list[str]):
+    """Where csv.writer writes: one item per row (it writes a row in one call)."""
+
+    write = list.append
 
 
-def _quoting_carriage_returns(batch: list[list[Any]]) -> str:
-    """The batch's CSV, with every row that holds a carriage return quoted whole."""
+def _quoted(line: str) -> str:
+    """One row's CSV line written again with every cell quoted, carriage returns included."""
     import csv
 
-    part = io.StringIO()
-    plain = csv.writer(part, lineterminator="\n")
-    quoted = csv.writer(part, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    for row in batch:
-        carriage_return = any(type(value) is str and "\r" in value for value in row)
-        (quoted if carriage_return else plain).writerow(row)
-    return part.getvalue()
+    stand_in = next(char for char in map(chr, range(0xE000, 0xF900)) if char not in line)
+    [cells] = csv.reader(io.StringIO(line.replace("\r", stand_in), newline=""))
+    again = _Lines()
+    csv.writer(again, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(
+        [cell.replace(stand_in, "\r") for cell in cells])
+    return again[0]

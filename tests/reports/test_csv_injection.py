@@ -196,9 +196,18 @@ def test_as_csv_is_the_same_writer() -> None:
     assert as_csv([ROW], COLUMNS) == csv_document([tuple(ROW.values())], COLUMNS)
 
 
-@given(st.text())
-def test_any_text_reads_back_whole_after_at_most_one_quote(text: str) -> None:
-    rows = list(csv.reader(io.StringIO(csv_document([(text,)], ("value",)), newline="")))
-    cell = rows[1][0]
-    assert not cell.startswith(STARTS)
-    assert cell == ("'" + text if text.startswith(STARTS) else text)
+def test_a_carriage_return_cannot_start_a_new_row() -> None:
+    text = csv_document([("G-1", "x\r=1+1", None, 3), ("G-2", "ok", "", 4)],
+                        ("id", "note", "none", "n"))
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [
+        ["id", "note", "none", "n"], ["G-1", "x\r=1+1", "", "3"], ["G-2", "ok", "", "4"]]
+
+
+@given(st.lists(st.lists(st.text(), min_size=1, max_size=3), max_size=3))
+def test_any_text_reads_back_whole_after_at_most_one_quote(rows: list[list[str]]) -> None:
+    columns = ("a", "b", "c")[:max((len(row) for row in rows), default=1)]
+    rows = [row + [""] * (len(columns) - len(row)) for row in rows]
+    text = csv_document(rows, columns)
+    read = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    assert read == [["'" + cell if cell.startswith(STARTS) else cell for cell in row]
+                    for row in rows]
