@@ -10,7 +10,7 @@ import click
 from accessgov.access.accounts import ACCESS_MODELS, KINDS
 from accessgov.access.catalogue import MFA_METHODS
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+from accessgov.cli.options import done, emit_document, otp_option, output_options
 
 LIST_COLUMNS = ("id", "platform", "handle", "url", "purpose", "owner", "kind", "access",
                 "mfa_method", "mfa_verified_on", "overseer", "status", "active_grants")
@@ -74,9 +74,12 @@ def list_(app: App, status: str | None, platform: str | None, fmt: str,
           output_file: str | None) -> None:
     """List accounts with their owner, MFA and how many people have access."""
     from accessgov.access.accounts import list_accounts
+    from accessgov.reports.document import Document, Rows
 
     rows = list_accounts(app.register, app.today(), status=status, platform=platform)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
+    emit_document(Document(rows=Rows(columns=LIST_COLUMNS, records=rows,
+                                     table_columns=TABLE_COLUMNS,
+                                     droppable=DROPPABLE_COLUMNS)), fmt, output_file)
 
 
 @account.command("show")
@@ -86,8 +89,10 @@ def list_(app: App, status: str | None, platform: str | None, fmt: str,
 def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
     """Show one account and who has access to it."""
     from accessgov.access.accounts import show_account
+    from accessgov.reports.document import Document
 
-    emit_record(show_account(app.register, account_id, app.today()), fmt, output_file)
+    emit_document(Document(record=show_account(app.register, account_id, app.today())),
+                  fmt, output_file)
 
 
 @account.command("update")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import emit, emit_record, emit_rows, output_options
+from accessgov.cli.options import emit_document, output_options
 from accessgov.cli.params import WholeNumber
 from accessgov.errors import ExitCode
 
@@ -33,11 +31,14 @@ def log(app: App, limit: int | None, subject: str | None, action: str | None, fm
         output_file: str | None) -> None:
     """Show audit events, oldest first."""
     from accessgov.audit.chain import events
+    from accessgov.reports.document import Document, Rows
+    from accessgov.reports.output import key_values
 
     rows = events(app.register, limit=limit, subject=subject, action=action)
-    if fmt == "table":
-        rows = [row | {"details": _summary(row["details"])} for row in rows]
-    emit_rows(rows, fmt, output_file, LOG_COLUMNS, droppable=LOG_DROPPABLE_COLUMNS)
+    # The table shows the details as key=value pairs; JSON and CSV keep them as JSON.
+    emit_document(Document(rows=Rows(columns=LOG_COLUMNS, records=rows,
+                                     droppable=LOG_DROPPABLE_COLUMNS,
+                                     table_cells={"details": key_values})), fmt, output_file)
 
 
 @audit.command("verify")
@@ -48,13 +49,12 @@ def log(app: App, limit: int | None, subject: str | None, action: str | None, fm
 def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> None:
     """Recompute the audit chain; exit 1 naming the first bad event if any was tampered with."""
     from accessgov.audit.verification import verify_register
+    from accessgov.reports.document import Document
 
     workspace = app.workspace
     report = verify_register(workspace.register, workspace.trust, anchor)
-    if fmt == "table":
-        emit(report.sentence() + "\n", output_file)
-    else:
-        emit_record(report.as_dict(), fmt, output_file)
+    emit_document(Document(record=report.as_dict(), text=report.sentence() + "\n"), fmt,
+                  output_file)
     if not report.ok:
         click.get_current_context().exit(ExitCode.FINDINGS)
 
@@ -66,14 +66,12 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
 def head(app: App, output_file: str | None) -> None:
     """Print the chain's current head as an anchor for a later 'audit verify --anchor'."""
     from accessgov.audit.verification import current_head
+    from accessgov.reports.document import Document
 
-    emit(json.dumps(current_head(app.register), indent=2) + "\n", output_file)
+    emit_document(Document(payload=current_head(app.register)), "json", output_file)
 
 
 def _all(limit: int | None) -> int | None:
     """A limit larger than any log (and than SQLite's integers) means every event."""
     return None if limit is None or limit > 2**62 else limit
 
-
-def _summary(details: dict[str, object]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in details.items())

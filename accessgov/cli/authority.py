@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import emit_rows, output_options
+from accessgov.cli.options import emit_document, output_options
 
 COLUMNS = ("action", "subject", "who", "conditions")
 
@@ -24,5 +24,7 @@ def rules(app: App, fmt: str, output_file: str | None) -> None:
     It is the table accessgov itself decides by, printed for trustees to read and approve.
     """
     from accessgov.identity.authority import RULES
+    from accessgov.reports.document import Document, Rows
 
-    emit_rows([rule.describe() for rule in RULES.values()], fmt, output_file, COLUMNS)
+    rules = [rule.describe() for rule in RULES.values()]
+    emit_document(Document(rows=Rows(columns=COLUMNS, records=rules)), fmt, output_file)

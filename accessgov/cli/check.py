@@ -7,10 +7,11 @@ from typing import Any
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import emit, table_width
+from accessgov.cli.options import emit_document
 from accessgov.cli.report import format_option, output_file_option, require_folder
 from accessgov.errors import AccessGovError, ExitCode
 from accessgov.governance.checks.base import SEVERITIES, Context
+from accessgov.reports.document import Document, Rows
 
 FORMATS = ("table", "json", "csv", "md")
 COLUMNS = ("severity", "rule", "subject", "message", "heading")
@@ -42,26 +43,27 @@ def check(app: App, severity: str, fmt: str, output_file: str | None, list_rules
     require_folder(output_file)
     if list_rules:
         rules = [rule.describe() for rule in checks.all_rules()]
-        emit(_render(rules, fmt, RULE_COLUMNS, "Policy check rules", {}, output_file),
-             output_file)
+        emit_document(Document(title="Policy check rules", rows=_findings(rules, RULE_COLUMNS)),
+                      fmt, output_file)
         return
     context = checks_context(app, store=not no_store)
     every = checks.run(context)
     shown = checks.at_or_above(every, severity)
     note = store_note(checks.store_reconciled(context, every), no_store)
     rows = [finding.as_dict() for finding in shown]
-    if fmt == "json":
-        from accessgov.reports.output import as_json
-
-        emit(as_json({"threshold": severity, "store_checked": note.startswith("reconciled"),
-                      "store_note": note, "counts": checks.counts(shown), "findings": rows}),
-             output_file)
-    else:
-        verdict = {"organisation": app.register.setting("org") or "", "checked on": app.today(),
-                   "threshold": severity, **{f"{level} findings": count for level, count
-                                             in checks.counts(shown).items()},
-                   "secret store": note}
-        emit(_render(rows, fmt, COLUMNS, "Policy check", verdict, output_file), output_file)
+    counts = checks.counts(shown)
+    verdict = {"organisation": app.register.setting("org") or "", "checked on": app.today(),
+               "threshold": severity,
+               **{f"{level} findings": count for level, count in counts.items()},
+               "secret store": note}
+    # Under the table, the verdict on one line (the organisation and the day go without
+    # saying at a terminal).
+    line = "; ".join(f"{key}: {value}" for key, value in verdict.items()
+                     if key not in ("organisation", "checked on"))
+    emit_document(Document(
+        title="Policy check", summary=verdict, rows=_findings(rows, COLUMNS), after=("", line),
+        payload={"threshold": severity, "store_checked": note.startswith("reconciled"),
+                 "store_note": note, "counts": counts, "findings": rows}), fmt, output_file)
     if shown:
         click.get_current_context().exit(ExitCode.FINDINGS)
 
@@ -90,26 +92,8 @@ def store_note(reconciled: bool, skipped: bool) -> str:
         "could not be checked (see STO-003)"
 
 
-def _render(rows: list[dict[str, Any]], fmt: str, columns: tuple[str, ...], title: str,
-            verdict: dict[str, Any], output_file: str | None) -> str:
-    from accessgov.reports import output
-
-    if fmt == "csv":
-        return output.as_csv(rows, columns)
-    if fmt == "json":
-        return output.as_json(rows)
-    if fmt == "md":
-        from accessgov.reports import documents
-
-        sections = [("Findings", documents.records_table(rows, columns, "No findings."))]
-        if verdict:
-            sections.insert(0, ("Summary", documents.fields_table(verdict)))
-        return documents.document(title, sections)
+def _findings(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Rows:
     # On a narrow terminal the heading goes first, then the subject; the message wraps.
-    table = output.as_table(rows, columns, empty="No findings.", droppable=("heading", "subject")
-                            if "message" in columns else (), width=table_width(output_file))
-    if not verdict:
-        return table
-    summary = "; ".join(f"{key}: {value}" for key, value in verdict.items()
-                        if key not in ("organisation", "checked on"))
-    return f"{table}\n{output.visible(summary)}\n"
+    return Rows(columns=columns, records=rows, heading="Findings", empty="No findings.",
+                markdown_empty="No findings.",
+                droppable=("heading", "subject") if "message" in columns else ())

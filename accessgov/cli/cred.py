@@ -14,7 +14,7 @@ import click
 
 from accessgov.access.credentials import KINDS
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit_rows, otp_option, output_options
+from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import WholeNumber
 from accessgov.errors import InputError
 
@@ -129,9 +129,12 @@ def reveal(app: App, account_id: str, kind: str | None, otp: str | None) -> None
 def list_(app: App, account_id: str | None, fmt: str, output_file: str | None) -> None:
     """List credentials (never their values) and who could know each current version."""
     from accessgov.access.credentials import list_credentials
+    from accessgov.reports.document import Document, Rows
 
     rows = list_credentials(app.register, account_id)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
+    emit_document(Document(rows=Rows(columns=LIST_COLUMNS, records=rows,
+                                     table_columns=TABLE_COLUMNS,
+                                     droppable=DROPPABLE_COLUMNS)), fmt, output_file)
 
 
 @click.command()

@@ -8,7 +8,7 @@ from accessgov.cli.app import App
 from accessgov.cli.options import (
     board_minute_option,
     done,
-    emit_rows,
+    emit_document,
     otp_option,
     output_options,
 )
@@ -60,9 +60,12 @@ def list_(app: App, person_id: str | None, include_ended: bool, fmt: str,
           output_file: str | None) -> None:
     """List delegations and whether each is in force today."""
     from accessgov.access.delegations import list_delegations
+    from accessgov.reports.document import Document, Rows
     rows = list_delegations(app.register, app.today(), person=person_id,
                             include_ended=include_ended)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
+    emit_document(Document(rows=Rows(columns=LIST_COLUMNS, records=rows,
+                                     table_columns=TABLE_COLUMNS,
+                                     droppable=DROPPABLE_COLUMNS)), fmt, output_file)
 
 
 @delegate.command("revoke")

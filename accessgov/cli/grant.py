@@ -10,7 +10,7 @@ import click
 from accessgov.access.catalogue import ROLES
 from accessgov.access.grants import STATUSES
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit_record, emit_rows, otp_option, output_options
+from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import GRANT_ID
 
 LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "reason", "status",
@@ -126,10 +126,13 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
           fmt: str, output_file: str | None) -> None:
     """List grants with their approval records."""
     from accessgov.access.grants import list_grants
+    from accessgov.reports.document import Document, Rows
 
     rows = list_grants(app.register, app.today(), person=person_id, account=account_id,
                        status=status)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
+    emit_document(Document(rows=Rows(columns=LIST_COLUMNS, records=rows,
+                                     table_columns=TABLE_COLUMNS,
+                                     droppable=DROPPABLE_COLUMNS)), fmt, output_file)
 
 
 @grant.command("show")
@@ -139,5 +142,7 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
 def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:
     """Show one grant and its approval record."""
     from accessgov.access.grants import get_grant
+    from accessgov.reports.document import Document
 
-    emit_record(get_grant(app.register, grant_id, app.today()), fmt, output_file)
+    emit_document(Document(record=get_grant(app.register, grant_id, app.today())),
+                  fmt, output_file)

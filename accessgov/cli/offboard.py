@@ -8,8 +8,7 @@ from accessgov.cli.app import App
 from accessgov.cli.options import (
     board_minute_option,
     done,
-    emit,
-    emit_rows,
+    emit_document,
     otp_option,
     output_options,
 )
@@ -58,7 +57,7 @@ def start(app: App, person_id: str, leave_date: str | None, reason: str | None,
     done(f"Offboarding {case['case']}: {person_id} has left. Their access in the register "
          f"is revoked; {case['items_open']} of {case['items_total']} checklist items are "
          f"still to do ('accessgov offboard done {person_id} ITEM' ticks one).\n")
-    click.echo(checklist.text(case), nl=False)
+    emit_document(checklist.document(case), "table", None)
 
 
 @offboard.command("show")
@@ -68,15 +67,9 @@ def start(app: App, person_id: str, leave_date: str | None, reason: str | None,
 def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
     """Show a person's latest offboarding case and its numbered checklist."""
     from accessgov.governance.offboarding import show_case
-    from accessgov.reports import checklist, output
+    from accessgov.reports import checklist
 
-    case = show_case(app.register, person_id)
-    if fmt == "json":
-        emit(output.as_json(case), output_file)
-    elif fmt == "csv":
-        emit(output.as_csv(checklist.item_rows(case), checklist.ITEM_COLUMNS), output_file)
-    else:
-        emit(checklist.text(case), output_file)
+    emit_document(checklist.document(show_case(app.register, person_id)), fmt, output_file)
 
 
 @offboard.command("list")
@@ -87,9 +80,12 @@ def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
 def list_(app: App, unfinished: bool, fmt: str, output_file: str | None) -> None:
     """List offboarding cases with how many checklist items are still to do."""
     from accessgov.governance.offboarding import list_cases
+    from accessgov.reports.document import Document, Rows
 
     rows = list_cases(app.register, unfinished_only=unfinished)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
+    emit_document(Document(rows=Rows(columns=LIST_COLUMNS, records=rows,
+                                     table_columns=TABLE_COLUMNS,
+                                     droppable=DROPPABLE_COLUMNS)), fmt, output_file)
 
 
 @offboard.command("done")
@@ -125,7 +121,8 @@ def done_(app: App, person_id: str, item: int, note: str | None, otp: str | None
 def export(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
     """Export a person's offboarding checklist as evidence, in one of four formats."""
     from accessgov.governance.offboarding import show_case
-    from accessgov.reports import checklist, output
+    from accessgov.reports import checklist
 
+    # A file for a spreadsheet: its CSV starts with a byte-order mark.
     case = show_case(app.register, person_id)
-    emit(output.as_json(case) if fmt == "json" else checklist.render(case, fmt), output_file)
+    emit_document(checklist.document(case, bom=True), fmt, output_file)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,8 +14,10 @@ from accessgov.cli.app import App
 from accessgov.common import validate
 from accessgov.reports import output
 
+if TYPE_CHECKING:
+    from accessgov.reports.document import Document
+
 F = TypeVar("F", bound=Callable[..., Any])
-T = TypeVar("T")
 
 
 def output_options(function: F) -> F:
@@ -78,36 +80,16 @@ def table_width(output_file: str | None) -> int | None:
     return None
 
 
-def emit_rows(rows: Sequence[Mapping[str, Any]], fmt: str, output_file: str | None,
-              columns: Sequence[str], table_columns: Sequence[str] | None = None,
-              droppable: Sequence[str] = ()) -> None:
-    """A list in the chosen format, to the screen or a file.
+def emit_document(document: Document, fmt: str, output_file: str | None) -> None:
+    """Draw `document` in `fmt` (reports.rendering's table) for this reader, and print it or
+    write it privately to -o FILE: tables fit the terminal and show local times if asked."""
+    from accessgov.reports.document import View
+    from accessgov.reports.rendering import render
 
-    `droppable`: table columns that may be hidden on a narrow terminal, first named first.
-    """
-    width = table_width(output_file) if fmt == "table" else None
-    if fmt == "table":
-        rows = _for_people(rows)
-    emit(output.render_rows(rows, fmt, columns, table_columns, droppable=droppable,
-                            width=width), output_file)
-
-
-def emit_record(record: Mapping[str, Any], fmt: str, output_file: str | None) -> None:
-    """One record in the chosen format, to the screen or a file."""
-    width = table_width(output_file) if fmt == "table" else None
-    if fmt == "table":
-        record = _for_people(record)
-    emit(output.render_record(record, fmt, width), output_file)
-
-
-def _for_people(data: T) -> T:
-    """Tables are read by people: times in local time if they asked for it (--local-time)."""
     app = click.get_current_context().find_object(App)
-    if app is None or not app.local_time:
-        return data
-    from accessgov.common.timeutil import in_local_time
-
-    return in_local_time(data)  # type: ignore[return-value]
+    view = View(width=lambda: table_width(output_file),
+                local_time=app is not None and app.local_time)
+    emit(render(document, fmt, view), output_file)
 
 
 def done(message: str) -> None:

@@ -9,8 +9,7 @@ from accessgov.cli.app import App
 from accessgov.cli.options import (
     board_minute_option,
     done,
-    emit_record,
-    emit_rows,
+    emit_document,
     otp_option,
     output_options,
 )
@@ -64,9 +63,12 @@ def list_(app: App, status: str | None, category: str | None, fmt: str,
           output_file: str | None) -> None:
     """List people with their category and MFA status."""
     from accessgov.access.people import list_people
+    from accessgov.reports.document import Document, Rows
 
     rows = list_people(app.register, status=status, category=category)
-    emit_rows(rows, fmt, output_file, LIST_COLUMNS, TABLE_COLUMNS, DROPPABLE_COLUMNS)
+    emit_document(Document(rows=Rows(columns=LIST_COLUMNS, records=rows,
+                                     table_columns=TABLE_COLUMNS,
+                                     droppable=DROPPABLE_COLUMNS)), fmt, output_file)
 
 
 @person.command("show")
@@ -76,8 +78,10 @@ def list_(app: App, status: str | None, category: str | None, fmt: str,
 def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
     """Show one person, their MFA state and the access they hold."""
     from accessgov.access.people import show_person
+    from accessgov.reports.document import Document
 
-    emit_record(show_person(app.register, person_id, app.today()), fmt, output_file)
+    emit_document(Document(record=show_person(app.register, person_id, app.today())),
+                  fmt, output_file)
 
 
 @person.command("update")

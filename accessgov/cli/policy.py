@@ -8,7 +8,7 @@ from accessgov.cli.app import App
 from accessgov.cli.options import (
     board_minute_option,
     done,
-    emit_record,
+    emit_document,
     otp_option,
     output_options,
 )
@@ -61,5 +61,7 @@ def set_(app: App, name: str, value: str, otp: str | None) -> None:
 def show(app: App, fmt: str, output_file: str | None) -> None:
     """Show the recorded policy reviews, newest first, and the checks' settings."""
     from accessgov.governance.policy import policy_status
+    from accessgov.reports.document import Document
 
-    emit_record(policy_status(app.register), fmt, output_file)
+    emit_document(Document(record=policy_status(app.register)),
+                  fmt, output_file)

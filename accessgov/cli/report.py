@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import emit, table_width
+from accessgov.cli.options import emit_document
 from accessgov.errors import InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,60 +63,32 @@ def access(app: App, person_id: str | None, account_id: str | None, fmt: str,
     person can reach (grants, accounts they own, oversee or recover, and every credential
     version they could know). CSV starts with a byte-order mark, for spreadsheets.
     """
+    from accessgov.common.timeutil import iso
     from accessgov.governance import access_report
+    from accessgov.reports.document import Document, Rows
 
     require_folder(output_file)
     today = app.today()
+    columns = access_report.COLUMNS
+    values: Iterable[Sequence[Any]]
     if person_id:
-        rows: Any = access_report.reach_of(app.register, today, person_id, account=account_id)
+        reach = access_report.reach_of(app.register, today, person_id, account=account_id)
+        values = [tuple(row[column] for column in columns) for row in reach]
         name = access_report.person_name(app.register, person_id)
         # Markdown titles hold only ids (checked slugs); HTML escapes the name.
-        title = f"Everything {name} ({person_id}) can reach" if fmt == "html" else \
-            f"Everything {person_id} can reach"
+        title, html_title = f"Everything {person_id} can reach", \
+            f"Everything {name} ({person_id}) can reach"
         description = ("Their live grants, the accounts they own, oversee or recover, and "
                        "every credential version they could know.")
-    elif fmt == "csv":
-        emit(output_csv(access_report.matrix_rows(app.register, today, account=account_id)),
-             output_file)
-        return
     else:
-        rows = access_report.matrix(app.register, today, account=account_id)
-        title = "Access to the official accounts"
+        # Read row by row, as value tuples: the matrix of a big register has 100,000 rows.
+        values = access_report.matrix_rows(app.register, today, account=account_id)
+        title = html_title = "Access to the official accounts"
         description = ("Every active account, who holds which role on it and on whose "
                        "approval, and who could know its current credentials.")
-    emit(_render(app, rows, fmt, title, description, output_file), output_file)
-
-
-def output_csv(rows: Any) -> str:
-    """The report's CSV, from value tuples in the report's column order."""
-    from accessgov.governance.access_report import COLUMNS
-    from accessgov.reports.output import csv_document
-
-    return csv_document(rows, COLUMNS, bom=True)
-
-
-def _render(app: App, rows: Any, fmt: str, title: str, description: str,
-            output_file: str | None) -> str:
-    from accessgov.governance.access_report import COLUMNS, TABLE_COLUMNS
-    from accessgov.reports import output
-
-    rows = [{column: row[column] for column in COLUMNS} for row in rows]
-    if fmt == "csv":
-        return output.csv_document((tuple(row.values()) for row in rows), COLUMNS, bom=True)
-    if fmt == "json":
-        return output.as_json(rows)
-    if fmt == "md":
-        from accessgov.reports import documents
-
-        return documents.document(title, [("Access", documents.records_table(rows, COLUMNS))])
-    if fmt == "html":
-        from accessgov.common.timeutil import iso
-        from accessgov.reports.html import render_html
-
-        return render_html("access.html.j2", title=title, description=description, rows=rows,
-                           columns=COLUMNS, organisation=app.register.setting("org") or "",
-                           generated_at=iso(app.clock()))
-    return output.as_table(rows, TABLE_COLUMNS, empty="Nothing to show.",
-                           droppable=("authority", "expires", "person_mfa", "account_mfa",
-                                      "approved_by"), width=table_width(output_file))
-
+    rows = Rows(columns=columns, values=values, heading="Access", bom=True,
+                table_columns=access_report.TABLE_COLUMNS, empty="Nothing to show.",
+                droppable=("authority", "expires", "person_mfa", "account_mfa", "approved_by"))
+    emit_document(Document(title=title, html_title=html_title, description=description,
+                           organisation=app.register.setting("org") or "",
+                           generated_at=iso(app.clock()), rows=rows), fmt, output_file)

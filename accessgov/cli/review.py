@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit, emit_rows, otp_option, output_options, table_width
+from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import WholeNumber
 from accessgov.cli.report import format_option, output_file_option, require_folder
+
+if TYPE_CHECKING:
+    from accessgov.reports.document import Document
 
 SHOW_FORMATS = ("table", "json", "csv", "md")
 TABLE_COLUMNS = ("item", "account", "person", "person_name", "role", "approved_by", "authority",
@@ -64,7 +67,7 @@ def show(app: App, quarter: str | None, account_id: str | None, undecided: bool,
                                                  account=account_id)
              if not (undecided and item["decision"])]
     progress = core.progress(register, campaign)
-    emit(_render_show(core.summary(campaign), progress, items, fmt, output_file), output_file)
+    emit_document(_items_document(core.summary(campaign), progress, items), fmt, output_file)
 
 
 @review.command("decide")
@@ -153,11 +156,12 @@ def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: 
     from accessgov.cli.check import checks_context
     from accessgov.common.timeutil import iso
     from accessgov.governance import evidence
+    from accessgov.reports.evidence import document
 
     require_folder(output_file)
     pack = evidence.build(app.register, quarter, app.today(), iso(app.clock()),
                           checks_context(app, store=not no_store))
-    emit(evidence.render(pack, fmt), output_file)
+    emit_document(document(pack), fmt, output_file)
 
 
 @review.command("list")
@@ -166,8 +170,11 @@ def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: 
 def list_(app: App, fmt: str, output_file: str | None) -> None:
     """List the access reviews, newest first, with their progress."""
     from accessgov.governance import review as core
+    from accessgov.reports.document import Document, Rows
 
-    emit_rows(core.list_campaigns(app.register), fmt, output_file, LIST_COLUMNS)
+    campaigns = core.list_campaigns(app.register)
+    emit_document(Document(rows=Rows(columns=LIST_COLUMNS, records=campaigns)), fmt,
+                  output_file)
 
 
 def _shown(item: dict[str, Any]) -> dict[str, Any]:
@@ -187,24 +194,18 @@ def _items(numbers: list[int]) -> str:
         (" ...)" if len(numbers) > 20 else ")")
 
 
-def _render_show(campaign: dict[str, Any], progress: dict[str, int], items: list[dict[str, Any]],
-                 fmt: str, output_file: str | None) -> str:
+def _items_document(campaign: dict[str, Any], progress: dict[str, int],
+                    items: list[dict[str, Any]]) -> Document:
+    """A review's items with its progress: above the table on a terminal, a section of its
+    own in Markdown, beside the items in JSON."""
     from accessgov.governance.review import ITEM_COLUMNS
-    from accessgov.reports import output
+    from accessgov.reports.document import Document, Rows
 
-    if fmt == "json":
-        return output.as_json({"campaign": campaign, "progress": progress, "items": items})
-    if fmt == "csv":
-        return output.as_csv(items, ITEM_COLUMNS)
     heading = {"review": campaign["id"], "status": campaign["status"], "due": campaign["due"],
                **progress}
-    if fmt == "md":
-        from accessgov.reports import documents
-
-        return documents.document(f"Access review {campaign['id']}", [
-            ("Progress", documents.fields_table(heading)),
-            ("Items", documents.records_table(items, ITEM_COLUMNS))])
-    summary = ", ".join(f"{key} {value}" for key, value in heading.items())
-    table = output.as_table(items, TABLE_COLUMNS, empty="(no items)",
-                            droppable=DROPPABLE_COLUMNS, width=table_width(output_file))
-    return f"{output.visible(summary)}\n\n{table}"
+    line = ", ".join(f"{key} {value}" for key, value in heading.items())
+    rows = Rows(columns=ITEM_COLUMNS, records=items, heading="Items", empty="(no items)",
+                table_columns=TABLE_COLUMNS, droppable=DROPPABLE_COLUMNS)
+    return Document(title=f"Access review {campaign['id']}", summary=heading,
+                    summary_heading="Progress", rows=rows, before=(line, ""),
+                    payload={"campaign": campaign, "progress": progress, "items": items})

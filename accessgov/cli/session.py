@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import done, emit_record, otp_option, output_options
+from accessgov.cli.options import done, emit_document, otp_option, output_options
 
 
 @click.command()
@@ -86,6 +86,7 @@ def logout(app: App) -> None:
 def whoami(app: App, fmt: str, output_file: str | None) -> None:
     """Show whose session is open on this machine, and until when."""
     from accessgov.identity.login import whoami as current
+    from accessgov.reports.document import Document
 
     workspace = app.workspace
     if workspace.signed:
@@ -94,10 +95,9 @@ def whoami(app: App, fmt: str, output_file: str | None) -> None:
         info = whoami_in_store(workspace.backend, workspace.seat(), app.clock())
     else:
         info = current(workspace.register, workspace.session(), workspace.db_path)
-    if fmt == "table" and info["session"] is None:
-        done("No session is open. Run 'accessgov login --as PERSON' to open one.")
-        return
-    emit_record(info, fmt, output_file)
+    no_session = "No session is open. Run 'accessgov login --as PERSON' to open one.\n"
+    emit_document(Document(record=info, text=None if info["session"] else no_session), fmt,
+                  output_file)
 
 
 def _login_to_store(app: App, length: Any, password_stdin: bool, otp: str | None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import board_minute_option, emit, otp_option
+from accessgov.cli.options import board_minute_option, emit_document, otp_option
 
 KINDS = ("people", "accounts", "delegations", "grants")
 SHOWN_CHANGES = 200  # a dry run's table lists this many rows; JSON lists them all
@@ -115,28 +115,27 @@ def _plan(app: App, file: Path, kind: str | None, board_minute: str | None) -> A
 
 
 def _show(report: dict[str, Any], fmt: str) -> None:
-    from accessgov.reports import output
+    """The import's report: JSON whole; on a terminal, the summary line and the problems (or,
+    for a dry run, the changes), the first of them only."""
+    from accessgov.reports.document import Document, Rows
 
-    if fmt == "json":
-        click.echo(output.as_json(report), nl=False)
-        return
-    click.echo(_summary(report))
+    rows: Rows | None = None
+    more: tuple[str, ...] = ()
     if report["problems"]:
-        click.echo(output.as_table(report["problems"], ("row", "kind", "column", "reason")),
-                   nl=False)
+        rows = Rows(columns=("row", "kind", "column", "reason"), records=report["problems"])
         if report["more_problems"]:
-            click.echo(f"... and {report['more_problems']} more problem(s).")
+            more = (f"... and {report['more_problems']} more problem(s).",)
     elif report["dry_run"] and report["changes"]:
-        shown = report["changes"][:SHOWN_CHANGES]
-        click.echo(output.as_table(shown, ("row", "kind", "id", "action")), nl=False)
+        rows = Rows(columns=("row", "kind", "id", "action"),
+                    records=report["changes"][:SHOWN_CHANGES])
         if len(report["changes"]) > SHOWN_CHANGES:
-            click.echo(f"... and {len(report['changes']) - SHOWN_CHANGES} more rows "
-                       "(--format json lists them all).")
+            more = (f"... and {len(report['changes']) - SHOWN_CHANGES} more rows "
+                    "(--format json lists them all).",)
+    emit_document(Document(payload=report, before=(_summary(report),), rows=rows, after=more),
+                  fmt, None)
 
 
 def _summary(report: dict[str, Any]) -> str:
-    from accessgov.reports.output import visible
-
     counts = "; ".join(f"{kind}: {report['added'][kind]} to add, "
                        f"{report['unchanged'][kind]} already there" for kind in report["kinds"])
     if report["problems_total"]:
@@ -146,7 +145,7 @@ def _summary(report: dict[str, Any]) -> str:
     else:
         verdict = "Imported."
         counts = counts.replace("to add", "added")
-    return visible(f"{report['file']}: {report['rows']} rows read ({counts}). {verdict}")
+    return f"{report['file']}: {report['rows']} rows read ({counts}). {verdict}"
 
 
 @click.command("export")
@@ -159,7 +158,8 @@ def export(app: App, output_file: str | None) -> None:
     People, accounts, delegations and grants with their approvals; no secrets, credentials,
     MFA, sessions or audit log (see schemas/export.schema.json).
     """
-    from accessgov.reports.output import as_json
+    from accessgov.reports.document import Document
     from accessgov.transfer.exporting import export_register
 
-    emit(as_json(export_register(app.register, app.today())), output_file)
+    emit_document(Document(payload=export_register(app.register, app.today())), "json",
+                  output_file)

@@ -1,26 +1,32 @@
-"""The offboarding checklist, rendered: for the terminal, and as CSV, Markdown or HTML to file.
+"""The offboarding checklist, drawn: for the terminal, and as Markdown or HTML to file (JSON
+is the case itself, CSV its items, as any document's).
 
-Renders only: it receives the case as `accessgov offboard show --format json` describes it
+Draws only: it receives the case as `accessgov offboard show --format json` describes it
 (schemas/offboard-show.schema.json) and returns text. Every format keeps every item, with
 the platform steps and who ticked it when.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from accessgov.reports.output import as_csv, as_markdown, visible
+from accessgov.reports.document import Document, Renderer, Rows
+from accessgov.reports.output import as_markdown, visible
 
-FORMATS = ("csv", "json", "md", "html")
 ITEM_COLUMNS = ("case", "person", "item", "status", "kind", "account", "platform", "handle",
                 "action", "steps", "done_by", "done_at", "note")
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): such
-# cells get a leading apostrophe, which spreadsheets show as plain text.
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
 
 Case = Mapping[str, Any]
+
+
+def document(case: Case, *, bom: bool = False) -> Checklist:
+    """The case as a document: JSON is the case, CSV one line per item (`bom`: with a
+    byte-order mark, for a spreadsheet), the other formats the checklist drawn here."""
+    return Checklist(case=case, payload=case,
+                     rows=Rows(columns=ITEM_COLUMNS, records=item_rows(case), bom=bom))
 
 
 def _facts(case: Case) -> list[tuple[str, str]]:
@@ -60,17 +66,6 @@ def item_rows(case: Case) -> list[dict[str, Any]]:
              "steps": " / ".join(item["steps"])} for item in case["items"]]
 
 
-def _defused(value: Any) -> Any:
-    return f"'{value}" if isinstance(value, str) and _FORMULA.match(value) else value
-
-
-def csv(case: Case) -> str:
-    """CSV for a spreadsheet: UTF-8 with a byte-order mark (so Excel reads it as UTF-8), one
-    row per item, formula-like cells defused."""
-    rows = [{key: _defused(value) for key, value in row.items()} for row in item_rows(case)]
-    return "\ufeff" + as_csv(rows, ITEM_COLUMNS)
-
-
 def markdown(case: Case) -> str:
     """A Markdown document: the case as a list, the items as a GitHub table."""
     lines = [f"# Offboarding checklist: {_md(case['name'])} ({case['person']})", ""]
@@ -98,7 +93,12 @@ def html(case: Case) -> str:
     return environment.from_string(source).render(case=case, facts=_facts(case))
 
 
-def render(case: Case, fmt: str) -> str:
-    """The case in one of FORMATS but JSON (the caller writes JSON itself)."""
-    renderers = {"csv": csv, "md": markdown, "html": html}
-    return renderers[fmt](case)
+@dataclasses.dataclass(kw_only=True, eq=False)
+class Checklist(Document):
+    """An offboarding case: its own drawing for the terminal, Markdown and HTML."""
+
+    case: Case
+    renderers: ClassVar[Mapping[str, Renderer]] = {
+        "table": lambda document, _view: text(document.case),
+        "md": lambda document, _view: markdown(document.case),
+        "html": lambda document, _view: html(document.case)}

@@ -1,5 +1,5 @@
-"""HTML documents (the access report, the review's evidence pack) from the templates in
-accessgov/reports/templates/.
+"""HTML documents (any Document through document.html.j2, the review's evidence pack through
+review.html.j2) from the templates in accessgov/reports/templates/.
 
 Rendered with jinja2 with autoescaping on for everything, so a name such as `<script>` is
 shown as text, never run; and every cell also goes through `visible`, so control characters

@@ -1,4 +1,4 @@
-"""Render records as a table, Markdown, JSON or CSV, for the screen or a file to forward.
+"""Draw records as a table, Markdown, JSON or CSV, for the screen or a file to forward.
 
 Tables are drawn by tabulate, which measures text with wcwidth so that wide (CJK) and
 combining characters line up. Both are imported only inside the functions that draw a table:
@@ -42,6 +42,9 @@ _GAP = 2
 _UNSAFE = UNSAFE
 # What JSON leaves raw but a terminal acts on: JSON itself escapes only the C0 controls.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection); each
+# sorts before "A", which `csv_document` relies on.
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 # Markdown punctuation that could start a link, an image, emphasis, code, raw HTML, or end a
 # table cell (`|`); a backslash before it makes it plain text.
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~&!])")
@@ -84,6 +87,11 @@ def _header(column: str) -> str:
     return visible(column.replace("_", " "))
 
 
+def key_values(mapping: Mapping[str, Any]) -> str:
+    """A mapping on one line as `key=value, key=value` (the audit log's details, in a table)."""
+    return ", ".join(f"{key}={value}" for key, value in mapping.items())
+
+
 def as_json(data: Any) -> str:
     """Pretty JSON, the form the schemas in schemas/ describe.
 
@@ -94,16 +102,11 @@ def as_json(data: Any) -> str:
     return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
-def as_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """CSV with a header row; nested values are written as JSON."""
-    import csv
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
-    return buffer.getvalue()
+def as_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *,
+           bom: bool = False) -> str:
+    """CSV of records with a header row, written by `csv_document` (see there)."""
+    return csv_document((tuple(row.get(column) for column in columns) for row in rows), columns,
+                        bom=bom)
 
 
 def _tabulate(cells: list[list[str]], headers: list[str], tablefmt: str,
@@ -298,30 +301,6 @@ def _present(value: Any) -> bool:
     return value is not None and value != ""
 
 
-def render_rows(rows: Sequence[Mapping[str, Any]], fmt: str, columns: Sequence[str],
-                table_columns: Sequence[str] | None = None, *,
-                droppable: Sequence[str] = (), width: int | None = None) -> str:
-    """A list in the chosen format; the table may show fewer columns than JSON and CSV.
-
-    `droppable` and `width` shape the table only (see `as_table`).
-    """
-    if fmt == "json":
-        return as_json(list(rows))
-    if fmt == "csv":
-        return as_csv(rows, columns)
-    return as_table(rows, table_columns or columns, droppable=droppable, width=width)
-
-
-def render_record(record: Mapping[str, Any], fmt: str, width: int | None = None) -> str:
-    """One record in the chosen format; `width` fits the nested tables of the table form."""
-    if fmt == "json":
-        return as_json(record)
-    if fmt == "csv":
-        flat = {k: v for k, v in record.items() if not isinstance(v, list | dict)}
-        return as_csv([flat], list(flat))
-    return as_record(record, width)
-
-
 def write_private(path: Path, text: str) -> None:
     """Write an export 0600 (it names people and their access), whatever was at `path`.
 
@@ -399,19 +378,51 @@ def _cannot_write(path: Path, error: OSError) -> InputError:
 
 def csv_document(rows: Iterable[Sequence[Any]], columns: Sequence[str], *,
                  bom: bool = False) -> str:
-    """CSV of rows given as value sequences in `columns` order and read one at a time (a
-    report may have 100,000): every cell is written exactly as `as_csv` writes it, without a
-    record built per row. `bom`: start with a UTF-8 byte-order mark, which spreadsheets (Excel)
-    need to read accented names such as "Zoë" correctly."""
+    """CSV with a header row, of rows given as value sequences in `columns` order and read one
+    at a time (a report may have 100,000): every CSV accessgov writes is written here.
+
+    Nested values are written as JSON, None as an empty cell, True and False as yes and no.
+    A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
+    apostrophe (OWASP's rule against CSV injection): a spreadsheet would otherwise run it as
+    a formula (`=HYPERLINK(...)`); with it, the spreadsheet shows the text as it is.
+    `bom`: start with a UTF-8 byte-order mark, which spreadsheets (Excel) need to read
+    accented names such as "Zoë" correctly.
+    """
     import csv
 
-    buffer = io.StringIO()
-    if bom:
-        buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\n")
+    lines = _Lines(["\ufeff"] if bom else [])
+    writer = csv.writer(lines, lineterminator="\n")
     writer.writerow(columns)
-    # csv writes None as "" and numbers and text as str() does, as `_cell` does: only the
-    # other values need `_cell`.
-    writer.writerows([value if value is None or type(value) in (str, int) else _cell(value)
+    formula = _FORMULA_STARTS
+    # Cheap enough for 100,000 rows: every character that starts a formula sorts before "A",
+    # so most text (ids, names) is passed by one comparison. csv writes None as "" and
+    # numbers as str() does, as `_cell` does: only the other values need `_cell`.
+    writer.writerows([(value if value >= "A" or value[:1] not in formula else "'" + value)
+                      if type(value) is str
+                      else value if value is None or type(value) is int else _cell(value)
                       for value in row] for row in rows)
-    return buffer.getvalue()
+    text = "".join(lines)
+    if "\r" in text:
+        # Python 3.11's csv leaves a carriage return in a cell unquoted: the row would end
+        # there and what follows would start a new row, its formulas unchecked. Input checks
+        # refuse it, so one search finds none; data stored by other means may hold one.
+        text = "".join(_quoted(line) if "\r" in line else line for line in lines)
+    return text
+
+
+class _Lines(list[str]):
+    """Where csv.writer writes: one item per row (it writes a row in one call)."""
+
+    write = list.append
+
+
+def _quoted(line: str) -> str:
+    """One row's CSV line written again with every cell quoted, carriage returns included."""
+    import csv
+
+    stand_in = next(char for char in map(chr, range(0xE000, 0xF900)) if char not in line)
+    [cells] = csv.reader(io.StringIO(line.replace("\r", stand_in), newline=""))
+    again = _Lines()
+    csv.writer(again, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(
+        [cell.replace(stand_in, "\r") for cell in cells])
+    return again[0]
