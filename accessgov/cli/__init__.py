@@ -120,7 +120,7 @@ def _not_utf8(values: list[str]) -> bool:
 def _error_line(message: str) -> None:
     """The one line on stderr every error becomes; what it quotes of the user's input is
     shown with control characters escaped, so it can neither fake a line nor move the cursor."""
-    from accessgov.reports.output import visible
+    from accessgov.reports.text import visible
 
     click.echo(f"Error: {visible(message)}", err=True)
 

@@ -7,7 +7,15 @@ from typing import Any, TypeVar
 
 import click
 
-from accessgov.access.accounts import ACCESS_MODELS, KINDS
+from accessgov.access.accounts import (
+    ACCESS_MODELS,
+    KINDS,
+    add_account,
+    archive_account,
+    list_accounts,
+    show_account,
+    update_account,
+)
 from accessgov.access.catalogue import MFA_METHODS
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
@@ -59,8 +67,6 @@ def _details(function: F) -> F:
 @click.pass_obj
 def add(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> None:
     """Register an official account."""
-    from accessgov.access.accounts import add_account
-
     app.change(lambda op: add_account(op, account_id, **fields), otp=otp)  # type: ignore[arg-type]
     done(f"Added account {account_id} ({fields['platform']} {fields['handle']}).")
 
@@ -73,7 +79,6 @@ def add(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> 
 def list_(app: App, status: str | None, platform: str | None, fmt: str,
           output_file: str | None) -> None:
     """List accounts with their owner, MFA and how many people have access."""
-    from accessgov.access.accounts import list_accounts
     from accessgov.reports.document import Document, Rows
 
     rows = list_accounts(app.register, app.today(), status=status, platform=platform)
@@ -88,7 +93,6 @@ def list_(app: App, status: str | None, platform: str | None, fmt: str,
 @click.pass_obj
 def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
     """Show one account and who has access to it."""
-    from accessgov.access.accounts import show_account
     from accessgov.reports.document import Document
 
     emit_document(Document(record=show_account(app.register, account_id, app.today())),
@@ -105,8 +109,6 @@ def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
 @click.pass_obj
 def update(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> None:
     """Change an account's details (only the options given change)."""
-    from accessgov.access.accounts import update_account
-
     app.change(lambda op: update_account(op, account_id, dict(fields)), otp=otp)
     done(f"Updated account {account_id}.")
 
@@ -118,7 +120,5 @@ def update(app: App, /, account_id: str, otp: str | None, **fields: str | None) 
 @click.pass_obj
 def archive(app: App, account_id: str, reason: str, otp: str | None) -> None:
     """Retire an account that is no longer used (its grants must be ended first)."""
-    from accessgov.access.accounts import archive_account
-
     app.change(lambda op: archive_account(op, account_id, reason), otp=otp)
     done(f"Archived account {account_id}.")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from accessgov.common.timeutil import utc_now
+from accessgov.common.timeutil import local_display, today, utc_now
 from accessgov.db.register import Register, default_path
 
 if TYPE_CHECKING:
@@ -97,14 +97,10 @@ class App:
         """A stored UTC timestamp as this user wants to read it (--local-time)."""
         if not self.local_time:
             return timestamp
-        from accessgov.common.timeutil import local_display
-
         return str(local_display(timestamp))
 
     def today(self) -> str:
         """Today's date in UTC, by this invocation's clock."""
-        from accessgov.common.timeutil import today
-
         return today(self.clock())
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ def log(app: App, limit: int | None, subject: str | None, action: str | None, fm
     """Show audit events, oldest first."""
     from accessgov.audit.chain import events
     from accessgov.reports.document import Document, Rows
-    from accessgov.reports.output import key_values
+    from accessgov.reports.text import key_values
 
     rows = events(app.register, limit=limit, subject=subject, action=action)
     # The table shows the details as key=value pairs; JSON and CSV keep them as JSON.

@@ -12,7 +12,16 @@ from typing import Any, TypeVar
 
 import click
 
-from accessgov.access.credentials import KINDS
+from accessgov.access.credentials import (
+    KINDS,
+    adopt_credential,
+    current_otp,
+    generate_password,
+    list_credentials,
+    rotate_credential,
+    set_credential,
+)
+from accessgov.access.credentials import reveal as reveal_secret
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import WholeNumber
@@ -50,8 +59,6 @@ def set_(app: App, account_id: str, kind: str, from_stdin: bool, otp: str | None
     A TOTP seed may be given as base32 or as the otpauth:// link. Approvers or the account's
     owner only, with MFA.
     """
-    from accessgov.access.credentials import set_credential
-
     secret = _read_secret(app, kind, from_stdin)
     row = app.change(lambda op: set_credential(op, account_id, kind, secret), otp=otp)
     done(f"Stored {account_id}'s {kind} as version {row['version']} in {row['backend']}.")
@@ -76,8 +83,6 @@ def rotate(app: App, account_id: str, kind: str, generate: bool, length: int, sh
     Change it on the platform too. People exposed to earlier versions no longer count as
     knowing the new one.
     """
-    from accessgov.access.credentials import generate_password, rotate_credential
-
     if generate and from_stdin:
         raise click.UsageError("use either --generate or --stdin, not both")
     if show and not generate:
@@ -99,8 +104,6 @@ def rotate(app: App, account_id: str, kind: str, generate: bool, length: int, sh
 @click.pass_obj
 def adopt(app: App, account_id: str, kind: str, otp: str | None) -> None:
     """Record a secret that was put in the store by another tool (e.g. `bao kv put`)."""
-    from accessgov.access.credentials import adopt_credential
-
     row = app.change(lambda op: adopt_credential(op, account_id, kind), otp=otp)
     done(f"Recorded version {row['version']} of {account_id}'s {kind} ({row['reference']}).")
 
@@ -116,8 +119,6 @@ def reveal(app: App, account_id: str, kind: str | None, otp: str | None) -> None
 
     Needs an active grant on the account (or being its owner) and your MFA.
     """
-    from accessgov.access.credentials import reveal as reveal_secret
-
     secret = app.change(lambda op: reveal_secret(op, account_id, kind), otp=otp)
     click.echo(secret, nl=sys.stdout.isatty())
 
@@ -128,7 +129,6 @@ def reveal(app: App, account_id: str, kind: str | None, otp: str | None) -> None
 @click.pass_obj
 def list_(app: App, account_id: str | None, fmt: str, output_file: str | None) -> None:
     """List credentials (never their values) and who could know each current version."""
-    from accessgov.access.credentials import list_credentials
     from accessgov.reports.document import Document, Rows
 
     rows = list_credentials(app.register, account_id)
@@ -143,8 +143,6 @@ def list_(app: App, account_id: str | None, fmt: str, output_file: str | None) -
 @click.pass_obj
 def otp(app: App, account_id: str, otp: str | None) -> None:
     """Print the current code of an account's stored TOTP seed (for a grant holder)."""
-    from accessgov.access.credentials import current_otp
-
     code, seconds_left = app.change(lambda op: current_otp(op, account_id), otp=otp)
     click.echo(code)
     if sys.stderr.isatty():

@@ -8,7 +8,15 @@ from typing import Any, TypeVar
 import click
 
 from accessgov.access.catalogue import ROLES
-from accessgov.access.grants import STATUSES
+from accessgov.access.grants import (
+    STATUSES,
+    add_grant,
+    decide_grant,
+    get_grant,
+    list_grants,
+    request_grant,
+    revoke_grant,
+)
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import GRANT_ID
@@ -51,8 +59,6 @@ def _request_options(function: F) -> F:
 def request(app: App, person_id: str, account_id: str, role: str, reason: str,
             expires: str | None, otp: str | None) -> None:
     """Ask for access for someone; an approver then approves or declines it."""
-    from accessgov.access.grants import request_grant
-
     grant_id = app.change(lambda op: request_grant(op, person_id, account_id, role=role,
                                                    reason=reason, expires=expires), otp=otp)
     done(f"Requested {grant_id}: {person_id} as {role} on {account_id} (pending approval).")
@@ -65,8 +71,6 @@ def request(app: App, person_id: str, account_id: str, role: str, reason: str,
 @click.pass_obj
 def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) -> None:
     """Approve a pending request (CEO, trustee or delegate; never your own)."""
-    from accessgov.access.grants import decide_grant
-
     row = app.change(lambda op: decide_grant(op, grant_id, approve=True,
                                              board_minute=board_minute), otp=otp)
     done(f"Approved {grant_id}: {row['person']} is now {row['role']} on {row['account']} "
@@ -80,8 +84,6 @@ def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) 
 @click.pass_obj
 def decline(app: App, grant_id: str, reason: str | None, otp: str | None) -> None:
     """Decline a pending request."""
-    from accessgov.access.grants import decide_grant
-
     app.change(lambda op: decide_grant(op, grant_id, approve=False, note=reason), otp=otp)
     done(f"Declined {grant_id}.")
 
@@ -94,8 +96,6 @@ def decline(app: App, grant_id: str, reason: str | None, otp: str | None) -> Non
 def add(app: App, person_id: str, account_id: str, role: str, reason: str,
         expires: str | None, board_minute: str | None, otp: str | None) -> None:
     """Request and approve access in one step (you cannot grant yourself access)."""
-    from accessgov.access.grants import add_grant
-
     row = app.change(lambda op: add_grant(op, person_id, account_id, role=role, reason=reason,
                                           expires=expires, board_minute=board_minute), otp=otp)
     done(f"Granted {row['id']}: {person_id} is now {role} on {account_id} "
@@ -109,8 +109,6 @@ def add(app: App, person_id: str, account_id: str, role: str, reason: str,
 @click.pass_obj
 def revoke(app: App, grant_id: str, reason: str, otp: str | None) -> None:
     """End someone's access. Remember to remove them on the platform itself too."""
-    from accessgov.access.grants import revoke_grant
-
     row = app.change(lambda op: revoke_grant(op, grant_id, reason=reason), otp=otp)
     done(f"Revoked {grant_id}: remove {row['person']} from {row['account']} "
          f"({row['platform']}) on the platform as well.")
@@ -125,7 +123,6 @@ def revoke(app: App, grant_id: str, reason: str, otp: str | None) -> None:
 def list_(app: App, person_id: str | None, account_id: str | None, status: str | None,
           fmt: str, output_file: str | None) -> None:
     """List grants with their approval records."""
-    from accessgov.access.grants import list_grants
     from accessgov.reports.document import Document, Rows
 
     rows = list_grants(app.register, app.today(), person=person_id, account=account_id,
@@ -141,7 +138,6 @@ def list_(app: App, person_id: str | None, account_id: str | None, status: str |
 @click.pass_obj
 def show(app: App, grant_id: str, fmt: str, output_file: str | None) -> None:
     """Show one grant and its approval record."""
-    from accessgov.access.grants import get_grant
     from accessgov.reports.document import Document
 
     emit_document(Document(record=get_grant(app.register, grant_id, app.today())),

@@ -12,7 +12,9 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.common import validate
-from accessgov.reports import output
+from accessgov.reports.files import write_private
+from accessgov.reports.rendering import LIST_FORMATS, render
+from accessgov.reports.text import visible
 
 if TYPE_CHECKING:
     from accessgov.reports.document import Document
@@ -24,7 +26,7 @@ def output_options(function: F) -> F:
     """--format table|json|csv and -o FILE."""
     function = click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
                             help="Write to this file (created private, 0600).")(function)
-    function = click.option("--format", "fmt", type=click.Choice(output.FORMATS),
+    function = click.option("--format", "fmt", type=click.Choice(LIST_FORMATS),
                             default="table", show_default=True, help="Output format.")(function)
     return function
 
@@ -57,8 +59,8 @@ def _set_operator(ctx: click.Context, _param: click.Parameter, value: str | None
 def emit(text: str, output_file: str | None) -> None:
     """Print, or write privately to -o FILE and say where."""
     if output_file:
-        output.write_private(Path(output_file), text)
-        click.echo(output.visible(f"Wrote {output_file}"), err=True)
+        write_private(Path(output_file), text)
+        click.echo(visible(f"Wrote {output_file}"), err=True)
     else:
         click.echo(text, nl=False)
 
@@ -84,7 +86,6 @@ def emit_document(document: Document, fmt: str, output_file: str | None) -> None
     """Draw `document` in `fmt` (reports.rendering's table) for this reader, and print it or
     write it privately to -o FILE: tables fit the terminal and show local times if asked."""
     from accessgov.reports.document import View
-    from accessgov.reports.rendering import render
 
     app = click.get_current_context().find_object(App)
     view = View(width=lambda: table_width(output_file),
@@ -95,4 +96,4 @@ def emit_document(document: Document, fmt: str, output_file: str | None) -> None
 def done(message: str) -> None:
     """A one-line confirmation of a change, on stdout (what it echoes of the user's input is
     shown with its control characters escaped: it cannot fake a second line)."""
-    click.echo(output.visible(message))
+    click.echo(visible(message))

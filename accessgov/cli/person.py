@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from accessgov.access.people import CATEGORIES
+from accessgov.access.people import CATEGORIES, add_person, list_people, show_person, update_person
 from accessgov.cli.app import App
 from accessgov.cli.options import (
     board_minute_option,
@@ -46,8 +46,6 @@ def add(app: App, person_id: str, name: str, email: str, category: str, title: s
     On a new register this needs no code, so the CEO and the Board can be entered; after
     that the CEO or a trustee adds people, and a new trustee or CEO needs --board-minute.
     """
-    from accessgov.access.people import add_person
-
     app.change(lambda op: add_person(op, person_id, name=name, email=email, category=category,
                                      title=title, manager=manager, start=start,
                                      board_minute=board_minute), otp=otp)
@@ -62,7 +60,6 @@ def add(app: App, person_id: str, name: str, email: str, category: str, title: s
 def list_(app: App, status: str | None, category: str | None, fmt: str,
           output_file: str | None) -> None:
     """List people with their category and MFA status."""
-    from accessgov.access.people import list_people
     from accessgov.reports.document import Document, Rows
 
     rows = list_people(app.register, status=status, category=category)
@@ -77,7 +74,6 @@ def list_(app: App, status: str | None, category: str | None, fmt: str,
 @click.pass_obj
 def show(app: App, person_id: str, fmt: str, output_file: str | None) -> None:
     """Show one person, their MFA state and the access they hold."""
-    from accessgov.access.people import show_person
     from accessgov.reports.document import Document
 
     emit_document(Document(record=show_person(app.register, person_id, app.today())),
@@ -103,8 +99,6 @@ def update(app: App, person_id: str, name: str | None, email: str | None,
     Making someone a trustee or the CEO, or ending that, needs --board-minute and another
     approver than the person themselves. Someone leaving is handled by offboarding.
     """
-    from accessgov.access.people import update_person
-
     changes = {"name": name, "email": email, "category": category, "title": title,
                "manager": manager, "start_date": start}
     app.change(lambda op: update_person(op, person_id, changes, board_minute), otp=otp)

@@ -107,8 +107,8 @@ def add_operator(app: App, /, person_id: str, password_stdin: bool, **where: Any
     from accessgov.common import validate
 
     person_id = validate.slug(person_id, "person id")
-    password = _password(password_stdin)
     admin = _admin(app, where)
+    password = _password(app, password_stdin)
     code = admin.add_operator(person_id, password)
     _hand_over(person_id, code)
 
@@ -131,8 +131,9 @@ def enrol(app: App, /, person_id: str, **where: Any) -> None:
     (asked for, hidden). The QR code is shown to you once; OpenBao never shows it again."""
     from accessgov.identity.operators import enrol as make_key
 
-    code = click.prompt(f"Enrolment code for {person_id}", hide_input=True, err=True)
-    enrolment = make_key(_config(app, where), code)
+    config = _config(app, where)
+    code = secret_input(app, f"Enrolment code for {person_id}")
+    enrolment = make_key(config, code)
     show_enrolment(enrolment.url, enrolment.key)
     done(f"Enrolled {person_id}'s authenticator in OpenBao. Log in with 'accessgov login "
          f"--as {person_id}' (password and the code the app shows).")
@@ -169,8 +170,19 @@ def enable(app: App, /, person_id: str, **where: Any) -> None:
     done(f"Enabled {person_id} in OpenBao.")
 
 
-def _password(from_stdin: bool) -> str:
-    if from_stdin:
+def secret_input(app: App, label: str) -> str:
+    """A secret typed at a hidden prompt on a terminal, else the first line of standard input
+    (never an option's value: it would show in `ps` and the shell's history)."""
+    if app.interactive():
+        return str(click.prompt(label, hide_input=True, err=True))
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InputError(f"{label[0].lower()}{label[1:]} is needed on standard input")
+    return line
+
+
+def _password(app: App, from_stdin: bool) -> str:
+    if from_stdin or not app.interactive():
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("First password for the operator", hide_input=True,

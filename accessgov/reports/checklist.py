@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from accessgov.reports.document import Document, Renderer, Rows
-from accessgov.reports.output import as_markdown, visible
+from accessgov.reports.tables import as_markdown
+from accessgov.reports.text import visible
 
 ITEM_COLUMNS = ("case", "person", "item", "status", "kind", "account", "platform", "handle",
                 "action", "steps", "done_by", "done_at", "note")

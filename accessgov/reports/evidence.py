@@ -46,7 +46,7 @@ def document(pack: Pack) -> EvidencePack:
 
 
 def _json(document: EvidencePack, _view: View) -> str:
-    from accessgov.reports.output import as_json
+    from accessgov.reports.formats import as_json
 
     # The JSON form (schemas/review-export.schema.json): items after the summary.
     return as_json(document.pack.header() | {"items": list(document.pack.items())})

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from accessgov.reports.output import visible
+from accessgov.reports.text import visible
 
 
 def render_html(template: str, **context: Any) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from accessgov.reports.document import Section
-from accessgov.reports.output import as_markdown
+from accessgov.reports.tables import as_markdown
 
 
 def fields_table(fields: Mapping[str, Any]) -> str:

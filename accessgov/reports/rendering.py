@@ -12,7 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from accessgov.reports.document import Document, Renderer, Rows, Section, View
-from accessgov.reports.output import as_json, as_record, as_table, csv_document, visible
+from accessgov.reports.formats import as_json, csv_document
+from accessgov.reports.tables import as_record, as_table
+from accessgov.reports.text import visible
 
 
 def render(document: Document, fmt: str, view: View | None = None) -> str:
@@ -133,6 +135,9 @@ def _flat(section: Section, level: int) -> Iterable[dict[str, Any]]:
     for subsection in section.sections:
         yield from _flat(subsection, level + 1)
 
+
+# The formats every list and record offers (reports and documents offer Markdown and HTML too).
+LIST_FORMATS = ("table", "json", "csv")
 
 RENDERERS: Mapping[str, Renderer] = {
     "table": draw_table,

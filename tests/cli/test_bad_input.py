@@ -184,7 +184,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_half_file(org: Shell, tmp_path: P
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from accessgov.reports import output
+    from accessgov.reports import files
 
     real_fdopen = os.fdopen
 
@@ -201,7 +201,7 @@ def test_a_full_disk_is_one_line_and_leaves_no_half_file(org: Shell, tmp_path: P
         def write(self, text: str) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(output.os, "fdopen", lambda fd, *a, **k: Full(fd))
+    monkeypatch.setattr(files.os, "fdopen", lambda fd, *a, **k: Full(fd))
     target = tmp_path / "grants.csv"
     result = org.run(f"grant list --format csv -o {target}", expect=2)
     assert "the disk is full" in one_line_error(result)

@@ -99,7 +99,7 @@ def test_an_unknown_backend_is_named_with_where_it_came_from_and_the_valid_ones(
 
     assert one_line_error(result) == (
         f"Error: unknown secret backend 'azure' (from {source}); choose one of: keyring, "
-        "memory, vault")
+        "memory, openbao, vault")
     assert not new.db.exists()
 
 
@@ -110,7 +110,8 @@ def test_the_built_in_backends_are_the_valid_names_without_a_registry_of_the_tes
     result = plain.run("init --org InterAct --backend memory", expect=2)
 
     assert one_line_error(result) == (
-        "Error: unknown secret backend 'memory' (from --backend); choose one of: keyring, vault")
+        "Error: unknown secret backend 'memory' (from --backend); choose one of: keyring, "
+        "openbao, vault")
 
 
 def test_help_describes_each_backend_and_groups_its_options(new: Shell) -> None:

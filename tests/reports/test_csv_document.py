@@ -1,12 +1,14 @@
-"""`csv_document`: the CSV of big reports, read row by row, written exactly as `as_csv`
-writes the same rows (so any rule `as_csv` follows for cells holds for reports too)."""
+"""`csv_document`: the CSV of big reports, read row by row, written exactly as a document of
+records is (so any rule the records' CSV follows for cells holds for reports too)."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from accessgov.reports.output import as_csv, csv_document
+from accessgov.reports.document import Document, Rows
+from accessgov.reports.formats import csv_document
+from accessgov.reports.rendering import render
 
 COLUMNS = ("id", "name", "count", "flag", "list", "empty")
 ROWS = [
@@ -20,9 +22,10 @@ ROWS = [
 ]
 
 
-def test_the_same_cells_as_as_csv() -> None:
+def test_the_same_cells_as_a_document_of_records() -> None:
     values = (tuple(row[column] for column in COLUMNS) for row in ROWS)
-    assert csv_document(values, COLUMNS) == as_csv(ROWS, COLUMNS)
+    records = Document(rows=Rows(columns=COLUMNS, records=ROWS))
+    assert csv_document(values, COLUMNS) == render(records, "csv")
 
 
 def test_a_byte_order_mark_for_spreadsheets_and_a_header_when_empty() -> None:

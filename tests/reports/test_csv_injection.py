@@ -19,7 +19,7 @@ from accessgov.governance.review import quarter_of
 from accessgov.reports import checklist
 from accessgov.reports.document import Document, Rows
 from accessgov.reports.evidence import document as evidence_document
-from accessgov.reports.output import _FORMULA_STARTS, as_csv, csv_document
+from accessgov.reports.formats import _FORMULA_STARTS, csv_document
 from accessgov.reports.rendering import render
 from tests.support.shell import Shell
 
@@ -192,8 +192,9 @@ def test_numbers_dates_and_empty_cells_are_left_alone() -> None:
     assert text.splitlines()[1] == "-3,2026-01-05T09:00:00Z,,,no"  # -3 is a number
 
 
-def test_as_csv_is_the_same_writer() -> None:
-    assert as_csv([ROW], COLUMNS) == csv_document([tuple(ROW.values())], COLUMNS)
+def test_records_go_through_the_same_writer() -> None:
+    records = Document(rows=Rows(columns=COLUMNS, records=[ROW]))
+    assert render(records, "csv") == csv_document([tuple(ROW.values())], COLUMNS)
 
 
 def test_a_carriage_return_cannot_start_a_new_row() -> None:

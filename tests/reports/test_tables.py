@@ -9,7 +9,7 @@ import unicodedata
 import pytest
 import wcwidth
 
-from accessgov.reports.output import as_markdown, as_record, as_table
+from accessgov.reports.tables import as_markdown, as_record, as_table
 
 
 def widths(text: str) -> list[int]:

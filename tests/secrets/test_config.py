@@ -97,12 +97,12 @@ def test_a_register_whose_backend_this_program_does_not_know_is_unavailable() ->
     config = BackendConfig("azure", "interact")
 
     with pytest.raises(BackendUnavailable, match=r"a 'azure' store, which this accessgov does "
-                       r"not know \(it knows: keyring, vault\)"):
+                       r"not know \(it knows: keyring, openbao, vault\)"):
         open_backend(config)
 
 
 def test_a_registry_adds_backends_but_never_swaps_a_built_in_one() -> None:
-    assert WITH_MEMORY.names == ["keyring", "memory", "vault"]
+    assert WITH_MEMORY.names == ["keyring", "memory", "openbao", "vault"]
     with pytest.raises(ValueError, match="vault: already the name of a built-in backend"):
         Backends({"vault": "tests.support.memory_backend"})
 

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from accessgov.errors import Refused
 from accessgov.secrets import vault
 from accessgov.secrets.base import VersionConflict, check_value
-from accessgov.secrets.openbao import clock, signing
-from accessgov.secrets.openbao.client import OpenBaoClient, OpenBaoError, OpenBaoRefused
 from accessgov.secrets.openbao.layout import Layout
 from accessgov.secrets.spec import InitOption, Settings
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the client loads http.client and ssl: only when OpenBao is reached
     from accessgov.secrets.config import BackendConfig
+    from accessgov.secrets.openbao.client import OpenBaoClient
+    from accessgov.secrets.openbao.signing import PublicKeys
 
 SUMMARY = ("OpenBao with each operator their own identity: login with password and "
            "authenticator code (OpenBao's Login MFA), every change signed with the operator's "
@@ -72,7 +72,7 @@ class OpenBaoBackend(vault.VaultBackend):
         self.layout = Layout.of(config, auth_mount=str(
             config.settings.get("openbao_auth_mount") or DEFAULT_AUTH_MOUNT))
         self._client: OpenBaoClient | None = None
-        self._public_keys: dict[str, signing.PublicKeys] = {}
+        self._public_keys: dict[str, PublicKeys] = {}
         self._operator: str | None = None
 
     # -- whose token -------------------------------------------------------------------------
@@ -88,14 +88,15 @@ class OpenBaoBackend(vault.VaultBackend):
     def client(self) -> OpenBaoClient:
         """The operator's client (their token), on one kept-alive connection."""
         if self._client is None:
+            from accessgov.secrets.openbao.client import OpenBaoClient
+
             self._client = OpenBaoClient(self._url, self._token(), namespace=self._namespace,
                                          cacert=self._cacert)
         return self._client
 
     def anonymous(self) -> OpenBaoClient:
         """A client with no token, on the same connection (for a login)."""
-        return self.client.with_token(None) if self._client is not None else OpenBaoClient(
-            self._url, None, namespace=self._namespace, cacert=self._cacert)
+        return self.client.with_token(None)
 
     def operator(self) -> str:
         """The person the token belongs to: its login name on the operators' auth mount.
@@ -103,6 +104,7 @@ class OpenBaoBackend(vault.VaultBackend):
         expired one)."""
         if self._operator is None:
             from accessgov.secrets.openbao import mfa
+            from accessgov.secrets.openbao.client import OpenBaoRefused
 
             try:
                 info = mfa.whoami(self.client)
@@ -135,11 +137,15 @@ class OpenBaoBackend(vault.VaultBackend):
 
     def sign(self, person: str, message: bytes) -> str:
         """`message` signed with `person`'s own key (only their token may)."""
+        from accessgov.secrets.openbao import signing
+
         return signing.sign(self.client, self.layout, person, message)
 
     def signature_problem(self, person: str, message: bytes, signature: str) -> str | None:
         """Why `signature` is not `person`'s over `message`, if it is not (public keys are
         read from OpenBao once per process)."""
+        from accessgov.secrets.openbao import signing
+
         if person not in self._public_keys:
             self._public_keys[person] = signing.public_keys(self.client, self.layout, person)
         if not self._public_keys[person]:
@@ -150,6 +156,8 @@ class OpenBaoBackend(vault.VaultBackend):
 
     def server_time(self) -> dt.datetime:
         """OpenBao's own clock; a local clock more than two minutes off is refused."""
+        from accessgov.secrets.openbao import clock
+
         return clock.checked_server_time(self.client)
 
     # -- writing with the standard library --------------------------------------------------
@@ -157,6 +165,8 @@ class OpenBaoBackend(vault.VaultBackend):
     def write(self, path: str, value: str, *, expect_version: int,
               metadata: dict[str, str] | None = None) -> int:
         """A check-and-set write; VersionConflict if the current version is not the expected."""
+        from accessgov.secrets.openbao.client import OpenBaoError
+
         check_value(value)
         try:
             body = self.client.write(self._api_path("data", path),

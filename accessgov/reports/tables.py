@@ -1,4 +1,4 @@
-"""Draw records as a table, Markdown, JSON or CSV, for the screen or a file to forward.
+"""Tables for people: on a terminal fitted to its width, and in Markdown for documents.
 
 Tables are drawn by tabulate, which measures text with wcwidth so that wide (CJK) and
 combining characters line up. Both are imported only inside the functions that draw a table:
@@ -11,19 +11,12 @@ there is one, is the caller's business: the CLI passes its terminal's, or None f
 
 from __future__ import annotations
 
-import errno
-import io
-import json
-import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from accessgov.common.validate import UNSAFE
-from accessgov.errors import InputError
-
-FORMATS = ("table", "json", "csv")
+from accessgov.reports.text import header as _header
+from accessgov.reports.text import text as _text
 
 # Wider cells wrap onto more lines even with no width to fit (a file, a pipe), so one long
 # reason cannot make every line of a report hundreds of columns wide.
@@ -37,76 +30,9 @@ NARROWEST_WRAP = 8
 # tabulate's "simple" format: two spaces between columns, no outer border.
 _GAP = 2
 
-# What must never reach a terminal raw (C0 and C1 controls, DEL, line separators, bidirectional
-# overrides, lone surrogates): the same characters the input checks refuse.
-_UNSAFE = UNSAFE
-# What JSON leaves raw but a terminal acts on: JSON itself escapes only the C0 controls.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
-# What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection); each
-# sorts before "A", which `csv_document` relies on.
-_FORMULA_STARTS = frozenset("=+-@\t\r")
 # Markdown punctuation that could start a link, an image, emphasis, code, raw HTML, or end a
 # table cell (`|`); a backslash before it makes it plain text.
 _MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~&!])")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False) if value else ""
-    return str(value)
-
-
-def _escape_control(match: re.Match[str]) -> str:
-    char = match.group()
-    if char in "\n\t":
-        return " "
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def visible(text: str) -> str:
-    """`text` safe to print on a terminal: on one line, with every control shown as an escape.
-
-    Newlines and tabs become spaces; other controls become Python-style escapes (`\\x1b`,
-    `\\x0d`, `\\u2028`), so stored text cannot move the cursor, recolour or retitle the
-    terminal, overwrite a line or reorder what is shown. Input checks refuse such text;
-    this is the second guard, for data stored before them or by other means.
-    """
-    return _UNSAFE.sub(_escape_control, text)
-
-
-def _text(value: Any) -> str:
-    return visible(_cell(value))
-
-
-def _header(column: str) -> str:
-    return visible(column.replace("_", " "))
-
-
-def key_values(mapping: Mapping[str, Any]) -> str:
-    """A mapping on one line as `key=value, key=value` (the audit log's details, in a table)."""
-    return ", ".join(f"{key}={value}" for key, value in mapping.items())
-
-
-def as_json(data: Any) -> str:
-    """Pretty JSON, the form the schemas in schemas/ describe.
-
-    Text stays readable (not \\u-escaped), except the characters that would act on a terminal
-    (see `visible`): those are written as JSON escapes, which read back as the same text.
-    """
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
-
-
-def as_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], *,
-           bom: bool = False) -> str:
-    """CSV of records with a header row, written by `csv_document` (see there)."""
-    return csv_document((tuple(row.get(column) for column in columns) for row in rows), columns,
-                        bom=bom)
 
 
 def _tabulate(cells: list[list[str]], headers: list[str], tablefmt: str,
@@ -299,130 +225,3 @@ def _nested(value: Any) -> bool:
 
 def _present(value: Any) -> bool:
     return value is not None and value != ""
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write an export 0600 (it names people and their access), whatever was at `path`.
-
-    An existing file is made 0600 before it is emptied. A symbolic link is refused, not
-    followed (it could lead anywhere), and so is anything but a regular file (a device, a
-    pipe). Every failure is one plain InputError; a file left half-written is emptied.
-    """
-    if os.path.islink(path):
-        raise InputError(f"cannot write {path}: it is a symbolic link; give the file's real path")
-    if os.path.lexists(path) and not os.path.isfile(path):
-        raise InputError(f"cannot write {path}: it is not a regular file")
-    existed = os.path.lexists(path)
-    flags = (os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-             | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as error:
-        raise _cannot_write(path, error) from None
-    try:
-        _make_private_and_empty(path, fd)
-        with os.fdopen(os.dup(fd), "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    except OSError as error:
-        _discard(path, fd, existed)
-        raise _cannot_write(path, error) from None
-    except BaseException:
-        _discard(path, fd, existed)
-        raise
-    os.close(fd)
-
-
-def _make_private_and_empty(path: Path, fd: int) -> None:
-    """Checked on the open file itself, so nothing can be swapped in after the checks."""
-    import stat
-
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        raise InputError(f"cannot write {path}: it is not a regular file")
-    if hasattr(os, "fchmod"):
-        os.fchmod(fd, 0o600)
-    os.set_blocking(fd, True)
-    os.ftruncate(fd, 0)
-
-
-def _discard(path: Path, fd: int, existed: bool) -> None:
-    """Leave no half-written export: remove a file we made, empty one that was there."""
-    try:
-        if existed:
-            os.ftruncate(fd, 0)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-_WRITE_PROBLEMS = {
-    errno.ENOENT: "its folder does not exist",
-    errno.ENOTDIR: "its folder does not exist",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is used up",
-    errno.EISDIR: "it is a folder",
-    errno.ELOOP: "it is a symbolic link; give the file's real path",
-    errno.EROFS: "the disk is read-only",
-    errno.ENXIO: "it is not a regular file",
-}
-
-
-def _cannot_write(path: Path, error: OSError) -> InputError:
-    problem = _WRITE_PROBLEMS.get(error.errno or 0, error.strerror or "it could not be written")
-    return InputError(f"cannot write {path}: {problem}")
-
-
-def csv_document(rows: Iterable[Sequence[Any]], columns: Sequence[str], *,
-                 bom: bool = False) -> str:
-    """CSV with a header row, of rows given as value sequences in `columns` order and read one
-    at a time (a report may have 100,000): every CSV accessgov writes is written here.
-
-    Nested values are written as JSON, None as an empty cell, True and False as yes and no.
-    A text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading
-    apostrophe (OWASP's rule against CSV injection): a spreadsheet would otherwise run it as
-    a formula (`=HYPERLINK(...)`); with it, the spreadsheet shows the text as it is.
-    `bom`: start with a UTF-8 byte-order mark, which spreadsheets (Excel) need to read
-    accented names such as "Zoë" correctly.
-    """
-    import csv
-
-    lines = _Lines(["\ufeff"] if bom else [])
-    writer = csv.writer(lines, lineterminator="\n")
-    writer.writerow(columns)
-    formula = _FORMULA_STARTS
-    # Cheap enough for 100,000 rows: every character that starts a formula sorts before "A",
-    # so most text (ids, names) is passed by one comparison. csv writes None as "" and
-    # numbers as str() does, as `_cell` does: only the other values need `_cell`.
-    writer.writerows([(value if value >= "A" or value[:1] not in formula else "'" + value)
-                      if type(value) is str
-                      else value if value is None or type(value) is int else _cell(value)
-                      for value in row] for row in rows)
-    text = "".join(lines)
-    if "\r" in text:
-        # Python 3.11's csv leaves a carriage return in a cell unquoted: the row would end
-        # there and what follows would start a new row, its formulas unchecked. Input checks
-        # refuse it, so one search finds none; data stored by other means may hold one.
-        text = "".join(_quoted(line) if "\r" in line else line for line in lines)
-    return text
-
-
-class _Lines(list[str]):
-    """Where csv.writer writes: one item per row (it writes a row in one call)."""
-
-    write = list.append
-
-
-def _quoted(line: str) -> str:
-    """One row's CSV line written again with every cell quoted, carriage returns included."""
-    import csv
-
-    stand_in = next(char for char in map(chr, range(0xE000, 0xF900)) if char not in line)
-    [cells] = csv.reader(io.StringIO(line.replace("\r", stand_in), newline=""))
-    again = _Lines()
-    csv.writer(again, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(
-        [cell.replace(stand_in, "\r") for cell in cells])
-    return again[0]
