@@ -64,7 +64,8 @@ def _key_and_seal(table: str, rest: str) -> tuple[str, str | None]:
 
 
 def check_state(register: Register, sealer: seals.RowSeals, expected: Expected,
-                listed: ListedSeals | None = None) -> list[UnexplainedRow]:
+                listed: ListedSeals | None = None,
+                signers: dict[int, str] | None = None) -> list[UnexplainedRow]:
     """Every sealed row the log does not explain, table by table. A register from before
     seals (no event of its log lists rows yet) has nothing to compare until its first change
     seals it: then there is nothing to find."""
@@ -73,10 +74,30 @@ def check_state(register: Register, sealer: seals.RowSeals, expected: Expected,
     findings: list[UnexplainedRow] = []
     for table in seals.SEALED:
         findings += _check_table(register, sealer, table, expected, listed or {})
+    if signers is not None:
+        findings += _decided_in_another_name(register, signers)
     for (table, row), seq in expected.items():
         if seq is not None and table in seals.SEALED:
             findings.append(UnexplainedRow(table, row,
                                            f"deleted behind the log (event {seq} wrote it)"))
+    return findings
+
+
+def _decided_in_another_name(register: Register, signers: dict[int, str]
+                             ) -> list[UnexplainedRow]:
+    """Decisions (approvals, review decisions) written by a change someone else signed."""
+    findings = []
+    for table, column in seals.DECIDED_BY.items():
+        names = seals.columns(register, table)
+        at, seq_at = names.index(column), names.index("sealed_seq")
+        keys = [names.index(key) for key in seals.SEALED[table]]
+        for values in seals.scan(register, table):
+            signer = signers.get(values[seq_at])
+            if signer is not None and values[at] != signer:
+                findings.append(UnexplainedRow(
+                    table, "\t".join(str(values[i]) for i in keys),
+                    f"names {values[at]} as deciding, but the change that wrote it was "
+                    f"signed by {signer} (a decision made in someone else's name)"))
     return findings
 
 
@@ -140,5 +161,6 @@ def check_snapshot(register: Register, sealer: seals.RowSeals) -> StateCheck:
         head = events.head(register)
         expected, listed = expected_rows(events.row_lists(register))
         rows = seals.count_rows(register)
-        findings = check_state(register, sealer, expected, listed)
+        signers = events.signers(register) if sealer.listed else None
+        findings = check_state(register, sealer, expected, listed, signers)
     return StateCheck((head["seq"], head["mac"]) if head else None, tuple(findings), rows)

@@ -143,7 +143,11 @@ def _log_in(app: App, store: SecretBackend) -> tuple[str, str]:
     signed by the operator who makes it: they log in first (password and code)."""
     import datetime as dt
 
-    person = app.operator or click.prompt("Your person id", err=True)
-    password = click.prompt(f"{person}'s OpenBao password", hide_input=True, err=True)
-    code = click.prompt(f"Code from {person}'s authenticator app", hide_input=True, err=True)
+    from accessgov.cli.options import secret_input
+
+    person = app.operator
+    if not person:
+        raise click.UsageError("name the operator who sets the register up with --as PERSON")
+    password = secret_input(app, f"{person}'s OpenBao password")
+    code = secret_input(app, f"Code from {person}'s authenticator app")
     return str(person), store.login(person, password, code, dt.timedelta(minutes=15))

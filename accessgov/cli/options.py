@@ -12,6 +12,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.common import validate
+from accessgov.errors import InputError
 from accessgov.reports.files import write_private
 from accessgov.reports.rendering import LIST_FORMATS, render
 from accessgov.reports.text import visible
@@ -97,3 +98,14 @@ def done(message: str) -> None:
     """A one-line confirmation of a change, on stdout (what it echoes of the user's input is
     shown with its control characters escaped: it cannot fake a second line)."""
     click.echo(visible(message))
+
+
+def secret_input(app: App, label: str) -> str:
+    """A secret typed at a hidden prompt on a terminal, else the first line of standard input
+    (never an option's value: it would show in `ps` and the shell's history)."""
+    if app.interactive():
+        return str(click.prompt(label, hide_input=True, err=True))
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InputError(f"{label[0].lower()}{label[1:]} is needed on standard input")
+    return line

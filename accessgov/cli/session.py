@@ -104,15 +104,16 @@ def _login_to_store(app: App, length: Any, password_stdin: bool, otp: str | None
     """Log in to OpenBao: password (hidden, or from standard input) and a code."""
     import sys
 
+    from accessgov.cli.options import secret_input
     from accessgov.identity.login import login_to_store
 
     person = app.operator or click.prompt("Your person id", err=True)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt(f"{person}'s OpenBao password", hide_input=True, err=True)
+        password = secret_input(app, f"{person}'s OpenBao password")
     if otp is None:
-        otp = click.prompt(f"Code from {person}'s authenticator app", hide_input=True, err=True)
+        otp = secret_input(app, f"Code from {person}'s authenticator app")
     workspace = app.workspace
     until = login_to_store(workspace.backend, workspace.seat(), person, password, otp, length,
                            app.clock())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import done
+from accessgov.cli.options import done, secret_input
 from accessgov.errors import InputError
 
 if TYPE_CHECKING:
@@ -168,17 +168,6 @@ def enable(app: App, /, person_id: str, **where: Any) -> None:
     """Let PERSON log in again (someone who came back)."""
     _admin(app, where).enable(person_id)
     done(f"Enabled {person_id} in OpenBao.")
-
-
-def secret_input(app: App, label: str) -> str:
-    """A secret typed at a hidden prompt on a terminal, else the first line of standard input
-    (never an option's value: it would show in `ps` and the shell's history)."""
-    if app.interactive():
-        return str(click.prompt(label, hide_input=True, err=True))
-    line = sys.stdin.readline().rstrip("\r\n")
-    if not line:
-        raise InputError(f"{label[0].lower()}{label[1:]} is needed on standard input")
-    return line
 
 
 def _password(app: App, from_stdin: bool) -> str:

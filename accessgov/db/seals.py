@@ -56,6 +56,11 @@ COUNTED: dict[str, tuple[str, str]] = {
 }
 COUNTING = sorted({parent for parent, _ in COUNTED.values()})
 
+# Where changes are signed by their actors: rows written once, by the decision they record,
+# whose column names who decided (so the change that wrote one must be signed by them). A row
+# of a change signed by someone else is a decision made in another's name.
+DECIDED_BY = {"approvals": "approver", "review_decisions": "decided_by"}
+
 
 @dataclasses.dataclass(frozen=True)
 class Keys:

@@ -34,7 +34,7 @@ class Verifier:
         self._sealer = sealer
         self._event_holds = event_holds
         self._vouched: set[tuple[str, str]] = set()  # rows this change found sealed
-        self._lists: dict[int, frozenset[str]] = {}  # trusted events' row lists
+        self._lists: dict[int, tuple[frozenset[str], str | None]] = {}  # trusted row lists
 
     def check(self, table: str, row: Row) -> Row:
         """`row` if it carries accessgov's seal and is current; Tampered otherwise. A row this
@@ -52,18 +52,27 @@ class Verifier:
 
     def _require_listed(self, table: str, pk: str, row: Row) -> None:
         seq = row.get("sealed_seq")
-        listed = self._row_list(seq) if isinstance(seq, int) else None
-        if listed is None or f"+{table}\t{pk}\t{row['seal']}" not in listed:
+        found = self._row_list(seq) if isinstance(seq, int) else None
+        if found is None or f"+{table}\t{pk}\t{row['seal']}" not in found[0]:
             raise Tampered(
                 f"the register was changed outside accessgov: the {table} row {pk!r} is not "
                 "vouched for by a signed change of the log, so it is not trusted; run "
                 "'accessgov audit verify'")
+        decider = seals.DECIDED_BY.get(table)
+        if decider is not None and row[decider] != found[1]:
+            raise Tampered(
+                f"the register was changed outside accessgov: the {table} row {pk!r} names "
+                f"{row[decider]} as deciding, but the change that wrote it was signed by "
+                f"{found[1]}; run 'accessgov audit verify'")
 
-    def _row_list(self, seq: int) -> frozenset[str] | None:
-        """The row list of event `seq`, if the event holds (its seal and signature)."""
+    def _row_list(self, seq: int) -> tuple[frozenset[str], str | None] | None:
+        """The row list of event `seq` and who signed it, if the event holds (its seal and
+        signature)."""
         if seq not in self._lists:
             event = events.by_seq(self._register, seq)
-            if event is None or not self._event_holds(event):
+            # A change's rows are listed on its last event, which its actor signs: a list on
+            # an event nobody signed vouches for nothing.
+            if event is None or not event.get("signature") or not self._event_holds(event):
                 return None
-            self._lists[seq] = frozenset(event["rows"].split("\n"))
+            self._lists[seq] = (frozenset(event["rows"].split("\n")), event.get("signer"))
         return self._lists[seq]

@@ -186,10 +186,11 @@ def _identify_by_token(op: Operation) -> None:
     in use belongs to (OpenBao says so, after their login with password and code): naming
     someone else with --as is refused."""
     person = op.store.operator()
-    if op.operator_id is not None and op.operator_id != person:
+    named, op.operator_id = op.operator_id, person  # a refusal is recorded as theirs
+    if named is not None and named != person:
+        op.attempt = ("act as", named)
         raise Refused(f"you are logged in to OpenBao as {person}, so you cannot act as "
-                      f"{op.operator_id}; {op.operator_id} logs in on their own device")
-    op.operator_id = person
+                      f"{named}; {named} logs in on their own device")
 
 
 def ticket_session(op: Operation) -> Row | None:

@@ -78,6 +78,12 @@ def row_lists(register: Register) -> Iterator[tuple[int, str]]:
     return register.tuples("SELECT seq, rows FROM audit WHERE rows != '' ORDER BY seq")
 
 
+def signers(register: Register) -> dict[int, str]:
+    """Who signed each signed event (where changes are signed by their actors)."""
+    return {seq: signer for seq, signer in
+            register.tuples("SELECT seq, signer FROM audit WHERE signer IS NOT NULL")}
+
+
 def any_row_list(register: Register) -> bool:
     """Whether any event of the log lists rows (seals were ever in force)."""
     return register.value("SELECT 1 FROM audit WHERE rows != '' LIMIT 1") is not None

@@ -33,8 +33,17 @@ def get(register: Register, grant_id: str) -> Row:
     """The grants table's row for one grant, or NotFound; while a change runs, checked, and
     refused if its approval record is missing behind the log."""
     grant = records.by_id(register, "grants", "grant", grant_id)
-    records.require_children(register, "approvals", grant_id)
+    _require_approval(register, grant_id)
     return grant
+
+
+def _require_approval(register: Register, grant_id: str) -> None:
+    """While a change runs: a grant's approval is part of what decisions on it rest on, so it
+    is read through the checked path too (and none may be missing behind the log)."""
+    if register.verifier is not None:
+        records.require_children(register, "approvals", grant_id)
+        register.sealed_row("approvals", "SELECT * FROM approvals WHERE grant_id = ?",
+                            (grant_id,))
 
 
 def with_approval(register: Register, grant_id: str, today: str) -> Row:
@@ -70,11 +79,15 @@ def listing(register: Register, today: str, *, person: str | None = None,
 
 
 def live_grant_of(register: Register, person: str, account: str, today: str) -> Row | None:
-    """`person`'s live grant on `account` (checked while a change runs), if they hold one."""
-    return register.sealed_row(
+    """`person`'s live grant on `account` (checked while a change runs, with its approval),
+    if they hold one."""
+    grant = register.sealed_row(
         "grants", f"SELECT g.* FROM grants g WHERE g.person = :person AND g.account = :account "
         f"AND {LIVE_GRANT} ORDER BY g.num DESC LIMIT 1",
         {"person": person, "account": account, "today": today})
+    if grant is not None:
+        _require_approval(register, grant["id"])
+    return grant
 
 
 def live_on(register: Register, account: str, today: str) -> list[Row]:

@@ -74,6 +74,7 @@ class OpenBaoBackend(vault.VaultBackend):
         self._client: OpenBaoClient | None = None
         self._public_keys: dict[str, PublicKeys] = {}
         self._operator: str | None = None
+        self._client_token: str | None = None
 
     # -- whose token -------------------------------------------------------------------------
 
@@ -81,22 +82,30 @@ class OpenBaoBackend(vault.VaultBackend):
         """Act with this token (the operator's session) rather than VAULT_TOKEN."""
         self._token_value = token
         self._operator = None
-        if self._client is not None:
-            self._client = self._client.with_token(token)
 
     @property
     def client(self) -> OpenBaoClient:
         """The operator's client (their token), on one kept-alive connection."""
+        token = self._token()
         if self._client is None:
             from accessgov.secrets.openbao.client import OpenBaoClient
 
-            self._client = OpenBaoClient(self._url, self._token(), namespace=self._namespace,
+            self._client = OpenBaoClient(self._url, token, namespace=self._namespace,
                                          cacert=self._cacert)
+        elif self._client_token != token:
+            self._client = self._client.with_token(token)
+        self._client_token = token
         return self._client
 
     def anonymous(self) -> OpenBaoClient:
         """A client with no token, on the same connection (for a login)."""
-        return self.client.with_token(None)
+        if self._client is None:
+            from accessgov.secrets.openbao.client import OpenBaoClient
+
+            self._client = OpenBaoClient(self._url, None, namespace=self._namespace,
+                                         cacert=self._cacert)
+            self._client_token = None
+        return self._client.with_token(None)
 
     def operator(self) -> str:
         """The person the token belongs to: its login name on the operators' auth mount.
