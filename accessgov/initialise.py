@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from pathlib import Path
 
 from accessgov.audit import chain as audit
 from accessgov.audit.guard import SEALED_MARKER
 from accessgov.common.timeutil import iso, utc_now
 from accessgov.db import seals
-from accessgov.db.register import Register
+from accessgov.db.register import Location, Register
 from accessgov.errors import InputError
 from accessgov.identity.authority import SETUP_MARKER
 from accessgov.secrets.base import SecretBackend, VersionConflict
@@ -26,7 +25,7 @@ def org_slug(name: str) -> str:
     return slug
 
 
-def initialise(db_path: Path, org: str, config: BackendConfig,
+def initialise(db_path: Location, org: str, config: BackendConfig,
                backend_factory: BackendFactory, *, store: SecretBackend | None = None
                ) -> Register:
     """Create the register, its audit key in the secret store, and the first audit event.
@@ -78,13 +77,12 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
         with contextlib.suppress(Exception):
             store.delete(audit.KEY_PATH)  # we created it with check-and-set 0: it is ours
         if created:
-            for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
-                leftover.unlink(missing_ok=True)
+            register.discard()
         raise
     return register
 
 
-def _initialise_signed(db_path: Path, org: str, config: BackendConfig,
+def _initialise_signed(db_path: Location, org: str, config: BackendConfig,
                        store: SecretBackend) -> Register:
     """A register whose changes are signed by their actors: its first event is signed by the
     operator whose login the store holds, at the store's own time."""
@@ -109,8 +107,6 @@ def _initialise_signed(db_path: Path, org: str, config: BackendConfig,
                        {"org": org, "backend": config.kind, "signed_by": person})
             log.commit()
     except BaseException:
-        register.close()
-        for leftover in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
-            leftover.unlink(missing_ok=True)
+        register.discard()
         raise
     return register

@@ -21,7 +21,7 @@ from accessgov.common import actors
 from accessgov.common.timeutil import iso, today
 from accessgov.db import seals
 from accessgov.db.queries import people, records
-from accessgov.db.register import Register, Row
+from accessgov.db.register import Location, Register, Row
 from accessgov.errors import MfaRequired
 from accessgov.secrets.base import SecretBackend
 
@@ -58,7 +58,7 @@ class Proof:
 class Seat:
     """Where the command runs: the register file and this user's session folder."""
 
-    db_path: Path
+    db_path: Location
     runtime_folder: Path
     read_ticket: Callable[[], Any]  # the session ticket on this machine, or None
 

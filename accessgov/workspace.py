@@ -17,7 +17,7 @@ from accessgov.access.grants import expire_due_grants
 from accessgov.audit import chain, guard
 from accessgov.common.timeutil import utc_now
 from accessgov.db import seals
-from accessgov.db.register import Register, Row
+from accessgov.db.register import Location, Register, Row
 from accessgov.db.trust import Verifier
 from accessgov.errors import AccessGovError, BackendUnavailable, MfaRequired, Refused
 from accessgov.governance import offboarding
@@ -36,7 +36,7 @@ class Workspace:
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Location,
         *,
         env: Mapping[str, str],
         backend_factory: BackendFactory = open_backend,

@@ -8,14 +8,20 @@ once per session and point only that test's environment at it.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from accessgov.db.register import DatabaseUrl
 from tests.support import servers
 from tests.support.shell import Shell
+
+if TYPE_CHECKING:
+    from tests.support.postgres import PostgresServer
 
 # Variables that would let a test reach a real Vault, register, operator or keyring choice.
 FOREIGN_VARIABLES = (
@@ -119,8 +125,36 @@ def store() -> dict[str, object]:
     return {}
 
 
+# Which engine the register tests run on: ACCESSGOV_TEST_ENGINE=postgresql runs every test
+# that uses the `shell` fixture on a real PostgreSQL server the suite starts (see .ci/run).
+ENGINE = os.environ.get("ACCESSGOV_TEST_ENGINE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster for the session (skips if PostgreSQL is missing)."""
+    from tests.support.postgres import start_postgres
+
+    server = servers.start_or_skip(start_postgres, tmp_path_factory.mktemp("postgres"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def shell(tmp_path: Path, store: dict[str, object]) -> Shell:
+def register_location(tmp_path: Path, request: pytest.FixtureRequest) -> Path | DatabaseUrl:
+    """Where a test's register lives: a file in its own folder, or (ACCESSGOV_TEST_ENGINE=
+    postgresql) a fresh database of the session's PostgreSQL server."""
+    if ENGINE == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        return DatabaseUrl(server.new_database())
+    return tmp_path / "data" / "register.db"
+
+
+@pytest.fixture
+def shell(tmp_path: Path, store: dict[str, object],
+          register_location: Path | DatabaseUrl) -> Shell:
     """A new InterAct register bound to the in-memory store (fast unit-level CLI tests).
 
     The register is made by the core's `initialise` with a config that names the memory
@@ -135,7 +169,7 @@ def shell(tmp_path: Path, store: dict[str, object]) -> Shell:
         assert config.kind == "memory", config
         return MemoryBackend(config.org_slug, store)  # type: ignore[arg-type]
 
-    sh = Shell(tmp_path / "data" / "register.db", factory)
+    sh = Shell(register_location, factory, workdir=tmp_path)
     initialise(sh.db, "InterAct", BackendConfig("memory", "interact"), factory).close()
     return sh
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from accessgov.db import migrations, register
+from accessgov.db import migrations
+from accessgov.db import sqlite as register
 from accessgov.db.register import Register, default_path
 from accessgov.errors import InputError
 

@@ -108,7 +108,8 @@ class AccessGovGroup(click.Group):
 
 
 # Environment variables whose values become register queries or paths.
-_TEXT_VARIABLES = ("ACCESSGOV_DB", "ACCESSGOV_OPERATOR", "ACCESSGOV_BACKEND")
+_TEXT_VARIABLES = ("ACCESSGOV_DB", "ACCESSGOV_DATABASE_URL", "ACCESSGOV_OPERATOR",
+                   "ACCESSGOV_BACKEND")
 
 
 def _not_utf8(values: list[str]) -> bool:
@@ -197,6 +198,10 @@ See 'accessgov COMMAND --help' for each command's options."""
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_path", envvar="ACCESSGOV_DB", type=click.Path(dir_okay=False),
               help="The register file (default: in your user data folder).")
+@click.option("--database", "database_url", envvar="ACCESSGOV_DATABASE_URL", metavar="URL",
+              help="A register in PostgreSQL, shared by several administrators: "
+                   "postgresql://user@host/db, or 'postgresql://' for the libpq settings "
+                   "(PGHOST, PGSERVICE, ~/.pgpass; env ACCESSGOV_DATABASE_URL).")
 @click.option("--as", "operator", envvar="ACCESSGOV_OPERATOR", metavar="PERSON",
               help="Who is acting (env ACCESSGOV_OPERATOR; default: the open session's person).")
 @click.option("--local-time", is_flag=True, envvar="ACCESSGOV_LOCAL_TIME",
@@ -204,8 +209,8 @@ See 'accessgov COMMAND --help' for each command's options."""
                    "ACCESSGOV_LOCAL_TIME=1). JSON and CSV always give UTC.")
 @click.version_option(package_name="accessgov", prog_name="accessgov")
 @click.pass_context
-def cli(ctx: click.Context, db_path: str | None, operator: str | None,
-        local_time: bool) -> None:
+def cli(ctx: click.Context, db_path: str | None, database_url: str | None,
+        operator: str | None, local_time: bool) -> None:
     """Govern who may use your organisation's official online accounts.
 
     Keeps a register of accounts, people and every grant of access with its approval,
@@ -213,7 +218,8 @@ def cli(ctx: click.Context, db_path: str | None, operator: str | None,
     tamper-evident audit log.
     """
     app = ctx.obj if isinstance(ctx.obj, App) else App()
-    app.configure(db_path=db_path, operator=operator, local_time=local_time)
+    app.configure(db_path=db_path, database_url=database_url, operator=operator,
+                  local_time=local_time)
     ctx.obj = app
     ctx.call_on_close(app.close)
 

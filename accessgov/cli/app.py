@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from accessgov.common import validate
 from accessgov.common.timeutil import local_display, today, utc_now
-from accessgov.db.register import Register, default_path
+from accessgov.db.register import DatabaseUrl, Location, Register, default_path
 
 if TYPE_CHECKING:
     from accessgov.operation import Operation
@@ -32,16 +33,23 @@ class App:
         self.clock = clock
         self.env = dict(os.environ if env is None else env)
         self.interactive = interactive or sys.stdin.isatty
-        self.db_path: Path | None = None
+        self.db_path: Location | None = None
         self.operator: str | None = None
         self.local_time = False
         self._workspace: Workspace | None = None
         self._register: Register | None = None
 
     def configure(self, *, db_path: str | None, operator: str | None,
-                  local_time: bool = False) -> None:
-        """Apply the global options."""
-        self.db_path = Path(db_path).expanduser() if db_path else default_path(self.env)
+                  local_time: bool = False, database_url: str | None = None) -> None:
+        """Apply the global options: the register is in PostgreSQL with --database (or
+        ACCESSGOV_DATABASE_URL), else in the file --db (or ACCESSGOV_DB, or the default)."""
+        if database_url and db_path:
+            raise click.UsageError("give either --db (a register file) or --database (a "
+                                   "register in PostgreSQL), not both")
+        if database_url:
+            self.db_path = DatabaseUrl(validate.one_line(database_url, "--database"))
+        else:
+            self.db_path = Path(db_path).expanduser() if db_path else default_path(self.env)
         self.operator = operator
         self.local_time = local_time
 

@@ -1,32 +1,37 @@
-"""The Register: one SQLite file holding people, accounts, grants, approvals and the audit log.
+"""The Register: the one interface the core reaches the database through, on either engine.
 
-It owns the connection, the transaction discipline (one `BEGIN IMMEDIATE` per command), the
-secure creation of the file and forward migrations. Queries are plain `sqlite3`: read commands
-must start fast, and sqlite-utils (85-185 ms to import) is loaded only to migrate or import.
+The register holds people, accounts, grants, approvals, the workflows and the audit log. The
+embedded default is one SQLite file (accessgov.db.sqlite); several administrators on their own
+machines share one PostgreSQL database (accessgov.db.postgres). The domain never asks which:
+it asks `accessgov.db.queries` for rows, and writes with insert, update and delete, inside a
+transaction that serialises changes on the audit chain's head.
+
+SQL here and in the named queries is written once, in what both engines understand: `?` and
+`:name` placeholders (the PostgreSQL engine translates them), and the few fragments that
+differ come from the register's `dialect`.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
-import os
-import sqlite3
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from accessgov.db.migrations import LATEST_VERSION, apply_migrations
-from accessgov.errors import AccessGovError, InputError, RegisterBusy
-
-BUSY_TIMEOUT_MS = 5000
-# Tables every accessgov register has had since its first schema: a file without them is
-# some other SQLite database, never to be migrated into a register.
-REGISTER_TABLES = {"settings", "schema_history", "people", "accounts", "grants", "audit"}
+from accessgov.errors import InputError
 
 if TYPE_CHECKING:
     from accessgov.db.trust import Verifier
 
+# Tables every accessgov register has had since its first schema: a database without them is
+# some other database, never to be migrated into a register.
+REGISTER_TABLES = {"settings", "schema_history", "people", "accounts", "grants", "audit"}
+
 Row = dict[str, Any]
 Params = Sequence[Any] | Mapping[str, Any]
+DATABASE_URL_VARIABLE = "ACCESSGOV_DATABASE_URL"
 
 
 def default_path(env: Mapping[str, str]) -> Path:
@@ -38,16 +43,77 @@ def default_path(env: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_data_dir("accessgov", appauthor=False)) / "register.db"
 
 
-def _dict_row(cursor: sqlite3.Cursor, row: Sequence[Any]) -> Row:
-    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+@dataclasses.dataclass(frozen=True)
+class DatabaseUrl:
+    """Where a PostgreSQL register is: a libpq connection string or URL (`postgresql://...`;
+    an empty `postgresql://` takes everything from PGHOST, PGSERVICE, ~/.pgpass...). It stands
+    where a SQLite register has its file's path, and names the register the same way on every
+    machine (without its password, which never leaves libpq)."""
+
+    url: str
+
+    def resolve(self) -> DatabaseUrl:
+        """Itself (a path would be made absolute)."""
+        return self
+
+    def exists(self) -> bool:
+        """Whether the database already holds a register."""
+        from accessgov.db.postgres import PostgresRegister
+
+        return PostgresRegister.holds_register(self)
+
+    def __str__(self) -> str:
+        from accessgov.db.postgres import shown_url
+
+        return shown_url(self.url)
 
 
-class Register:
-    """An open register file. Create with `Register.create`, open with `Register.open`.
+Location = Path | DatabaseUrl
 
-    An opened register reads through a read-only connection: a read command never writes to
-    the file (no migration, no switch of journal mode). The first `transaction()` reconnects
-    for writing, in WAL mode, and brings an older schema up to date then.
+
+class Dialect:
+    """The few SQL fragments that differ between the engines (SQLite's spelling here)."""
+
+    name = "sqlite"
+    rowref = "rowid"  # what names one stored row for a quick update
+
+    def rowref_is(self) -> str:
+        """A condition: the row is the one `rowref` (a parameter) named."""
+        return f"{self.rowref} = ?"
+
+    def as_text(self, expr: str) -> str:
+        """`expr` compared as text (a key column, whatever its type, against a row key)."""
+        return expr
+
+    def json_items(self, expr: str, alias: str) -> str:
+        """A FROM item yielding each element of the JSON array `expr` as `alias.value`
+        (text) with its 0-based position `alias.key`."""
+        return f"json_each({expr}) {alias}"
+
+    def json_text(self, expr: str, key: str) -> str:
+        """The text of member `key` of the JSON object `expr`."""
+        return f"json_extract({expr}, '$.{key}')"
+
+    def json_pair_items(self, param: str, alias: str) -> str:
+        """A FROM item of the JSON array of pairs `param` as `alias.first`, `alias.second`."""
+        return (f"(SELECT json_extract(value, '$[0]') AS first, json_extract(value, '$[1]') "
+                f"AS second FROM json_each({param})) {alias}")
+
+    def joined(self, expr: str, separator: str = ",", *, distinct: bool = False) -> str:
+        """The aggregate of `expr`'s values as text joined by `separator`."""
+        if distinct:
+            return f"group_concat(DISTINCT {expr})" if separator == "," else \
+                f"group_concat({expr}, '{separator}')"
+        return f"group_concat({expr}, '{separator}')"
+
+    def json_array(self, expr: str) -> str:
+        """The aggregate of `expr`'s values as a JSON array (text)."""
+        return f"json_group_array({expr})"
+
+
+class Register(abc.ABC):
+    """An open register. Create with `Register.create`, open with `Register.open`, with a
+    file's path (SQLite) or a `DatabaseUrl` (PostgreSQL).
 
     The core reaches the register only through these few operations (reads, writes, a
     transaction, the chain-head lock); the SQL itself lives in the named queries of
@@ -55,12 +121,12 @@ class Register:
     `sealed_rows`: while a change runs, a `Verifier` checks each of them (accessgov.db.trust).
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, writable: bool = True) -> None:
-        self.path = path
-        self._conn = conn
-        self.writable = writable
-        # The schema version of the file when it was read through a migrated copy (older
-        # than this accessgov's); None when the file itself is read.
+    dialect: Dialect = Dialect()
+
+    def __init__(self, location: Location) -> None:
+        self.path = location
+        # The schema version of the register when it was read through a migrated copy
+        # (older than this accessgov's); None when the register itself is read.
         self.upgrade_pending: int | None = None
         # Checks every sealed row read while a change runs (None for read commands).
         self.verifier: Verifier | None = None
@@ -68,158 +134,100 @@ class Register:
 
     # -- opening -------------------------------------------------------------------------
 
-    @classmethod
-    def create(cls, path: Path) -> Register:
-        """A new, empty, migrated register: folder 0700 and file 0600 before anything is written."""
-        if path.exists():
-            raise InputError(f"a register already exists at {path}")
-        _make_private_folder(path.parent)
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except OSError as error:
-            raise InputError(f"cannot create the register at {path}: {error.strerror}") from None
-        os.close(fd)
-        register = cls(path, _connect(path))
-        register._upgrade(0)
-        return register
+    @staticmethod
+    def create(location: Location) -> Register:
+        """A new, empty, migrated register (for a file: folder 0700 and file 0600 before
+        anything is written; a database must hold no register yet)."""
+        if isinstance(location, DatabaseUrl):
+            from accessgov.db.postgres import PostgresRegister
 
-    @classmethod
-    def open(cls, path: Path) -> Register:
-        """The existing register at `path`, for reading until its first transaction.
+            return PostgresRegister.create(location)
+        from accessgov.db.sqlite import SqliteRegister
 
-        A file that is not an accessgov register is refused, and so is one from a newer
-        accessgov. One from an older accessgov is read through an up-to-date copy in memory;
-        the file itself is brought up to date by the first change.
-        """
-        if not path.is_file():
-            raise InputError(
-                f"there is no register at {path}; run 'accessgov init --org NAME' first "
-                "(or point --db / ACCESSGOV_DB at your register)"
-            )
-        conn = _connect(path, read_only=True)
-        register = cls(path, conn, writable=False)
-        try:
-            version = register.check_schema()
-            if version < LATEST_VERSION:
-                register._conn = _migrated_copy(conn, version)
-                register.upgrade_pending = version
-        except BaseException:
-            conn.close()
-            raise
-        if register.upgrade_pending is not None:
-            conn.close()
-        return register
+        return SqliteRegister.create(location)
 
+    @staticmethod
+    def open(location: Location) -> Register:
+        """The existing register, for reading until its first transaction; one that is not
+        an accessgov register, or is from a newer accessgov, is refused."""
+        if isinstance(location, DatabaseUrl):
+            from accessgov.db.postgres import PostgresRegister
+
+            return PostgresRegister.open(location)
+        from accessgov.db.sqlite import SqliteRegister
+
+        return SqliteRegister.open(location)
+
+    @abc.abstractmethod
     def reopen(self) -> Register:
         """The same register on a connection of its own (for a second process or thread)."""
-        return Register(self.path, _connect(self.path))
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Close the connection."""
-        self._conn.close()
+
+    @abc.abstractmethod
+    def discard(self) -> None:
+        """Take away a register this process has just created and could not finish (its
+        file, or its tables), and close it."""
 
     # -- schema ----------------------------------------------------------------------------
 
     @property
+    @abc.abstractmethod
     def schema_version(self) -> int:
-        """The schema version recorded in the file (SQLite's user_version)."""
-        version: int = self._conn.execute("PRAGMA user_version").fetchone()["user_version"]
-        return version
+        """The schema version the register records."""
 
-    def check_schema(self) -> int:
-        """The file's schema version, once it is known to be an accessgov register that this
-        accessgov can read (InputError otherwise)."""
-        try:
-            version = self.schema_version
-            tables = {row["name"] for row in self.rows(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        except sqlite3.DatabaseError as error:
-            raise InputError(f"{self.path} is not a usable accessgov register ({error})") \
-                from None
+    @abc.abstractmethod
+    def table_names(self) -> set[str]:
+        """The tables the database holds."""
+
+    @abc.abstractmethod
+    def _table_columns(self, table: str) -> list[str]:
+        """The table's columns in schema order, as the database says."""
+
+    @abc.abstractmethod
+    def migrate(self) -> None:
+        """Bring the schema up to this accessgov's latest version, in place."""
+
+    def columns(self, table: str) -> list[str]:
+        """The table's columns in schema order (cached)."""
+        if table not in self._columns:
+            self._columns[table] = self._table_columns(table)
+        return self._columns[table]
+
+    def check_schema(self, latest: int) -> int:
+        """The register's schema version, once it is known to be an accessgov register that
+        this accessgov (whose latest schema is `latest`) can read; InputError otherwise."""
+        version, tables = self._schema_facts()
         if version < 1 or not REGISTER_TABLES.issubset(tables):
-            raise InputError(f"{self.path} is not an accessgov register (it is another SQLite "
-                             "file); point --db / ACCESSGOV_DB at your register")
-        if version > LATEST_VERSION:
+            raise InputError(f"{self.path} is not an accessgov register (it is another "
+                             "database); point --db / ACCESSGOV_DB (or --database) at your "
+                             "register")
+        if version > latest:
             raise InputError(
                 f"the register at {self.path} was written by a newer accessgov "
                 f"(schema {version}); upgrade accessgov to use it"
             )
         return version
 
-    def columns(self, table: str) -> list[str]:
-        """The table's columns in schema order (cached)."""
-        if table not in self._columns:
-            info = self._conn.execute(f"PRAGMA table_info({table})").fetchall()
-            self._columns[table] = [column["name"] for column in info]
-        return self._columns[table]
-
-    def migrate(self) -> None:
-        """Bring the schema up to LATEST_VERSION in place (through a writable connection)."""
-        self._upgrade(self.check_schema())
-
-    def _upgrade(self, version: int) -> None:
-        if version == LATEST_VERSION:
-            return
-        with self.transaction():
-            current = self.schema_version  # another process may have done it meanwhile
-            if current < LATEST_VERSION:
-                apply_migrations(self._conn, current, LATEST_VERSION)
-                self._columns.clear()
-
-    def _make_writable(self) -> None:
-        """Reconnect for writing (WAL) and bring the file's schema up to date."""
-        old = self._conn
-        self._conn = _connect(self.path)
-        self.writable = True
-        old.close()
-        self.migrate()
-        self.upgrade_pending = None
+    def _schema_facts(self) -> tuple[int, set[str]]:
+        return self.schema_version, self.table_names()
 
     # -- transactions ----------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Register]:
-        """One write transaction: BEGIN IMMEDIATE takes the write lock up front, so two
-        writers queue on the busy timeout instead of failing half-way."""
-        if not self.writable:
-            self._make_writable()
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise _busy_or(error) from None
-        try:
-            yield self
-        except BaseException:
-            self._conn.rollback()
-            raise
-        try:
-            self._conn.execute("COMMIT")
-        except sqlite3.OperationalError as error:
-            self._conn.rollback()
-            raise _busy_or(error) from None
+    @abc.abstractmethod
+    def transaction(self) -> contextlib.AbstractContextManager[Register]:
+        """One write transaction, which holds the register's write lock (changes queue
+        behind each other instead of failing half-way)."""
 
-    @contextlib.contextmanager
-    def savepoint(self, name: str = "work") -> Iterator[None]:
-        """Inside a transaction: undo just this part if it fails, keeping the write lock (so a
-        refused attempt can be recorded before anyone else writes)."""
-        self._conn.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute(f"ROLLBACK TO {name}")
-            self._conn.execute(f"RELEASE {name}")
-            raise
-        self._conn.execute(f"RELEASE {name}")
+    @abc.abstractmethod
+    def savepoint(self, name: str = "work") -> contextlib.AbstractContextManager[None]:
+        """Inside a transaction: undo just this part if it fails, keeping the write lock."""
 
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[None]:
-        """A read transaction: every read inside sees the register as of one moment (WAL
-        readers never block the writer)."""
-        self._conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self._conn.execute("COMMIT")
+    @abc.abstractmethod
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """A read transaction: every read inside sees the register as of one moment."""
 
     @contextlib.contextmanager
     def verified_by(self, verifier: Verifier) -> Iterator[None]:
@@ -230,43 +238,44 @@ class Register:
         finally:
             self.verifier = None
 
-    def lock_chain_head(self) -> None:
-        """Serialise changes on the audit chain's head. In SQLite the write transaction's
-        BEGIN IMMEDIATE already holds the only write lock, so there is nothing more to take."""
+    def lock_chain_head(self) -> None:  # noqa: B027 - nothing to take on most engines
+        """Serialise changes on the audit chain's head (engines whose write transaction does
+        not already hold the only write lock take one here)."""
 
-    def prepare_bulk_writes(self, cache_kib: int) -> None:
+    def prepare_bulk_writes(self, cache_kib: int) -> None:  # noqa: B027 - a hint
         """For the rest of this transaction, a large change (an import): references are
-        checked at commit (a file may name a manager further down), and the page cache holds
-        `cache_kib` (taken only as used), also for sealing the rows at the end."""
-        self._conn.execute("PRAGMA defer_foreign_keys = ON")
-        self._conn.execute(f"PRAGMA main.cache_size = -{int(cache_kib)}")
+        checked at commit (a file may name a manager further down)."""
+
+    @abc.abstractmethod
+    def start_tracking(self, sealed: Mapping[str, Sequence[str]],
+                       counted: Mapping[str, tuple[str, str]]) -> None:
+        """Note every write to the `sealed` tables (key columns) in the temporary table
+        `touched` (n, tbl, pk, how), and the parent of every write to a `counted` child in
+        `counted` (tbl, parent, how), for the rest of this connection (idempotent)."""
 
     # -- reads ------------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query, as dicts."""
-        return self._conn.execute(sql, params).fetchall()
 
+    @abc.abstractmethod
     def row(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, or None."""
-        found: Row | None = self._conn.execute(sql, params).fetchone()
-        return found
 
     def value(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
-        found = self._conn.execute(sql, params).fetchone()
+        found = self.row(sql, params)
         return None if found is None else next(iter(found.values()))
 
+    @abc.abstractmethod
     def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
         """A query's rows as dicts, one at a time (a big table is never held whole)."""
-        yield from self._conn.execute(sql, params)
 
+    @abc.abstractmethod
     def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
         """A query's rows as plain tuples, one at a time: no dict per row, for the loops
         that visit every row of the register."""
-        cursor = self._conn.cursor()
-        cursor.row_factory = None
-        yield from cursor.execute(sql, params)
 
     def sealed_row(self, table: str, sql: str, params: Params = ()) -> Row | None:
         """One whole row of a sealed table, checked by the verifier while a change runs."""
@@ -285,19 +294,26 @@ class Register:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def insert(self, table: str, values: Mapping[str, Any]) -> int:
-        """Insert one row; returns its rowid."""
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement of a named query (an UPDATE with conditions...); returns how
+        many rows it changed."""
+
+    @abc.abstractmethod
+    def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement of a named query once per parameter set."""
+
+    def insert(self, table: str, values: Mapping[str, Any]) -> None:
+        """Insert one row."""
         columns = ", ".join(values)
         marks = ", ".join(f":{column}" for column in values)
-        cursor = self._conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
-        return cursor.lastrowid or 0
+        self.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
 
     def insert_many(self, table: str, columns: Sequence[str],
                     rows: Iterable[Sequence[Any]]) -> None:
         """Insert many rows given as value sequences in `columns` order, in one statement."""
         marks = ", ".join("?" for _ in columns)
-        self._conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        self.execute_many(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> int:
         """Update the rows matching every `key` column; returns how many changed."""
@@ -305,22 +321,12 @@ class Register:
         conditions = " AND ".join(f"{column} = :key_{column}" for column in key)
         params = {f"set_{c}": v for c, v in values.items()}
         params |= {f"key_{c}": v for c, v in key.items()}
-        cursor = self._conn.execute(f"UPDATE {table} SET {assignments} WHERE {conditions}", params)
-        return cursor.rowcount
+        return self.execute(f"UPDATE {table} SET {assignments} WHERE {conditions}", params)
 
     def delete(self, table: str, key: Mapping[str, Any]) -> int:
         """Delete the rows matching every `key` column; returns how many went."""
         conditions = " AND ".join(f"{column} = :{column}" for column in key)
-        return self._conn.execute(f"DELETE FROM {table} WHERE {conditions}", key).rowcount
-
-    def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement of a named query (an UPDATE with conditions...); returns how
-        many rows it changed."""
-        return self._conn.execute(sql, params).rowcount
-
-    def execute_many(self, sql: str, rows: Iterable[Params]) -> None:
-        """Run one statement of a named query once per parameter set."""
-        self._conn.executemany(sql, rows)
+        return self.execute(f"DELETE FROM {table} WHERE {conditions}", key)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -335,66 +341,5 @@ class Register:
 
     def set_setting(self, key: str, value: str) -> None:
         """Create or replace a setting (inside the caller's transaction)."""
-        self._conn.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
-
-def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    """A connection to the file: read-only (nothing is ever written through it), or for
-    writing in WAL mode with foreign keys on."""
-    try:
-        if read_only:
-            uri = f"{path.resolve().as_uri()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
-        else:
-            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, because Python's
-            # implicit deferred BEGIN can fail with SQLITE_BUSY when two writers read then write.
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        conn.row_factory = _dict_row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        # The change tracking of row seals (accessgov.db.seals) lives in temp tables: memory.
-        conn.execute("PRAGMA temp_store = MEMORY")
-        if not read_only and conn.execute("PRAGMA journal_mode").fetchone()[
-                "journal_mode"] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.DatabaseError as error:
-        raise InputError(f"{path} is not a usable accessgov register ({error})") from None
-    return conn
-
-
-def _migrated_copy(conn: sqlite3.Connection, version: int) -> sqlite3.Connection:
-    """An in-memory copy of an older register, brought up to date: what a read command
-    reads, so that it neither writes to the file nor misses what this accessgov expects."""
-    copy = sqlite3.connect(":memory:", isolation_level=None)
-    conn.backup(copy)
-    copy.row_factory = _dict_row
-    copy.execute("BEGIN")
-    apply_migrations(copy, version, LATEST_VERSION)
-    copy.execute("COMMIT")
-    return copy
-
-
-def _make_private_folder(folder: Path) -> None:
-    """Create `folder` (and parents) so that a folder we make is 0700 from the start."""
-    if folder.is_dir():
-        return
-    old_umask = os.umask(0o077)
-    try:
-        folder.mkdir(parents=True, mode=0o700)
-    except OSError as error:
-        raise InputError(f"cannot create the folder {folder}: {error.strerror}") from None
-    finally:
-        os.umask(old_umask)
-
-
-def _busy_or(error: sqlite3.OperationalError) -> AccessGovError:
-    if "locked" in str(error) or "busy" in str(error):
-        return RegisterBusy(
-            "the register is busy: another accessgov command is writing to it; try again"
-        )
-    return InputError(f"the register could not be written: {error}")
+        self.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))

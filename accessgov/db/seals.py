@@ -18,7 +18,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from accessgov.db.register import Register, Row
@@ -267,61 +267,21 @@ def count_rows(register: Register) -> int:
 def note_written(register: Register, table: str, pk: str) -> None:
     """Note a row as written by the change under way, so that it is sealed with it (a row
     given its first seal, which no trigger sees being written)."""
-    register.execute("INSERT INTO temp.touched (tbl, pk, how) VALUES (?, ?, 'UPDATE')",
-                     (table, pk))
+    register.execute("INSERT INTO touched (tbl, pk, how) VALUES (?, ?, 'UPDATE')", (table, pk))
 
 
 def track(register: Register) -> None:
-    """Note every write to a sealed table on this connection in temp.touched (idempotent)."""
-    if register.__dict__.get("_tracking"):
-        return
-    register.execute("CREATE TEMP TABLE IF NOT EXISTS touched "
-                     "(tbl TEXT NOT NULL, pk TEXT NOT NULL, how TEXT NOT NULL)")
-    register.execute("CREATE INDEX IF NOT EXISTS temp.touched_row ON touched (tbl, pk)")
-    for table, keys in SEALED.items():
-        # Writing the seal itself is not a change to note (seal_touched does it for them all).
-        written = ", ".join(f'"{name}"' for name in columns(register, table)
-                            if name != "sealed_seq")
-        for event, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
-            pk = " || char(9) || ".join(f"{ref}.{column}" for column in keys)
-            what = f"UPDATE OF {written}" if event == "UPDATE" else event
-            register.execute(
-                f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_{event.lower()} "
-                f"AFTER {what} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
-                f"VALUES ('{table}', {pk}, '{event}'); END"
-            )
-        # A change of key columns leaves the old key behind: note it too.
-        old_pk = " || char(9) || ".join(f"OLD.{column}" for column in keys)
-        register.execute(
-            f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_rekey "
-            f"AFTER UPDATE OF {written} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
-            f"VALUES ('{table}', {old_pk}, 'UPDATE'); END"
-        )
-    _track_parents(register)
-    register.__dict__["_tracking"] = True
-
-
-def _track_parents(register: Register) -> None:
-    """Note the parent of every counted child row written (before and after the change), so
-    that the parents' counts are brought up to date when the change is sealed."""
-    register.execute("CREATE TEMP TABLE IF NOT EXISTS counted "
-                     "(tbl TEXT NOT NULL, parent TEXT NOT NULL, how TEXT NOT NULL)")
-    for child, (parent, column) in COUNTED.items():
-        for event, refs in (("INSERT", ("NEW",)), ("UPDATE", ("NEW", "OLD")),
-                            ("DELETE", ("OLD",))):
-            values = " ".join(f"INSERT INTO counted (tbl, parent, how) VALUES ('{parent}', "
-                              f"{ref}.{column}, '{event}');" for ref in refs)
-            register.execute(
-                f"CREATE TEMP TRIGGER IF NOT EXISTS counted_{child}_{event.lower()} "
-                f"AFTER {event} ON main.{child} BEGIN {values} END")
+    """Note every write to a sealed table on this connection in `touched`, and the parent of
+    every counted child written in `counted` (idempotent)."""
+    register.start_tracking(SEALED, COUNTED)
 
 
 def counts_sql(parent: str) -> str:
     """The SQL expression giving a `parent` row's counts text (`delegations=1;exposures=3`)."""
     children = sorted((child, column) for child, (table, column) in COUNTED.items()
                       if table == parent)
-    parts = [f"'{child}=' || (SELECT COUNT(*) FROM main.{child} c WHERE c.{column} = "
-             f"main.{parent}.id)" for child, column in children]
+    parts = [f"'{child}=' || (SELECT COUNT(*) FROM {child} c WHERE c.{column} = "
+             f"{parent}.id)" for child, column in children]
     return " || ';' || ".join(parts)
 
 
@@ -330,11 +290,11 @@ def recount(register: Register) -> None:
     to date, before the change is sealed."""
     for parent in COUNTING:
         register.execute(
-            f"UPDATE main.{parent} SET counts = {counts_sql(parent)} WHERE id IN "
-            f"(SELECT parent FROM temp.counted WHERE tbl = '{parent}' "
-            f"UNION SELECT pk FROM temp.touched WHERE tbl = '{parent}') "
-            f"AND counts IS NOT {counts_sql(parent)}")
-    register.execute("DELETE FROM temp.counted")
+            f"UPDATE {parent} SET counts = {counts_sql(parent)} WHERE id IN "
+            f"(SELECT parent FROM counted WHERE tbl = '{parent}' "
+            f"UNION SELECT pk FROM touched WHERE tbl = '{parent}') "
+            f"AND counts IS DISTINCT FROM {counts_sql(parent)}")
+    register.execute("DELETE FROM counted")
 
 
 def count_sealed_uncounted(sealer: RowSeals, register: Register) -> int:
@@ -349,7 +309,7 @@ def count_sealed_uncounted(sealer: RowSeals, register: Register) -> int:
             batch = ids[start:start + 500]
             marks = ", ".join("?" for _ in batch)
             counted += register.execute(
-                f"UPDATE main.{parent} SET counts = {counts_sql(parent)} "
+                f"UPDATE {parent} SET counts = {counts_sql(parent)} "
                 f"WHERE id IN ({marks})", batch)
     return counted
 
@@ -367,7 +327,7 @@ def children_written(register: Register, parent: str, key: str) -> bool:
     """Whether the change under way inserted or deleted a counted child of this parent row
     (its counts are brought up to date only when the change is sealed)."""
     return register.value(
-        "SELECT 1 FROM temp.counted WHERE tbl = ? AND parent = ? AND how != 'UPDATE' LIMIT 1",
+        "SELECT 1 FROM counted WHERE tbl = ? AND parent = ? AND how != 'UPDATE' LIMIT 1",
         (parent, key)) is not None
 
 
@@ -380,15 +340,15 @@ def has_uncounted_rows(register: Register) -> bool:
 
 def created_here(register: Register, table: str, pk: str) -> bool:
     """Whether the change under way created this row (its first write was an insert)."""
-    first = register.value("SELECT how FROM temp.touched WHERE tbl = ? AND pk = ? "
-                           "ORDER BY rowid LIMIT 1", (table, pk))
+    first = register.value("SELECT how FROM touched WHERE tbl = ? AND pk = ? "
+                           "ORDER BY n LIMIT 1", (table, pk))
     return bool(first == "INSERT")
 
 
 def touched(register: Register) -> list[tuple[str, str]]:
     """(table, key) of every sealed row written since the last `seal_touched`, in order."""
     # Tuples: a big change writes 200,000 rows.
-    return list(dict.fromkeys(register.tuples("SELECT tbl, pk FROM temp.touched ORDER BY rowid")))
+    return list(dict.fromkeys(register.tuples("SELECT tbl, pk FROM touched ORDER BY n")))
 
 
 def seal_touched(sealer: RowSeals, register: Register, seq: int) -> str:
@@ -406,7 +366,7 @@ def seal_touched(sealer: RowSeals, register: Register, seq: int) -> str:
     present: dict[tuple[str, str], str] = {}
     for table, pks in by_table.items():
         present |= _seal_rows(sealer, register, table, pks, seq)
-    register.execute("DELETE FROM temp.touched")
+    register.execute("DELETE FROM touched")
     if sealer.listed:
         return "\n".join(f"+{table}\t{pk}\t{present[(table, pk)]}" if (table, pk) in present
                          else f"-{table}\t{pk}" for table, pk in written)
@@ -421,16 +381,18 @@ def _seal_rows(sealer: RowSeals, register: Register, table: str, pks: list[str],
     names = columns(register, table)
     at = names.index("sealed_seq")
     keys = SEALED[table]
+    dialect = register.dialect
     found: Iterable[tuple[Any, ...]]
     if len(keys) == 1:  # one query finds them all, by the key's index (read as they come)
         found = register.tuples(
-            f"SELECT t.rowid, t.{keys[0]}, {', '.join(f't.{name}' for name in names)} "
-            f"FROM (SELECT DISTINCT pk FROM temp.touched WHERE tbl = ?) k "
-            f"JOIN main.{table} t ON t.{keys[0]} = k.pk", (table,))
+            f"SELECT t.{dialect.rowref}, t.{keys[0]}, "
+            f"{', '.join(f't.{name}' for name in names)} "
+            f"FROM (SELECT DISTINCT pk FROM touched WHERE tbl = ?) k "
+            f"JOIN {table} t ON {dialect.as_text(f't.{keys[0]}')} = k.pk", (table,))
     else:
-        where = " AND ".join(f"{column} = ?" for column in keys)
-        select = (f"SELECT rowid, {' || char(9) || '.join(keys)}, {', '.join(names)} "
-                  f"FROM main.{table} WHERE {where}")
+        where = " AND ".join(f"{dialect.as_text(column)} = ?" for column in keys)
+        select = (f"SELECT {dialect.rowref}, {_key_text(register, keys)}, "
+                  f"{', '.join(names)} FROM {table} WHERE {where}")
         found = [row for pk in pks for row in register.tuples(select, pk.split("\t"))]
     present, updates = {}, []
     for row in found:
@@ -440,5 +402,10 @@ def _seal_rows(sealer: RowSeals, register: Register, table: str, pks: list[str],
         updates.append((seq, seal, row[0]))
         present[(table, str(row[1]))] = seal
     register.execute_many(
-        f"UPDATE main.{table} SET sealed_seq = ?, seal = ? WHERE rowid = ?", updates)
+        f"UPDATE {table} SET sealed_seq = ?, seal = ? WHERE {dialect.rowref_is()}", updates)
     return present
+
+
+def _key_text(register: Register, keys: Sequence[str]) -> str:
+    """The SQL of a row's key as text, its columns joined by tabs (as `row_key` joins them)."""
+    return " || '\t' || ".join(register.dialect.as_text(column) for column in keys)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from accessgov.db.queries import people
 from accessgov.db.queries import sessions as session_rows
-from accessgov.db.register import Register, Row
+from accessgov.db.register import Location, Register, Row
 from accessgov.errors import MfaRequired
 from accessgov.identity import sessions
 from accessgov.identity.authority import authorise
@@ -49,7 +48,7 @@ def open_session(op: Operation, ttl: dt.timedelta, proof: Proof) -> Row:
     op.register.insert("sessions", session)
     op.record("session.open", session_id, person=person["id"], expires_at=session["expires_at"])
     path = sessions.write_ticket(folder, sessions.Ticket(
-        str(op.seat.db_path.resolve()), person["id"], session_id, token))
+        sessions.register_name(op.seat.db_path), person["id"], session_id, token))
     # The ticket must not outlive a transaction that did not commit.
     op.on_rollback(lambda: path.unlink(missing_ok=True))
     return session
@@ -74,10 +73,10 @@ def logout(op: Operation) -> str | None:
     return str(session["id"])
 
 
-def whoami(register: Register, session: Row | None, db_path: Path) -> dict[str, Any]:
+def whoami(register: Register, session: Row | None, db_path: Location) -> dict[str, Any]:
     """Who `session` (this machine's open session, its ticket checked) belongs to, and until
     when."""
-    where = str(db_path.resolve())
+    where = sessions.register_name(db_path)
     if session is None:
         return {"session": None, "person": None, "name": None, "opened_at": None,
                 "expires_at": None, "verified_by": None, "register": where}
@@ -104,7 +103,7 @@ def login_to_store(store: SecretBackend, seat: Seat, person: str, password: str,
 def keep_store_session(seat: Seat, person: str, token: str) -> None:
     """Keep `person`'s OpenBao token as this machine's session for the register."""
     sessions.write_ticket(seat.runtime_folder, sessions.Ticket(
-        str(seat.db_path.resolve()), person, STORE_SESSION, token))
+        sessions.register_name(seat.db_path), person, STORE_SESSION, token))
 
 
 def logout_of_store(store: SecretBackend, seat: Seat) -> bool:
@@ -125,7 +124,7 @@ STORE_SESSION = "openbao"  # the session id a ticket holding an OpenBao token ca
 
 def whoami_in_store(store: SecretBackend, seat: Seat, now: dt.datetime) -> dict[str, Any]:
     """Whose OpenBao session this machine holds for the register (as `whoami` shows it)."""
-    where = str(seat.db_path.resolve())
+    where = sessions.register_name(seat.db_path)
     ticket = seat.read_ticket()
     if ticket is None:
         return {"session": None, "person": None, "name": None, "opened_at": None,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, cast
 from accessgov.common import actors
 from accessgov.common.timeutil import iso, parse_iso
 from accessgov.db.queries import sessions as session_rows
-from accessgov.db.register import Register, Row
+from accessgov.db.register import Location, Register, Row
 from accessgov.errors import InputError, Refused
 
 if TYPE_CHECKING:
@@ -66,13 +66,20 @@ def runtime_folder(env: dict[str, str]) -> Path:
     return Path(tempfile.gettempdir()) / f"accessgov-{os.getuid()}"
 
 
-def ticket_path(folder: Path, register: Path) -> Path:
+def register_name(register: Location) -> str:
+    """How a ticket names its register: the file's absolute path, or the database's URL
+    without its password."""
+    return str(register.resolve())
+
+
+def ticket_path(folder: Path, register: Location | str) -> Path:
     """One session file per register, so two registers never share a session."""
-    digest = hashlib.sha256(str(register.resolve()).encode()).hexdigest()[:16]
+    name = register if isinstance(register, str) else register_name(register)
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
     return folder / f"session-{digest}.json"
 
 
-def read_ticket(folder: Path, register: Path) -> Ticket | None:
+def read_ticket(folder: Path, register: Location) -> Ticket | None:
     """The session ticket for this register, if a readable one is on disk."""
     path = ticket_path(folder, register)
     try:
@@ -80,20 +87,20 @@ def read_ticket(folder: Path, register: Path) -> Ticket | None:
         ticket = Ticket(**data)
     except (OSError, ValueError, TypeError):
         return None
-    return ticket if ticket.register == str(register.resolve()) else None
+    return ticket if ticket.register == register_name(register) else None
 
 
 def write_ticket(folder: Path, ticket: Ticket) -> Path:
     """Write the ticket 0600 inside a 0700 folder that we own."""
     _ensure_private_folder(folder)
-    path = ticket_path(folder, Path(ticket.register))
+    path = ticket_path(folder, ticket.register)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(dataclasses.asdict(ticket), handle)
     return path
 
 
-def remove_ticket(folder: Path, register: Path) -> None:
+def remove_ticket(folder: Path, register: Location) -> None:
     """Delete this register's session file, if any."""
     ticket_path(folder, register).unlink(missing_ok=True)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from accessgov.audit import chain
-from accessgov.db import register as register_module
+from accessgov.db import sqlite as register_module
 from accessgov.db.register import Register
 from tests.support.shell import Shell, one_line_error
 

@@ -8,14 +8,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from accessgov.db.register import DatabaseUrl
 from accessgov.operation import Operation
 from accessgov.workspace import Workspace
 from tests.support.shell import Shell
 
 
-def behind_the_log(db: Path, *statements: str, params: tuple[Any, ...] = ()) -> None:
-    """Change the register file directly, as an import, an older accessgov or an attacker
-    would (with sqlite3 on the file): `params` go to the statements that have `?` in them."""
+def behind_the_log(db: Path | DatabaseUrl, *statements: str,
+                   params: tuple[Any, ...] = ()) -> None:
+    """Change the register directly, as an import, an older accessgov or an attacker would
+    (with sqlite3 on the file, or psql on the database): `params` go to the statements that
+    have `?` in them."""
+    if isinstance(db, DatabaseUrl):
+        import psycopg
+
+        from accessgov.db.postgres import translate
+
+        with psycopg.connect(db.url, autocommit=True) as pg:
+            for statement in statements:
+                pg.execute(translate(statement), params if "?" in statement else ())
+        return
     with sqlite3.connect(db) as conn:
         for statement in statements:
             conn.execute(statement, params if "?" in statement else ())

@@ -21,6 +21,7 @@ from click.testing import CliRunner, Result
 
 from accessgov.cli import cli
 from accessgov.cli.app import App
+from accessgov.db.register import DatabaseUrl
 from accessgov.secrets.base import SecretBackend
 from accessgov.secrets.config import BackendConfig
 
@@ -44,10 +45,27 @@ class Clock:
 class Shell:
     """One register, one secret store, one clock; `run` is typing a command."""
 
-    db: Path
+    db: Path | DatabaseUrl
     backend_factory: Callable[[BackendConfig], SecretBackend]
     clock: Clock = dataclasses.field(default_factory=Clock)
     seeds: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Where devices' session folders go (a register file's folder's parent, by default).
+    workdir: Path | None = None
+
+    @property
+    def where(self) -> list[str]:
+        """The global option naming the register: --db FILE or --database URL."""
+        if isinstance(self.db, DatabaseUrl):
+            return ["--database", self.db.url]
+        return ["--db", str(self.db)]
+
+    @property
+    def folder(self) -> Path:
+        """This shell's own folder (devices' session folders go in it)."""
+        if self.workdir is not None:
+            return self.workdir
+        assert isinstance(self.db, Path)
+        return self.db.parent.parent
 
     def run(self, command: str | list[str], *, expect: int | None = 0,
             input: str | None = None, interactive: bool = False,
@@ -58,7 +76,7 @@ class Shell:
         app = App(backend_factory=self.backend_factory, clock=self.clock,
                   interactive=lambda: interactive,
                   env=None if device is None else self.device_env(device))
-        result = CliRunner().invoke(cli, ["--db", str(self.db), *args], obj=app, input=input)
+        result = CliRunner().invoke(cli, [*self.where, *args], obj=app, input=input)
         if expect is not None and result.exit_code != expect:
             raise AssertionError(
                 f"accessgov {command!s} exited {result.exit_code}, expected {expect}\n"
@@ -69,7 +87,7 @@ class Shell:
 
     def device_env(self, person: str) -> dict[str, str]:
         """The environment of `person`'s own device: their own runtime (session) folder."""
-        folder = self.db.parent.parent / f"device-{person}"
+        folder = self.folder / f"device-{person}"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return dict(os.environ) | {"XDG_RUNTIME_DIR": str(folder)}
 
@@ -116,9 +134,19 @@ def one_line_error(result: Result) -> str:
 GRANT_ID = re.compile(r"\bG-\d{4,}\b")
 
 
-def dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
+def dump(db: Path | DatabaseUrl) -> dict[str, list[tuple[object, ...]]]:
     """Every row of every table: what "nothing changed" is checked against."""
     import sqlite3
+
+    if isinstance(db, DatabaseUrl):
+        import psycopg
+
+        with psycopg.connect(db.url, autocommit=True) as pg:
+            tables = [name for (name,) in pg.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")]
+            return {table: pg.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                    for table in tables}
 
     with sqlite3.connect(db) as conn:
         tables = [name for (name,) in conn.execute(

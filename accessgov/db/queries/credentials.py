@@ -5,25 +5,27 @@ from __future__ import annotations
 
 import json
 
-from accessgov.db.register import Register, Row
+from accessgov.db.register import Dialect, Register, Row
 
-# For a credentials row `c`: who could know its current version, as a JSON array of ids.
-EXPOSED_TO_CURRENT = (
-    "(SELECT json_group_array(person) FROM (SELECT DISTINCT e.person FROM exposures e "
-    "WHERE e.account = c.account AND e.kind = c.kind AND e.version = c.version "
-    "ORDER BY e.person))"
-)
 
-# Per account and person, the current credential versions they could know, as
-# "password v3, totp-seed v1": a CTE named `known` (account, person, versions) for reports
-# that list who holds what, joined once rather than asked per row.
-KNOWN_CURRENT_CTE = (
-    "known AS (SELECT e.account, e.person, group_concat(e.kind || ' v' || e.version, ', ') "
-    "AS versions FROM (SELECT DISTINCT e.account, e.person, e.kind, e.version "
-    "FROM exposures e JOIN credentials c ON c.account = e.account AND c.kind = e.kind "
-    "AND c.version = e.version ORDER BY e.account, e.person, e.kind) e "
-    "GROUP BY e.account, e.person)"
-)
+def exposed_to_current(dialect: Dialect) -> str:
+    """For a credentials row `c`: who could know its current version, as a JSON array of
+    ids."""
+    return (f"(SELECT {dialect.json_array('person')} FROM (SELECT DISTINCT e.person "
+            "FROM exposures e WHERE e.account = c.account AND e.kind = c.kind "
+            "AND e.version = c.version ORDER BY e.person) p)")
+
+
+def known_current_cte(dialect: Dialect) -> str:
+    """Per account and person, the current credential versions they could know, as
+    "password v3, totp-seed v1": a CTE named `known` (account, person, versions) for reports
+    that list who holds what, joined once rather than asked per row."""
+    versions = dialect.joined("e.kind || ' v' || e.version", ", ")
+    return (f"known AS (SELECT e.account, e.person, {versions} AS versions FROM ("
+            "SELECT DISTINCT e.account, e.person, e.kind, e.version "
+            "FROM exposures e JOIN credentials c ON c.account = e.account AND c.kind = e.kind "
+            "AND c.version = e.version ORDER BY e.account, e.person, e.kind) e "
+            "GROUP BY e.account, e.person)")
 
 
 def get(register: Register, account: str, kind: str) -> Row | None:
@@ -46,7 +48,7 @@ def listing(register: Register, account: str | None = None) -> list[Row]:
         "SELECT c.account, a.platform, a.access, c.kind, c.backend, c.reference, c.version, "
         "c.set_by, c.set_at, COALESCE(c.rotated_by, c.set_by) AS last_changed_by, "
         "COALESCE(c.rotated_at, c.set_at) AS last_changed_at, "
-        f"{EXPOSED_TO_CURRENT} AS exposed_to_current "
+        f"{exposed_to_current(register.dialect)} AS exposed_to_current "
         f"FROM credentials c JOIN accounts a ON a.id = c.account {where} "
         "ORDER BY c.account, c.kind",
         params,
@@ -69,7 +71,7 @@ def current_versions_known_by(register: Register, person: str) -> list[Row]:
     since (their first exposure to it) and how (each way, comma-separated)."""
     return register.rows(
         "SELECT c.account, c.kind, c.version, MIN(e.at) AS since, "
-        "group_concat(DISTINCT e.how) AS how "
+        f"{register.dialect.joined('e.how', distinct=True)} AS how "
         "FROM exposures e JOIN credentials c "
         "ON c.account = e.account AND c.kind = e.kind AND c.version = e.version "
         "WHERE e.person = ? GROUP BY c.account, c.kind, c.version "
@@ -80,9 +82,9 @@ def versions_known_by(register: Register, person: str) -> list[Row]:
     """Every credential version `person` could ever know, current or rotated since."""
     rows = register.rows(
         "SELECT e.account, e.kind, e.version, c.version = e.version AS current, "
-        "MIN(e.at) AS since, group_concat(DISTINCT e.how) AS how FROM exposures e "
-        "LEFT JOIN credentials c ON c.account = e.account AND c.kind = e.kind "
-        "WHERE e.person = ? GROUP BY e.account, e.kind, e.version "
+        f"MIN(e.at) AS since, {register.dialect.joined('e.how', distinct=True)} AS how "
+        "FROM exposures e LEFT JOIN credentials c ON c.account = e.account AND c.kind = e.kind "
+        "WHERE e.person = ? GROUP BY e.account, e.kind, e.version, c.version "
         "ORDER BY e.account, e.kind, e.version", (person,))
     for row in rows:
         row["current"] = bool(row["current"])

@@ -18,22 +18,16 @@ def setup_completed(register: Register) -> Row | None:
                         "AND details LIKE '%\"completes_setup\":true%' ORDER BY seq LIMIT 1")
 
 
-# The acts by which someone puts a person in place: added, made an approver, imported,
-# reinstated, enrolled their MFA (before invitations, someone else did), delegated to them.
-_PLACING = """
-SELECT * FROM audit WHERE subject = :person AND action IN
-    ('person.add', 'person.update', 'person.import', 'person.reinstate', 'mfa.enrol')
-UNION ALL
-SELECT * FROM audit WHERE action IN ('delegation.add', 'delegation.import')
-    AND json_extract(details, '$.delegate') = :person
-ORDER BY seq
-"""
-
-
 def placing(register: Register, person: str) -> list[Row]:
-    """The events by which anyone (the person included) put `person` in place, oldest first:
+    """The events by which anyone (the person included) put `person` in place, oldest first
+    (added, made an approver, imported, reinstated, enrolled their MFA, delegated to them):
     whole events, so that their seals can be checked."""
-    return register.rows(_PLACING, {"person": person})
+    delegate = register.dialect.json_text("details", "delegate")
+    return register.rows(
+        "SELECT * FROM audit WHERE subject = :person AND action IN "
+        "('person.add', 'person.update', 'person.import', 'person.reinstate', 'mfa.enrol') "
+        "UNION ALL SELECT * FROM audit WHERE action IN ('delegation.add', "
+        f"'delegation.import') AND {delegate} = :person ORDER BY seq", {"person": person})
 
 
 def by_seq(register: Register, seq: int) -> Row | None:

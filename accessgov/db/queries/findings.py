@@ -43,7 +43,8 @@ def approval_pairs(register: Register, today: str) -> list[Row]:
     grantee approved themselves (`own`); a None approver stands for grants nobody approved.
     One pass over the grants settles most of them without reading approvals one by one."""
     return register.rows(
-        f"SELECT ap.approver, ap.authority, SUM(ap.approver = g.person) AS own "
+        "SELECT ap.approver, ap.authority, "
+        "SUM(CASE WHEN ap.approver = g.person THEN 1 ELSE 0 END) AS own "
         f"FROM grants g LEFT JOIN approvals ap ON ap.grant_id = g.id "
         f"AND ap.decision = 'approved' WHERE {LIVE_GRANT} "
         "GROUP BY ap.approver, ap.authority", {"today": today})
@@ -77,12 +78,11 @@ def approvals_between(register: Register, today: str,
     """The live approvals given by an approver to a grantee, for each (grantee, approver)
     pair, found through the grantees' own grants."""
     return register.stream(
-        "WITH pairs AS (SELECT json_extract(value, '$[0]') AS grantee, "
-        "json_extract(value, '$[1]') AS approver FROM json_each(:pairs)) "
         "SELECT g.id, g.person, g.account, g.role, ap.approver, ap.authority, ap.at "
-        "FROM pairs JOIN grants g ON g.person = pairs.grantee "
+        f"FROM {register.dialect.json_pair_items(':pairs', 'pairs')} "
+        "JOIN grants g ON g.person = pairs.first "
         "JOIN approvals ap ON ap.grant_id = g.id AND ap.decision = 'approved' "
-        f"AND ap.approver = pairs.approver WHERE {LIVE_GRANT} ORDER BY g.num",
+        f"AND ap.approver = pairs.second WHERE {LIVE_GRANT} ORDER BY g.num",
         {"today": today, "pairs": json.dumps(list(pairs))})
 
 
@@ -161,7 +161,8 @@ def short_of_admins(register: Register, today: str, platforms: Sequence[str]) ->
     marks = ", ".join(f":p{n}" for n in range(len(platforms)))
     params = {f"p{n}": platform for n, platform in enumerate(platforms)} | {"today": today}
     return register.stream(
-        "SELECT a.id, a.platform, group_concat(g.person, ', ') AS admins FROM accounts a "
+        f"SELECT a.id, a.platform, {register.dialect.joined('g.person', ', ')} AS admins "
+        "FROM accounts a "
         "LEFT JOIN grants g ON g.account = a.id AND g.role = 'admin' "
         f"AND {LIVE_GRANT} AND g.person IN (SELECT id FROM people WHERE status = 'active') "
         f"WHERE a.status = 'active' AND a.access = 'delegated' AND a.platform IN ({marks}) "
@@ -181,11 +182,12 @@ def messaging_groups(register: Register) -> Iterator[Row]:
 def known_to_leavers(register: Register) -> Iterator[Row]:
     """Credentials whose current version a leaver could know (leavers: comma-separated)."""
     return register.stream(
-        "SELECT c.account, c.kind, c.version, group_concat(DISTINCT e.person) AS leavers "
+        "SELECT c.account, c.kind, c.version, "
+        f"{register.dialect.joined('e.person', distinct=True)} AS leavers "
         "FROM credentials c JOIN exposures e ON e.account = c.account "
         "AND e.kind = c.kind AND e.version = c.version "
         "JOIN people p ON p.id = e.person AND p.status = 'left' "
-        "GROUP BY c.account, c.kind ORDER BY c.account, c.kind")
+        "GROUP BY c.account, c.kind, c.version ORDER BY c.account, c.kind")
 
 
 def unchanged_since(register: Register, oldest: str) -> Iterator[Row]:

@@ -55,7 +55,7 @@ def listing(register: Register, *, unfinished_only: bool = False) -> list[Row]:
     """Every case, oldest first, with how many items each has and how many are open."""
     where = "WHERE c.status IN ('scheduled', 'open')" if unfinished_only else ""
     return register.rows(
-        "SELECT c.id AS 'case', c.person, p.name, c.status, c.leave_date, c.started_by, "
+        'SELECT c.id AS "case", c.person, p.name, c.status, c.leave_date, c.started_by, '
         "c.started_at, "
         "(SELECT COUNT(*) FROM offboarding_items i WHERE i.case_id = c.id) AS items_total, "
         "(SELECT COUNT(*) FROM offboarding_items i WHERE i.case_id = c.id "
@@ -86,8 +86,8 @@ WHERE i.status = 'open' AND i.kind IN ('rotate', 'reseed', 'hand-over', 'reassig
   AND c.status = 'open' AND (
      (i.kind IN ('rotate', 'reseed') AND cr.version > i.version)
   OR (i.kind IN ('hand-over', 'reassign') AND a.status = 'archived')
-  OR (i.kind = 'hand-over' AND a.overseer IS NOT c.person)
-  OR (i.kind = 'reassign' AND i.field = 'owner' AND a.owner IS NOT c.person)
+  OR (i.kind = 'hand-over' AND a.overseer IS DISTINCT FROM c.person)
+  OR (i.kind = 'reassign' AND i.field = 'owner' AND a.owner IS DISTINCT FROM c.person)
   OR (i.kind = 'reassign' AND i.field = 'recovery_email'
       AND (a.recovery_email IS NULL OR lower(a.recovery_email) != lower(p.email))))
 ORDER BY i.case_id, i.item

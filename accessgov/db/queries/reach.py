@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from accessgov.db.queries.credentials import KNOWN_CURRENT_CTE
+from accessgov.db.queries.credentials import known_current_cte
 from accessgov.db.queries.grants import LIVE_GRANT
 from accessgov.db.register import Register, Row
 
@@ -47,11 +47,11 @@ AND NOT EXISTS (SELECT 1 FROM known k WHERE k.account = a.id)
 def matrix(register: Register, columns: Sequence[str], today: str,
            account: str | None) -> Iterator[tuple[Any, ...]]:
     """The access matrix as plain value tuples in `columns` order, ordered by account."""
-    where = "a.id = :account" if account else "1"
+    where = "a.id = :account" if account else "1 = 1"
     parts = " UNION ALL ".join(part.format(where=where) for part in (_GRANTS, _KNOWING, _NOBODY))
     quoted = ", ".join(f'"{column}"' for column in columns)
-    sql = (f"WITH {KNOWN_CURRENT_CTE} SELECT {quoted} "
-           f"FROM ({parts}) ORDER BY account, "
+    sql = (f"WITH {known_current_cte(register.dialect)} SELECT {quoted} "
+           f"FROM ({parts}) matrix ORDER BY account, "
            "CASE reach WHEN 'grant' THEN 0 WHEN 'credential' THEN 1 ELSE 2 END, person")
     return register.tuples(sql, {"today": today, "account": account})
 
@@ -59,7 +59,8 @@ def matrix(register: Register, columns: Sequence[str], today: str,
 def grants_of(register: Register, today: str, person: str, account: str | None) -> list[Row]:
     """A person's live grants as matrix rows (on one account, if given)."""
     where = "g.person = :person" + (" AND a.id = :account" if account else "")
-    return register.rows(f"WITH {KNOWN_CURRENT_CTE} " + _GRANTS.format(where=where),
+    return register.rows(f"WITH {known_current_cte(register.dialect)} "
+                         + _GRANTS.format(where=where),
                          {"today": today, "person": person, "account": account})
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from accessgov.db.queries.credentials import KNOWN_CURRENT_CTE
+from accessgov.db.queries.credentials import known_current_cte
 from accessgov.db.queries.grants import EFFECTIVE_STATUS
-from accessgov.db.register import Register, Row
+from accessgov.db.register import Dialect, Register, Row
 
-# One row per item of a campaign, in item order: the snapshot's grant with its approval, the
-# person's and the account's MFA, the current credential versions the person could know on
-# the account, and the item's decision if any.
-_ITEMS_SQL = f"""
-WITH {KNOWN_CURRENT_CTE}
+
+def _items_sql(dialect: Dialect) -> str:
+    """One row per item of a campaign, in item order: the snapshot's grant with its approval,
+    the person's and the account's MFA, the current credential versions the person could
+    know on the account, and the item's decision if any."""
+    return f"""
+WITH {known_current_cte(dialect)}
 SELECT j.key + 1 AS item, g.id AS grant_id, g.account, a.platform, a.handle, g.person,
        p.name AS person_name, p.status AS person_status, g.role,
        {EFFECTIVE_STATUS} AS grant_status, g.expires,
@@ -25,7 +27,7 @@ SELECT j.key + 1 AS item, g.id AS grant_id, g.account, a.platform, a.handle, g.p
        a.mfa_method AS account_mfa, COALESCE(m.status, 'none') AS person_mfa,
        k.versions AS exposures,
        d.decision, d.decided_by, d.decided_at, d.authority AS decided_authority, d.note
-FROM review_campaigns c, json_each(c.grants) j
+FROM review_campaigns c, {dialect.json_items("c.grants", "j")}
 JOIN grants g ON g.id = j.value
 JOIN people p ON p.id = g.person
 JOIN accounts a ON a.id = g.account
@@ -76,7 +78,7 @@ def previous_closed(register: Register, campaign: Row) -> Row | None:
 def items(register: Register, quarter: str, today: str, *,
           account: str | None = None) -> Iterator[Row]:
     """The campaign's items in order, one at a time (a campaign may hold 100,000)."""
-    sql, params = _ITEMS_SQL, {"campaign": quarter, "today": today}
+    sql, params = _items_sql(register.dialect), {"campaign": quarter, "today": today}
     if account is not None:
         sql += " AND g.account = :account"
         params["account"] = account
@@ -86,7 +88,7 @@ def items(register: Register, quarter: str, today: str, *,
 def item_tuples(register: Register, quarter: str, today: str) -> Iterator[tuple[Any, ...]]:
     """The campaign's items as plain value tuples (in the items' column order), for exports
     of 100,000 items that need no record per row."""
-    return register.tuples(_ITEMS_SQL + " ORDER BY j.key",
+    return register.tuples(_items_sql(register.dialect) + " ORDER BY j.key",
                            {"campaign": quarter, "today": today})
 
 
@@ -101,7 +103,8 @@ def holdings(register: Register, quarter: str) -> Iterator[Row]:
     """The grant (account, person, person_name, role, grant_id) of each item of a campaign."""
     return register.stream(
         "SELECT g.account, g.person, p.name AS person_name, g.role, g.id AS grant_id "
-        "FROM review_campaigns c, json_each(c.grants) j JOIN grants g ON g.id = j.value "
+        f"FROM review_campaigns c, {register.dialect.json_items('c.grants', 'j')} "
+        "JOIN grants g ON g.id = j.value "
         "JOIN people p ON p.id = g.person WHERE c.id = ?", (quarter,))
 
 
@@ -109,7 +112,8 @@ def undecided_on(register: Register, quarter: str, account: str) -> list[Row]:
     """The undecided items (item, grant_id) of a campaign on one account, in order."""
     return register.rows(
         "SELECT j.key + 1 AS item, j.value AS grant_id FROM review_campaigns c, "
-        "json_each(c.grants) j JOIN grants g ON g.id = j.value WHERE c.id = ? "
+        f"{register.dialect.json_items('c.grants', 'j')} JOIN grants g ON g.id = j.value "
+        "WHERE c.id = ? "
         "AND g.account = ? AND NOT EXISTS (SELECT 1 FROM review_decisions d "
         "WHERE d.campaign = c.id AND d.item = j.key + 1) ORDER BY j.key",
         (quarter, account))
