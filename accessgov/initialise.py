@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 from accessgov.audit import chain as audit
+from accessgov.audit import timeline
 from accessgov.audit.guard import SEALED_MARKER
+from accessgov.audit.head import HEAD_PATH
 from accessgov.common.timeutil import iso, utc_now
 from accessgov.db import seals
 from accessgov.db.register import Register
@@ -40,6 +42,7 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
         raise InputError("--org cannot be empty")
     store = backend_factory(config)
     store.check()
+    now = iso(timeline.store_time(store, utc_now()))  # the server's, if it has one
     try:
         key_version = store.write(audit.KEY_PATH, audit.new_key(), expect_version=0)
     except VersionConflict:
@@ -49,14 +52,13 @@ def initialise(db_path: Path, org: str, config: BackendConfig,
             "with a different --slug (or another place in the store: see 'accessgov init --help')"
         ) from None
     # The key did not exist, so any marker left beside it belongs to a register long gone.
-    for stale in (SETUP_MARKER, SEALED_MARKER):
+    for stale in (SETUP_MARKER, SEALED_MARKER, HEAD_PATH):
         store.delete(stale)
     created = False
     try:
         register = Register.create(db_path)
         created = True
         key = audit.decode_key(store.read(audit.KEY_PATH, key_version))
-        now = iso(utc_now())
         with register.transaction():
             seals.track(register)
             for name, value in (config.as_settings() | {

@@ -3,6 +3,11 @@
 `Workspace.change` runs a piece of work as one register transaction together with its audit
 events: it builds the `Operation` the work receives, wires in the sealed audit chain, and
 commits it all or undoes it all (including what the work wrote to the secret store).
+
+The time of a change is the OpenBao server's when the store has a server (a local clock more
+than two minutes off is refused), else this computer's. Before the work, the guard refuses a
+register behind the chain head the secret store records, or a time before the log's last
+event; after the commit, the store's record of the head is moved on (accessgov.audit.head).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from accessgov.access.grants import expire_due_grants
-from accessgov.audit import chain, guard
-from accessgov.common.timeutil import utc_now
+from accessgov.audit import chain, guard, timeline
+from accessgov.audit import head as chain_head
+from accessgov.common.timeutil import iso, utc_now
 from accessgov.db import seals
 from accessgov.db.register import Register
 from accessgov.db.trust import Verifier
@@ -29,6 +35,10 @@ from accessgov.secrets.config import BackendConfig, open_backend
 
 T = TypeVar("T")
 BackendFactory = Callable[[BackendConfig], SecretBackend]
+
+# Refusals that are not put on record: the register cannot be trusted (a copy put back), or a
+# record would be dated before the log's last event (a clock set back).
+UNRECORDED = (MfaRequired, chain_head.RolledBack, timeline.ClockBehind)
 
 
 class Workspace:
@@ -83,6 +93,17 @@ class Workspace:
             ) from None
 
     @functools.cached_property
+    def head_record(self) -> chain_head.HeadRecord:
+        """Where the secret store keeps the audit chain's head."""
+        return chain_head.record_of(self.backend)
+
+    def now(self, *, check_clock: bool = True) -> dt.datetime:
+        """The time of a change: the OpenBao server's if the store has one (ClockSkew if this
+        computer's clock is more than two minutes off it, unless `check_clock` is False),
+        else this computer's clock."""
+        return timeline.store_time(self.backend, self.clock(), check_clock=check_clock)
+
+    @functools.cached_property
     def runtime_folder(self) -> Path:
         """Where this user's session files live."""
         return sessions.runtime_folder(self.env)
@@ -117,35 +138,42 @@ class Workspace:
         return seals.Keys.derive(self.audit_key)
 
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
-               code: str | None = None) -> T:
+               code: str | None = None, acknowledging_clock: bool = False) -> T:
         """Run `work` as one transaction with its audit events; all of it or none of it.
 
         A rejected code or a refused attempt is itself recorded, in the same transaction after
         the work was undone, so that the write lock is never let go between the check and
-        the record (five wrong codes in parallel are five, not six).
+        the record (five wrong codes in parallel are five, not six). `acknowledging_clock`:
+        the work is the acknowledgement of a clock that was wrong, the one change that may be
+        dated before the log's last event.
         """
         register = self.register
-        op = self._operation(operator, code)
+        keys, head = self.keys, chain_head.Tracker(self.head_record)
+        op: Operation | None = None
         failure: AccessGovError | None = None
         try:
-            with register.transaction(), register.verified_by(Verifier(register, op.keys.rows)):
+            with register.transaction(), register.verified_by(Verifier(register, keys.rows)):
+                # Dated under the write lock, so never before a change that committed first.
+                op = self._operation(operator, code)
                 seals.track(register)
                 try:
                     with register.savepoint():
-                        guard.guard(op)
+                        guard.guard(op, head, acknowledging_clock=acknowledging_clock)
                         expire_due_grants(op)
                         offboarding.carry_out_scheduled(op)
                         result = work(op)
                         offboarding.tick_satisfied(op)
-                        op.journal.commit()
+                        self._seal(op, head)
                 except (totp.CodeRejected, Refused) as refused:
-                    if isinstance(refused, MfaRequired):
+                    if isinstance(refused, UNRECORDED):
                         raise
                     failure = refused
-                    self._record_failure(op, refused)
+                    self._record_failure(op, refused, head)
         except BaseException:
-            op.undo_side_effects()
+            if op is not None:
+                op.undo_side_effects()
             raise
+        self.warnings += head.publish(register, op.actor)
         if failure is not None:
             raise failure
         self.warnings += op.run_after_commit()
@@ -154,22 +182,34 @@ class Workspace:
     def _operation(self, operator: str | None, code: str | None) -> Operation:
         keys = self.keys
         return Operation(
-            self.register, chain.AuditLog(self.register, keys), self.clock(), keys=keys,
+            self.register, chain.AuditLog(self.register, keys), self.now(), keys=keys,
             operator_id=self.operator_id(operator), code=code, store=lambda: self.backend,
             seat=Seat(self.db_path, self.runtime_folder, self.ticket),
         )
 
-    def _record_failure(self, op: Operation, failure: AccessGovError) -> None:
-        """Undo the work's side effects, then put the attempt itself on record."""
+    @staticmethod
+    def _seal(op: Operation, head: chain_head.Tracker) -> None:
+        """Write the change's events, noting first (under the same seal) the chain head
+        version the store will be moved to."""
+        if isinstance(op.journal, chain.AuditLog) and op.journal.pending:
+            head.note(op.register)
+        op.journal.commit()
+
+    def _record_failure(self, op: Operation, failure: AccessGovError,
+                        head: chain_head.Tracker) -> None:
+        """Undo the work's side effects, then put the attempt itself on record (never dated
+        before the log's last event: see accessgov.audit.timeline)."""
         op.undo_side_effects()
         op.journal.discard()
+        when = timeline.not_before_log(op)
         if isinstance(failure, totp.CodeRejected):
-            record_code_failure(op.register, op.journal, failure.failure, op.now)
+            record_code_failure(op.register, op.journal, failure.failure, when)
         else:
             action, subject = op.attempt or ("unknown", "-")
-            op.journal.append(op.at, op.actor, "refused", subject, {
+            op.journal.append(iso(when), op.actor, "refused", subject, {
                 "attempted": action, "reason": str(failure),
                 "verified_by": op.proof.describe() if op.proof else "not verified"})
+        head.note_attempt()
         op.journal.commit()
 
     def close(self) -> None:

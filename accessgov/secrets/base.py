@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import abc
 import re
+from typing import TYPE_CHECKING
 
 from accessgov.errors import AccessGovError, BackendUnavailable, InputError
+
+if TYPE_CHECKING:
+    from accessgov.secrets.openbao.client import OpenBaoClient
+    from accessgov.secrets.openbao.layout import Layout
 
 # Relative paths only: no empty, "." or ".." segments that could climb out of the org's area.
 _PATH_PATTERN = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*)*")
@@ -86,6 +91,13 @@ class SecretBackend(abc.ABC):
         """Every path below the organisation's area that holds (or held) a secret, if the
         store can list them (Vault's KV metadata); None when it cannot (a keyring answers
         lookups only, so whoever reconciles it probes the paths accessgov wrote)."""
+        return None
+
+    def openbao(self) -> tuple[OpenBaoClient, Layout] | None:
+        """The OpenBao (or Vault) server behind this store and where the organisation lives
+        in it, for what only a server can do: tell the time no operator controls, and keep
+        the chain head in KV v2, whose versions only go up. None for a store without a
+        server of its own (a keyring)."""
         return None
 
     def exists(self, path: str, version: int | None = None) -> bool:
