@@ -102,10 +102,14 @@ class TimeFinding:
 
 def findings(register: Register, now: dt.datetime) -> list[TimeFinding]:
     """Every event dated before the event before it, or more than FUTURE_TOLERANCE after
-    `now`, with what it means in plain words."""
+    `now`, with what it means in plain words. An approver's acknowledgement is listed, not
+    found, and so are the events dated in the future that it acknowledged (those before it)."""
     latest = iso(now + FUTURE_TOLERANCE)
+    rows = events.out_of_time(register, latest)
+    acknowledged = max((int(row["seq"]) for row in rows if row["action"] == ACKNOWLEDGED),
+                       default=0)
     found = []
-    for row in events.out_of_time(register, latest):
+    for row in rows:
         seq, at, before = int(row["seq"]), str(row["at"]), row["before"]
         if before is not None and at < before:
             if row["action"] == ACKNOWLEDGED:
@@ -118,9 +122,14 @@ def findings(register: Register, now: dt.datetime) -> list[TimeFinding]:
                     f"event {seq} ({row['action']}) is dated {at}, before the event before it "
                     f"({before}): it was recorded by a clock set back")))
         if at > latest:
-            found.append(TimeFinding(seq, at, (
-                f"event {seq} ({row['action']}) is dated {at}, in the future (it is now "
-                f"{iso(now)}): it was recorded by a clock set ahead")))
+            if seq < acknowledged:
+                found.append(TimeFinding(seq, at, (
+                    f"event {seq} ({row['action']}) is dated {at}, in the future, by the clock "
+                    f"acknowledged at event {acknowledged}"), acknowledged=True))
+            else:
+                found.append(TimeFinding(seq, at, (
+                    f"event {seq} ({row['action']}) is dated {at}, in the future (it is now "
+                    f"{iso(now)}): it was recorded by a clock set ahead")))
     return found
 
 
