@@ -9,7 +9,9 @@ failure is dated after now was recorded by a clock set ahead (wrong codes typed 
 50 years fast would otherwise lock the Board out for 50 years). In vault mode times are the
 OpenBao server's, so that never happens; in keyring mode it leaves the clock's own rule to
 refuse everything dated before those failures, except the approvers' acknowledgement of the
-clock, which a lock from the future must not stop (accessgov.audit.timeline).
+clock, which a lock from the future must not stop (accessgov.audit.timeline). For the same
+reason a last accepted step further ahead than any code accepted now was set by such a clock,
+and does not make every code until its time count as "already used".
 """
 
 from __future__ import annotations
@@ -102,9 +104,12 @@ def check_code(state: Row, seed: str, code: str, now: dt.datetime) -> int:
         raise CodeRejected("a code is six digits (0-9) from the authenticator app",
                            Failure(person, "malformed"))
     now_step = step_of(now)
+    last_step = state["last_step"]
+    if last_step > now_step + DRIFT_STEPS:  # set by a clock ahead of this one
+        last_step = now_step - DRIFT_STEPS - 1
     for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):
         if hmac.compare_digest(code_at_step(seed, step), code):
-            if step <= state["last_step"]:
+            if step <= last_step:
                 raise CodeRejected(
                     "that code has already been used; wait for the next code in the app",
                     Failure(person, "replayed"),

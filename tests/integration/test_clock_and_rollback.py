@@ -210,6 +210,10 @@ def test_the_clock_cannot_be_acknowledged_silently_or_needlessly(
     times = [event["at"] for event in json.loads(term.run("audit log --format json").stdout)]
     assert times == sorted(times)
     assert "intact" in term.run("audit verify").stdout
+    # Item 4: the CEO and a trustee both act in a keyring register: check says what that is.
+    checked = json.loads(term.run("check --format json", expect=1).stdout)
+    keyring = [f["message"] for f in checked["findings"] if f["rule"] == "SEC-007"]
+    assert len(keyring) == (1 if init.endswith("keyring") else 0)
 
 
 # -- OpenBao: the server's clock ---------------------------------------------------------------
