@@ -16,11 +16,10 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from accessgov.access.grants import expire_due_grants
-from accessgov.audit import chain, guard, timeline
-from accessgov.audit import head as chain_head
+from accessgov.audit import chain, guard
 from accessgov.common.timeutil import iso, utc_now
 from accessgov.db import seals
 from accessgov.db.register import Register
@@ -33,12 +32,20 @@ from accessgov.operation import Operation, Seat
 from accessgov.secrets.base import SecretBackend, SecretNotFound
 from accessgov.secrets.config import BackendConfig, open_backend
 
+if TYPE_CHECKING:  # imported where changes need them: `whoami` reads through a Workspace
+    from accessgov.audit import head as chain_head
+
 T = TypeVar("T")
 BackendFactory = Callable[[BackendConfig], SecretBackend]
 
-# Refusals that are not put on record: the register cannot be trusted (a copy put back), or a
-# record would be dated before the log's last event (a clock set back).
-UNRECORDED = (MfaRequired, chain_head.RolledBack, timeline.ClockBehind)
+
+def unrecorded() -> tuple[type[AccessGovError], ...]:
+    """Refusals that are not put on record: no operator named, the register cannot be trusted
+    (a copy put back), or the record would be dated before the log's last event (a clock set
+    back)."""
+    from accessgov.audit import head, timeline
+
+    return (MfaRequired, head.RolledBack, timeline.ClockBehind)
 
 
 class Workspace:
@@ -95,12 +102,16 @@ class Workspace:
     @functools.cached_property
     def head_record(self) -> chain_head.HeadRecord:
         """Where the secret store keeps the audit chain's head."""
-        return chain_head.record_of(self.backend)
+        from accessgov.audit import head
+
+        return head.record_of(self.backend)
 
     def now(self, *, check_clock: bool = True) -> dt.datetime:
         """The time of a change: the OpenBao server's if the store has one (ClockSkew if this
         computer's clock is more than two minutes off it, unless `check_clock` is False),
         else this computer's clock."""
+        from accessgov.audit import timeline
+
         return timeline.store_time(self.backend, self.clock(), check_clock=check_clock)
 
     @functools.cached_property
@@ -147,8 +158,10 @@ class Workspace:
         the work is the acknowledgement of a clock that was wrong, the one change that may be
         dated before the log's last event.
         """
+        from accessgov.audit.head import Tracker
+
         register = self.register
-        keys, head = self.keys, chain_head.Tracker(self.head_record)
+        keys, head = self.keys, Tracker(self.head_record)
         op: Operation | None = None
         failure: AccessGovError | None = None
         try:
@@ -165,7 +178,7 @@ class Workspace:
                         offboarding.tick_satisfied(op)
                         self._seal(op, head)
                 except (totp.CodeRejected, Refused) as refused:
-                    if isinstance(refused, UNRECORDED):
+                    if isinstance(refused, unrecorded()):
                         raise
                     failure = refused
                     self._record_failure(op, refused, head)
@@ -199,6 +212,8 @@ class Workspace:
                         head: chain_head.Tracker) -> None:
         """Undo the work's side effects, then put the attempt itself on record (never dated
         before the log's last event: see accessgov.audit.timeline)."""
+        from accessgov.audit import timeline
+
         op.undo_side_effects()
         op.journal.discard()
         when = timeline.not_before_log(op)

@@ -11,12 +11,16 @@ existed) are sealed once, in a `register.seal` event.
 
 from __future__ import annotations
 
-from accessgov.audit import chain, timeline
-from accessgov.audit.head import Tracker
+from typing import TYPE_CHECKING
+
+from accessgov.audit import chain
 from accessgov.db import seals
 from accessgov.db.queries import events
 from accessgov.errors import Tampered
 from accessgov.operation import Operation
+
+if TYPE_CHECKING:  # `whoami` imports the workspace, and with it this module: keep it light
+    from accessgov.audit.head import Tracker
 
 SEALED_MARKER = "audit/sealed"  # in the secret store: seals are in force for this register
 
@@ -32,6 +36,8 @@ def guard(op: Operation, head: Tracker | None = None, *,
         raise Tampered("the audit log does not start with this register's sealed 'init' event "
                        "(it was emptied, cut or altered): nothing can be changed; run "
                        "'accessgov audit verify'")
+    from accessgov.audit import timeline
+
     if head is not None:
         head.check(op.register)
     timeline.check(op, acknowledging=acknowledging_clock)

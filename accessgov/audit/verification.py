@@ -7,14 +7,17 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accessgov.audit import chain, parallel, state, timeline
-from accessgov.audit import head as chain_head
+from accessgov.audit import chain, parallel, state
 from accessgov.db import seals
 from accessgov.db.queries import events
 from accessgov.db.register import Register
 from accessgov.errors import InputError, RegisterBusy
+
+if TYPE_CHECKING:  # `audit head` reads `current_head` from here: keep it light
+    from accessgov.audit import timeline
+    from accessgov.audit.head import HeadRecord
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +87,7 @@ class VerifyReport:
 
 def verify_register(register: Register, keys: seals.Keys, anchor_file: str | None, *,
                     now: dt.datetime | None = None,
-                    head_record: chain_head.HeadRecord | None = None) -> VerifyReport:
+                    head_record: HeadRecord | None = None) -> VerifyReport:
     """Check the whole chain (against an anchor if one is given), then every sealed record
     against what the chain says it should be; the register against the chain head that
     `head_record` keeps, and the events' times against each other and `now`, when given."""
@@ -107,6 +110,9 @@ def verify_register(register: Register, keys: seals.Keys, anchor_file: str | Non
         if result.head != head:
             raise RegisterBusy("the register changed while it was being checked; run "
                                "'accessgov audit verify' again")
+    from accessgov.audit import head as chain_head
+    from accessgov.audit import timeline
+
     rolled_back = None
     if head_record is not None:
         rolled_back = chain_head.problem(register, head_record.read(), head_record.where())
