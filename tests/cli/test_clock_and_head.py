@@ -334,3 +334,14 @@ def test_one_approver_on_a_keyring_register_is_no_finding(shell: Shell) -> None:
     assert keyring_findings(shell, "keyring") == []
     shell.run(f"delegate add jdoe --all {shell.as_('vperkins')}")  # a delegate approves too
     assert len(keyring_findings(shell, "keyring")) == 1
+
+
+def test_the_recorded_version_edited_in_the_file_refuses_every_change(org: Shell) -> None:
+    import sqlite3
+
+    with sqlite3.connect(org.db) as conn:  # to pass a copy off as up to date with the store
+        conn.execute("UPDATE settings SET value = '999' WHERE key = ?",
+                     (chain_head.VERSION_SETTING,))
+    result = org.run(f"{ADD} {org.as_('vperkins')}", expect=3)
+    assert "settings" in one_line_error(result)
+    assert "audit_head_version" in org.run("audit verify", expect=1).stdout

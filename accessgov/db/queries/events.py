@@ -97,5 +97,6 @@ def out_of_time(register: Register, latest: str) -> list[Row]:
 
 def recorded_head_version(register: Register, setting: str) -> Row | None:
     """The chain head version a register's last change recorded (`value`), and the event
-    that sealed it (`sealed_seq`): a settings row, read here beside the log it belongs to."""
-    return register.row("SELECT value, sealed_seq FROM settings WHERE key = ?", (setting,))
+    that sealed it (`sealed_seq`): a settings row, read here beside the log it belongs to,
+    and checked by the change's verifier (edited in the file, it refuses the change)."""
+    return register.sealed_row("settings", "SELECT * FROM settings WHERE key = ?", (setting,))
