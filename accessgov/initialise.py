@@ -6,7 +6,9 @@ import contextlib
 import re
 
 from accessgov.audit import chain as audit
+from accessgov.audit import timeline
 from accessgov.audit.guard import SEALED_MARKER
+from accessgov.audit.head import HEAD_PATH
 from accessgov.common.timeutil import iso, utc_now
 from accessgov.db import seals
 from accessgov.db.register import Location, Register
@@ -44,6 +46,7 @@ def initialise(db_path: Location, org: str, config: BackendConfig,
     store.check()
     if store.signs:
         return _initialise_signed(db_path, org, config, store)
+    now = iso(timeline.store_time(store, utc_now()))  # the server's, if it has one
     try:
         key_version = store.write(audit.KEY_PATH, audit.new_key(), expect_version=0)
     except VersionConflict:
@@ -53,14 +56,13 @@ def initialise(db_path: Location, org: str, config: BackendConfig,
             "with a different --slug (or another place in the store: see 'accessgov init --help')"
         ) from None
     # The key did not exist, so any marker left beside it belongs to a register long gone.
-    for stale in (SETUP_MARKER, SEALED_MARKER):
+    for stale in (SETUP_MARKER, SEALED_MARKER, HEAD_PATH):
         store.delete(stale)
     created = False
     try:
         register = Register.create(db_path)
         created = True
         key = audit.decode_key(store.read(audit.KEY_PATH, key_version))
-        now = iso(utc_now())
         with register.transaction():
             seals.track(register)
             for name, value in (config.as_settings() | {
@@ -87,12 +89,12 @@ def _initialise_signed(db_path: Location, org: str, config: BackendConfig,
     """A register whose changes are signed by their actors: its first event is signed by the
     operator whose login the store holds, at the store's own time."""
     person = store.operator()
-    if store.exists(SETUP_MARKER) or store.exists(SEALED_MARKER):
+    if any(store.exists(marker) for marker in (SETUP_MARKER, SEALED_MARKER, HEAD_PATH)):
         raise InputError(
             f"the secret store already holds the records of a register for "
             f"'{config.org_slug}' ({store.location(SETUP_MARKER)}), so another register uses "
             "that place; keep registers apart with a different --slug")
-    now = iso(store.server_time())
+    now = iso(timeline.store_time(store, utc_now()))
     register = Register.create(db_path)
     try:
         with register.transaction():

@@ -3,6 +3,11 @@
 `Workspace.change` runs a piece of work as one register transaction together with its audit
 events: it builds the `Operation` the work receives, wires in the sealed audit chain, and
 commits it all or undoes it all (including what the work wrote to the secret store).
+
+The time of a change is the OpenBao server's when the store has a server (a local clock more
+than two minutes off is refused), else this computer's. Before the work, the guard refuses a
+register behind the chain head the secret store records, or a time before the log's last
+event; after the commit, the store's record of the head is moved on (accessgov.audit.head).
 """
 
 from __future__ import annotations
@@ -11,11 +16,11 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from accessgov.access.grants import expire_due_grants
 from accessgov.audit import chain, guard
-from accessgov.common.timeutil import utc_now
+from accessgov.common.timeutil import iso, utc_now
 from accessgov.db import seals
 from accessgov.db.register import Location, Register, Row
 from accessgov.db.trust import Verifier
@@ -27,8 +32,20 @@ from accessgov.operation import Operation, Seat
 from accessgov.secrets.base import SecretBackend, SecretNotFound
 from accessgov.secrets.config import BackendConfig, open_backend
 
+if TYPE_CHECKING:  # imported where changes need them: `whoami` reads through a Workspace
+    from accessgov.audit import head as chain_head
+
 T = TypeVar("T")
 BackendFactory = Callable[[BackendConfig], SecretBackend]
+
+
+def unrecorded() -> tuple[type[AccessGovError], ...]:
+    """Refusals that are not put on record: no operator named, the register cannot be trusted
+    (a copy put back), or the record would be dated before the log's last event (a clock set
+    back)."""
+    from accessgov.audit import head, timeline
+
+    return (MfaRequired, head.RolledBack, timeline.ClockBehind)
 
 
 class Workspace:
@@ -87,6 +104,21 @@ class Workspace:
                 "is not one accessgov wrote (not base64): it was replaced or damaged; restore "
                 "it from a backup of the store"
             ) from None
+
+    @functools.cached_property
+    def head_record(self) -> chain_head.HeadRecord:
+        """Where the secret store keeps the audit chain's head."""
+        from accessgov.audit import head
+
+        return head.record_of(self.backend)
+
+    def now(self, *, check_clock: bool = True) -> dt.datetime:
+        """The time of a change: the OpenBao server's if the store has one (ClockSkew if this
+        computer's clock is more than two minutes off it, unless `check_clock` is False),
+        else this computer's clock."""
+        from accessgov.audit import timeline
+
+        return timeline.store_time(self.backend, self.clock(), check_clock=check_clock)
 
     @functools.cached_property
     def runtime_folder(self) -> Path:
@@ -172,13 +204,9 @@ class Workspace:
         person = self.backend.operator()
         return person, self.backend.sign(person, mac)
 
-    def now(self) -> dt.datetime:
-        """The time of a change: the store's clock where it keeps one no operator controls,
-        else this machine's."""
-        return self.backend.server_time() if self.trust.events.signed else self.clock()
-
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
-               code: str | None = None, ticket: sessions.Ticket | None = None) -> T:
+               code: str | None = None, ticket: sessions.Ticket | None = None,
+               acknowledging_clock: bool = False) -> T:
         """Run `work` as one transaction with its audit events; all of it or none of it.
 
         A rejected code or a refused attempt is itself recorded, in the same transaction after
@@ -186,31 +214,40 @@ class Workspace:
         the record (five wrong codes in parallel are five, not six). The change first checks
         this machine's session ticket (or `ticket`, when the caller has already removed the
         file: logout); without `operator`, a genuine ticket's person is the operator.
+        `acknowledging_clock`: the work is the acknowledgement of a clock that was wrong, the
+        one change that may be dated before the log's last event.
         """
+        from accessgov.audit.head import Tracker
+
         register = self.register
-        op = self._operation(operator, code, ticket)
+        trust, head = self.trust, Tracker(self.head_record)
+        op: Operation | None = None
         failure: AccessGovError | None = None
         try:
-            verifier = Verifier(register, op.trust.rows, op.trust.events.holds)
+            verifier = Verifier(register, trust.rows, trust.events.holds)
             with register.transaction(), register.verified_by(verifier):
+                # Dated under the write lock, so never before a change that committed first.
+                op = self._operation(operator, code, ticket)
                 seals.track(register)
                 try:
                     with register.savepoint():
                         sessions.identify(op)
-                        guard.guard(op)
+                        guard.guard(op, head, acknowledging_clock=acknowledging_clock)
                         expire_due_grants(op)
                         offboarding.carry_out_scheduled(op)
                         result = work(op)
                         offboarding.tick_satisfied(op)
-                        op.journal.commit()
+                        self._seal(op, head)
                 except (totp.CodeRejected, Refused) as refused:
-                    if isinstance(refused, MfaRequired):
+                    if isinstance(refused, unrecorded()):
                         raise
                     failure = refused
-                    self._record_failure(op, refused)
+                    self._record_failure(op, refused, head)
         except BaseException:
-            op.undo_side_effects()
+            if op is not None:
+                op.undo_side_effects()
             raise
+        self.warnings += head.publish(register, op.actor)
         if failure is not None:
             raise failure
         self.warnings += op.run_after_commit()
@@ -228,22 +265,37 @@ class Workspace:
             seat=Seat(self.db_path, self.runtime_folder, read_ticket),
         )
 
-    def _record_failure(self, op: Operation, failure: AccessGovError) -> None:
-        """Undo the work's side effects, then put the attempt itself on record."""
+    @staticmethod
+    def _seal(op: Operation, head: chain_head.Tracker) -> None:
+        """Write the change's events, noting first (under the same seal) the chain head
+        version the store will be moved to."""
+        if isinstance(op.journal, chain.AuditLog) and op.journal.pending:
+            head.note(op.register)
+        op.journal.commit()
+
+    def _record_failure(self, op: Operation, failure: AccessGovError,
+                        head: chain_head.Tracker) -> None:
+        """Undo the work's side effects, then put the attempt itself on record (never dated
+        before the log's last event: see accessgov.audit.timeline)."""
+        from accessgov.audit import timeline
+
         op.undo_side_effects()
         op.journal.discard()
+        when = timeline.not_before_log(op)
         if isinstance(failure, totp.CodeRejected):
-            record_code_failure(op.register, op.journal, failure.failure, op.now)
+            record_code_failure(op.register, op.journal, failure.failure, when)
         elif isinstance(failure, sessions.ForgedTicket):
             # Whoever holds a forged ticket is unknown; the person it names is its target.
-            op.journal.append(op.at, sessions.UNKNOWN_ACTOR, "refused", failure.ticket.session_id,
+            op.journal.append(iso(when), sessions.UNKNOWN_ACTOR, "refused",
+                              failure.ticket.session_id,
                               {"attempted": "session.use", "reason": str(failure),
                                **failure.details(), "verified_by": "not verified"})
         else:
             action, subject = op.attempt or ("unknown", "-")
-            op.journal.append(op.at, op.actor, "refused", subject, {
+            op.journal.append(iso(when), op.actor, "refused", subject, {
                 "attempted": action, "reason": str(failure),
                 "verified_by": op.proof.describe() if op.proof else "not verified"})
+        head.note_attempt()
         op.journal.commit()
 
     def close(self) -> None:

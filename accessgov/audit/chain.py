@@ -174,6 +174,11 @@ class AuditLog:
         """Add one event to this change (written, numbered and sealed by `commit`)."""
         self._pending.append((at, actor, action, subject, canonical_details(details)))
 
+    @property
+    def pending(self) -> int:
+        """How many events wait for `commit`."""
+        return len(self._pending)
+
     def commit(self) -> None:
         """Write the events after the current head and seal the rows the change wrote."""
         if not self._pending:

@@ -1,11 +1,17 @@
-"""Before every change: the log must be this register's own, and every row sealed.
+"""Before every change: the log must be this register's own, as new as the secret store
+says, dated no earlier than its last event, and every row sealed.
 
 The log must start with the register's own `init` event, sealed with this key (a log
-emptied, cut or altered refuses every change); rows still waiting for their first seal (a
-register made before seals existed) are sealed once, in a `register.seal` event.
+emptied, cut or altered refuses every change); the register must not be behind the chain
+head recorded in the secret store (accessgov.audit.head: a copy put back is refused); the
+change must not be dated before the log's last event (accessgov.audit.timeline: a clock set
+back is refused); rows still waiting for their first seal (a register made before seals
+existed) are sealed once, in a `register.seal` event.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from accessgov.audit import chain
 from accessgov.db import seals
@@ -13,18 +19,28 @@ from accessgov.db.queries import events
 from accessgov.errors import Tampered
 from accessgov.operation import Operation
 
+if TYPE_CHECKING:  # `whoami` imports the workspace, and with it this module: keep it light
+    from accessgov.audit.head import Tracker
+
 SEALED_MARKER = "audit/sealed"  # in the secret store: seals are in force for this register
 
 
-def guard(op: Operation) -> None:
-    """Refuse to build on a log that does not start with this register's sealed `init`, and
-    give rows from before seals existed their first seal."""
+def guard(op: Operation, head: Tracker | None = None, *,
+          acknowledging_clock: bool = False) -> None:
+    """Refuse to build on a log that does not start with this register's sealed `init`, on
+    a register behind the store's chain head, or at a time before the log's last event; give
+    rows from before seals existed their first seal."""
     first = events.first(op.register)
     if first is None or first["action"] != "register.init" or first["prev"] != chain.GENESIS \
             or not op.trust.events.holds(first):
         raise Tampered("the audit log does not start with this register's sealed 'init' event "
                        "(it was emptied, cut or altered): nothing can be changed; run "
                        "'accessgov audit verify'")
+    from accessgov.audit import timeline
+
+    if head is not None:
+        head.check(op.register)
+    timeline.check(op, acknowledging=acknowledging_clock)
     if seals.has_unsealed_rows(op.register):
         _seal_legacy_rows(op)
     if seals.has_uncounted_rows(op.register):

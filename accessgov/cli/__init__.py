@@ -31,6 +31,7 @@ COMMANDS = {
     "cred": ("accessgov.cli.cred", "cred", "Account credentials, kept in the secret store."),
     "otp": ("accessgov.cli.cred", "otp", "The current code of an account's TOTP seed."),
     "audit": ("accessgov.cli.audit", "audit", "The tamper-evident audit log."),
+    "clock": ("accessgov.cli.clock", "clock", "Acknowledge a clock that was wrong (audited)."),
     "offboard": ("accessgov.cli.offboard", "offboard",
                  "Someone leaves: revoke access and work the checklist."),
     "import": ("accessgov.cli.transfer", "import_",

@@ -82,14 +82,16 @@ class App:
         return self._workspace
 
     def change(self, work: Callable[[Operation], T], *, otp: str | None = None,
-               operator: str | None = None) -> T:
-        """Run a change; on a terminal, ask for the operator's code when one is needed."""
+               operator: str | None = None, acknowledging_clock: bool = False) -> T:
+        """Run a change; on a terminal, ask for the operator's code when one is needed
+        (`acknowledging_clock`: see Workspace.change)."""
         workspace = self.workspace
         who = operator or self.operator
         if otp is None and self.interactive() and workspace.needs_code(who):
             otp = click.prompt(f"Code from {workspace.operator_id(who)}'s authenticator app",
                                hide_input=True, err=True)
-        result = workspace.change(work, operator=who, code=otp)
+        result = workspace.change(work, operator=who, code=otp,
+                                  acknowledging_clock=acknowledging_clock)
         self.report_warnings()
         return result
 

@@ -47,12 +47,19 @@ def log(app: App, limit: int | None, subject: str | None, action: str | None, fm
 @output_options
 @click.pass_obj
 def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> None:
-    """Recompute the audit chain; exit 1 naming the first bad event if any was tampered with."""
+    """Recompute the audit chain; exit 1 naming the first bad event if any was tampered with.
+
+    Also exits 1 when the register is older than the chain head the secret store recorded
+    (restored from a copy), or when events are dated before the event before them or in the
+    future (a clock set back or ahead); an approver's acknowledged step back is listed.
+    """
     from accessgov.audit.verification import verify_register
     from accessgov.reports.document import Document
 
     workspace = app.workspace
-    report = verify_register(workspace.register, workspace.trust, anchor)
+    report = verify_register(workspace.register, workspace.trust, anchor,
+                             now=workspace.now(check_clock=False),
+                             head_record=workspace.head_record)
     emit_document(Document(record=report.as_dict(), text=report.sentence() + "\n"), fmt,
                   output_file)
     if not report.ok:

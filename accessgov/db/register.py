@@ -31,7 +31,6 @@ REGISTER_TABLES = {"settings", "schema_history", "people", "accounts", "grants",
 
 Row = dict[str, Any]
 Params = Sequence[Any] | Mapping[str, Any]
-DATABASE_URL_VARIABLE = "ACCESSGOV_DATABASE_URL"
 
 
 def default_path(env: Mapping[str, str]) -> Path:

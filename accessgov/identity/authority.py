@@ -285,6 +285,8 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("session.close", "log out", "person", "self", (_note("no code needed"),), needs_mfa=False),
     Rule("policy.review", "record the annual policy review", "organisation", "board",
          (MINUTE_RECORDED,)),
+    Rule("clock.acknowledge", "acknowledge that the clock was wrong (the log's time steps back)",
+         "organisation", "board", (_note("needs --board-minute; 'audit verify' lists it"),)),
     Rule("policy.setting", "change the policy checks' settings", "organisation", "board",
          (_note("e.g. the longest a credential may go without rotation"),)),
     Rule("review.start", "start an access review", "organisation", "board",

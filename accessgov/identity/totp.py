@@ -3,6 +3,15 @@
 pyotp keeps no memory, so the rules that make a code single-use live here: a code is
 accepted for one 30-second step either side of now, only for a step later than the person's
 last accepted one, and five failures in a row lock the person out for 15 minutes.
+
+A lock-out never lasts past 15 minutes after its last failure, by whichever clock: one whose
+failure is dated after now was recorded by a clock set ahead (wrong codes typed under a clock
+50 years fast would otherwise lock the Board out for 50 years). In vault mode times are the
+OpenBao server's, so that never happens; in keyring mode it leaves the clock's own rule to
+refuse everything dated before those failures, except the approvers' acknowledgement of the
+clock, which a lock from the future must not stop (accessgov.audit.timeline). For the same
+reason a last accepted step further ahead than any code accepted now was set by such a clock,
+and does not make every code until its time count as "already used".
 """
 
 from __future__ import annotations
@@ -95,9 +104,12 @@ def check_code(state: Row, seed: str, code: str, now: dt.datetime) -> int:
         raise CodeRejected("a code is six digits (0-9) from the authenticator app",
                            Failure(person, "malformed"))
     now_step = step_of(now)
+    last_step = state["last_step"]
+    if last_step > now_step + DRIFT_STEPS:  # set by a clock ahead of this one
+        last_step = now_step - DRIFT_STEPS - 1
     for step in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1):
         if hmac.compare_digest(code_at_step(seed, step), code):
-            if step <= state["last_step"]:
+            if step <= last_step:
                 raise CodeRejected(
                     "that code has already been used; wait for the next code in the app",
                     Failure(person, "replayed"),
@@ -112,13 +124,19 @@ def check_code(state: Row, seed: str, code: str, now: dt.datetime) -> int:
 
 
 def ensure_not_locked(state: Row, now: dt.datetime) -> None:
-    """Raise LockedOut while the person's lock-out lasts."""
+    """Raise LockedOut while the person's lock-out lasts: from its last failure until
+    LOCKOUT after it (never before that failure, by this clock: see the module docstring)."""
     locked_until = state["locked_until"]
-    if locked_until and parse_iso(locked_until) > now:
+    if locked_until and locked_since(locked_until) <= now < parse_iso(locked_until):
         raise LockedOut(
             f"{state['person']} is locked out after {MAX_FAILURES} wrong codes in a row; "
             f"try again after {locked_until[11:16]} UTC"
         )
+
+
+def locked_since(locked_until: str) -> dt.datetime:
+    """When a lock-out began: the time of the failure that set it."""
+    return parse_iso(locked_until) - LOCKOUT
 
 
 def after_failure(state: Row, now: dt.datetime) -> dict[str, object]:

@@ -12,8 +12,13 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from accessgov.errors import AccessGovError, BackendUnavailable, InputError
+
+if TYPE_CHECKING:
+    from accessgov.secrets.openbao.client import OpenBaoClient
+    from accessgov.secrets.openbao.layout import Layout
 
 # Relative paths only: no empty, "." or ".." segments that could climb out of the org's area.
 _PATH_PATTERN = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*)*")
@@ -121,9 +126,12 @@ class SecretBackend(abc.ABC):
         """Why `signature` is not `person`'s over `message`, if it is not."""
         raise NotImplementedError(f"the {self.name} store signs nothing")
 
-    def server_time(self) -> dt.datetime:
-        """The store's own clock."""
-        raise NotImplementedError(f"the {self.name} store keeps no time")
+    def openbao(self) -> tuple[OpenBaoClient, Layout] | None:
+        """The OpenBao (or Vault) server behind this store and where the organisation lives
+        in it, for what only a server can do: tell the time no operator controls, and keep
+        the chain head in KV v2, whose versions only go up. None for a store without a
+        server of its own (a keyring)."""
+        return None
 
     def exists(self, path: str, version: int | None = None) -> bool:
         """Whether `version` (default: the newest) of the secret at `path` can still be

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     import ssl
 
     from accessgov.secrets.config import BackendConfig
+    from accessgov.secrets.openbao.client import OpenBaoClient
+    from accessgov.secrets.openbao.layout import Layout
 
 # Seconds to wait for Vault to connect or answer. hvac's default is 30 s, far too long for a
 # person waiting at a prompt; tests lower it to exercise the timeout path quickly.
@@ -185,6 +187,7 @@ class VaultBackend(SecretBackend):
         self._mount = (settings.get("vault_mount") or DEFAULT_MOUNT).strip("/")
         prefix = (settings.get("vault_prefix") or DEFAULT_PREFIX).strip("/")
         self._base = f"{prefix}/{config.org_slug}"
+        self._prefix, self._org = prefix, config.org_slug
         self._url = (settings.get("vault_url") or os.environ.get("VAULT_ADDR") or "").rstrip("/")
         self._cacert = settings.get("vault_cacert") or os.environ.get("VAULT_CACERT") or None
         # Only what init stored: see the module docstring for why VAULT_NAMESPACE is not read.
@@ -192,6 +195,7 @@ class VaultBackend(SecretBackend):
         self._token_value: str | None = None
         self._connection: http.client.HTTPConnection | None = None
         self._hvac: Any = None
+        self._server: tuple[OpenBaoClient, Layout] | None = None
 
     # -- the interface -------------------------------------------------------------------
 
@@ -267,6 +271,21 @@ class VaultBackend(SecretBackend):
             for key in self._list(folder):
                 (folders if key.endswith("/") else found).append(folder + key)
         return sorted(found)
+
+    def openbao(self) -> tuple[OpenBaoClient, Layout]:
+        """A client for this store's server, token and namespace (standard library only, no
+        hvac: every change asks it the time and moves the chain head), and the layout of
+        this organisation's area."""
+        if self._server is None:
+            from accessgov.secrets.openbao.client import OpenBaoClient
+            from accessgov.secrets.openbao.layout import Layout
+
+            self._parsed_url()  # no address, or not a URL: said in the read path's words
+            client = OpenBaoClient(self._url, self._token(), namespace=self._namespace,
+                                   cacert=self._cacert, timeout=TIMEOUT_SECONDS)
+            self._server = client, Layout(org=self._org, kv_mount=self._mount,
+                                          prefix=self._prefix)
+        return self._server
 
     def exists(self, path: str, version: int | None = None) -> bool:
         """From the key's metadata: the version (default: the newest) was written and is

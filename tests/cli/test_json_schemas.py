@@ -312,7 +312,8 @@ WHOAMI = {"session": "S-0001", "person": "vperkins", "name": "Vickie Perkins",
 NO_SESSION = dict.fromkeys(WHOAMI) | {"register": "/tmp/register.db"}
 VERIFIED = {"ok": True, "org": "InterAct", "events_checked": 25, "head_seq": 25,
             "head_mac": "a" * 64, "anchored": False, "bad_seq": None, "problem": None,
-            "rows_checked": 30, "state_findings": []}
+            "rows_checked": 30, "state_findings": [], "rolled_back": None, "time_findings": [],
+            "clock_acknowledged": []}
 HEAD = {"org_slug": "interact", "seq": 25, "at": "2026-11-25T14:32:28Z", "mac": "a" * 64}
 EVENT = {"seq": 1, "at": "2026-11-25T14:22:18Z", "actor": "setup", "action": "person.add",
          "subject": "vperkins", "details": {"name": "Vickie Perkins", "category": "ceo"}}
@@ -376,6 +377,10 @@ MUTATIONS: list[tuple[str, Any, Callable[[dict[str, Any]], None]]] = [
     ("whoami", WHOAMI, _set(token="secret")),
     ("audit-verify", VERIFIED, _set(bad_seq=3)),  # intact, yet a bad event
     ("audit-verify", VERIFIED, _set(ok=False)),  # tampered, yet no bad event or head kept
+    ("audit-verify", VERIFIED, _set(rolled_back="restored from a copy?")),  # yet ok
+    ("audit-verify", VERIFIED, _set(time_findings=[{"seq": 3, "at": "2076-01-01T00:00:00Z",
+                                                    "problem": "in the future"}])),  # yet ok
+    ("audit-verify", VERIFIED, _set(clock_acknowledged=[{"seq": 3}])),  # without time, problem
     ("audit-head", HEAD, _set(mac="A" * 64)),
     ("audit-head", HEAD, _set(seq=0)),
     ("audit-log", [EVENT], _set(details={"Name": "x"})),

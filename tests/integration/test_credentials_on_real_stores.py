@@ -406,8 +406,8 @@ def test_openbao_failing_at_each_request_of_set_and_rotate(
             f"Set-{failed}-{secrets.token_hex(4)}\n", account, fault, failed, write))
 
     # cred rotate (stdin, and --generate --show, which prints what it generated).
-    for command, stdin, requests in (("cred rotate probe --stdin", "r\n", 4),
-                                     ("cred rotate probe --generate --show", None, 4)):
+    for command, stdin, requests in (("cred rotate probe --stdin", "r\n", 7),
+                                     ("cred rotate probe --generate --show", None, 7)):
         log = healthy_requests(term, proxy, command, stdin)
         assert len(log) == requests, log
         write = write_index(log, "probe")
@@ -417,21 +417,26 @@ def test_openbao_failing_at_each_request_of_set_and_rotate(
                 f"Rot-{failed}-{secrets.token_hex(4)}\n" if stdin else None,
                 "probe", fault, failed, write))
 
-    assert len(set_log) == 4  # audit key, metadata, data write, metadata write
+    # audit key, the server's time, the chain head, metadata, data write, metadata write, and
+    # after the commit the chain head moved on
+    assert len(set_log) == 7
     assert outcomes["set"][0].startswith("4")  # no audit key: nothing can be recorded
     assert all(outcome[-1] == "0" for outcome in outcomes.values())  # armed too late: no fault
     print(f"\n{fault}: {json.dumps(outcomes)}\nset makes: {set_log}")
 
 
-def test_reveal_makes_two_requests_and_fails_cleanly(
+def test_reveal_makes_five_requests_and_fails_cleanly(
         tmp_path: Path, openbao: servers.OpenBaoServer, proxy: FlakyProxy) -> None:
     term = terminal(tmp_path, VAULT_ADDR=proxy.url)
     set_up(term, f"--backend vault --vault-url {proxy.url}")
     feed(term, "cred set tiktok-main --kind password --stdin", "Pw-reveal\n")
     log = healthy_requests(term, proxy, "cred reveal tiktok-main", None)
+    # The audit key, the server's time, the chain head, the secret; after the commit, the
+    # chain head moved on.
     assert [line.split("?")[0].rsplit("/", 2)[-2:] for line in log] == [
-        ["audit", "key"], ["tiktok-main", "password"]]
-    for failed in range(len(log)):
+        ["audit", "key"], ["sys", "health"], ["audit", "head"], ["tiktok-main", "password"],
+        ["audit", "head"]]
+    for failed in range(len(log) - 1):
         before = dump(term.db)
         proxy.fail_at(failed, "die")
         result = feed(term, "cred reveal tiktok-main", expect=4)
@@ -439,6 +444,16 @@ def test_reveal_makes_two_requests_and_fails_cleanly(
         assert result.stdout == "" and "Pw-reveal" not in result.stderr
         one_line(result)
         assert dump(term.db) == before  # no exposure recorded for a secret never shown
+    # OpenBao dies after the exposure was committed: the secret is shown, the lost head is
+    # a warning, and the next change records it.
+    proxy.fail_at(len(log) - 1, "die")
+    shown = feed(term, "cred reveal tiktok-main", expect=0)
+    proxy.revive()
+    assert shown.stdout == "Pw-reveal"
+    assert "Warning: the change is saved, but the audit chain's head could not be recorded" \
+        in shown.stderr
+    feed(term, "cred reveal tiktok-main", expect=0)
+    assert "intact" in term.run("audit verify").stdout
 
 
 # -- 3b. the real OpenBao process killed in the middle of a command --------------------------
@@ -532,8 +547,9 @@ def test_killing_the_real_openbao_in_the_middle_of_cred_set(tmp_path: Path) -> N
         with FlakyProxy(server.url) as flaky:
             term = terminal(tmp_path, VAULT_ADDR=flaky.url, VAULT_TOKEN=server.token)
             slug = set_up(term, f"--backend vault --vault-url {flaky.url}")
-            for account, held, killed_before in (("tiktok-main", 2, "the data write"),
-                                                 ("insta", 3, "the metadata write")):
+            # Requests: audit key, server time, chain head, metadata, data write, metadata write.
+            for account, held, killed_before in (("tiktok-main", 4, "the data write"),
+                                                 ("insta", 5, "the metadata write")):
                 before = dump(term.db)
                 flaky.hold_at(held)
                 command = [sys.executable, "-m", "accessgov", "--db", str(term.db), "cred",
@@ -567,7 +583,7 @@ def test_killing_the_real_openbao_in_the_middle_of_cred_set(tmp_path: Path) -> N
                 after_crash = versions_in_openbao(server.api, slug, account, "password")
                 retry = feed(term, f"cred set {account} --kind password --stdin", "Second\n",
                              expect=None)
-                if held == 2:  # killed before the write reached it: nothing there, retry works
+                if held == 4:  # killed before the write reached it: nothing there, retry works
                     assert after_crash == {}
                     assert retry.returncode == 0, retry.stderr
                     assert term.run(f"cred reveal {account}").stdout == "Second"

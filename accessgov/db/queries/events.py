@@ -102,3 +102,24 @@ def listing(register: Register, *, limit: int | None = None, subject: str | None
     for row in rows:
         row["details"] = json.loads(row["details"])
     return rows
+
+
+def holds(register: Register, seq: int, mac: str) -> bool:
+    """Whether the log's event `seq` carries `mac` (a head recorded elsewhere is ours)."""
+    return register.value("SELECT 1 FROM audit WHERE seq = ? AND mac = ?", (seq, mac)) is not None
+
+
+def out_of_time(register: Register, latest: str) -> list[Row]:
+    """Events dated before the event before them, or after `latest`: seq, at, action, actor,
+    details and the previous event's time (`before`), oldest first. One pass in SQLite."""
+    return register.rows(
+        "SELECT seq, at, action, actor, details, before FROM (SELECT seq, at, action, actor, "
+        "details, LAG(at) OVER (ORDER BY seq) AS before FROM audit) "
+        "WHERE at < before OR at > ? ORDER BY seq", (latest,))
+
+
+def recorded_head_version(register: Register, setting: str) -> Row | None:
+    """The chain head version a register's last change recorded (`value`), and the event
+    that sealed it (`sealed_seq`): a settings row, read here beside the log it belongs to,
+    and checked by the change's verifier (edited in the file, it refuses the change)."""
+    return register.sealed_row("settings", "SELECT * FROM settings WHERE key = ?", (setting,))

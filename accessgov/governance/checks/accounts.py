@@ -1,5 +1,6 @@
 """The security of each active account: its MFA, its owner, enough admins not to be locked
-out, and a recovery contact who is still here.
+out, and a recovery contact who is still here; and of the register itself, whose approvers
+a keyring cannot keep apart.
 
 "The CEO and Board of Trustees will maintain oversight of: account access; passwords and
 login arrangements; authorised contributors; and account security arrangements" ("Access").
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from accessgov.access import catalogue
 from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
+from accessgov.identity.rules import is_approver_category
 
 NO_MFA = PolicyRule("SEC-001", "high", "an account without MFA", ACCESS)
 SMS_ONLY = PolicyRule("SEC-002", "medium", "an account whose only MFA is a text message (SMS)",
@@ -22,7 +24,9 @@ FEW_ADMINS = PolicyRule("SEC-005", "medium", "fewer than two active admins on an
                         "has admins (lock-out risk)", ACCESS)
 LEAVER_RECOVERY = PolicyRule("SEC-006", "high", "an account whose recovery email belongs to "
                              "someone who has left", ACCESS)
-RULES = (NO_MFA, SMS_ONLY, MFA_UNKNOWN, NO_OWNER, FEW_ADMINS, LEAVER_RECOVERY)
+KEYRING_APPROVERS = PolicyRule("SEC-007", "medium", "more than one approver acting in a register "
+                               "whose secrets are in one computer's keyring", ACCESS)
+RULES = (NO_MFA, SMS_ONLY, MFA_UNKNOWN, NO_OWNER, FEW_ADMINS, LEAVER_RECOVERY, KEYRING_APPROVERS)
 
 _MFA = {
     "none": (NO_MFA, "has no MFA: anyone with its password can sign in. Turn on an "
@@ -43,6 +47,7 @@ def findings(context: Context) -> Iterator[Finding]:
     for account in rows.active_accounts(context.register):
         yield from _account(context, account, leavers)
     yield from _few_admins(context)
+    yield from _keyring_approvers(context)
 
 
 def _account(context: Context, account: dict[str, str], leavers: dict[str, str]
@@ -77,3 +82,23 @@ def _few_admins(context: Context) -> Iterator[Finding]:
         yield FEW_ADMINS.finding(
             account["id"], f"{account['id']} has {who} recorded: if that access is lost, "
             "nobody can manage the account. Grant admin to a second trusted person.")
+
+
+def _keyring_approvers(context: Context) -> Iterator[Finding]:
+    """In keyring mode one OS login holds every operator's seed: whoever controls it can act
+    as any approver, so several approvers there are kept apart by trust alone."""
+    if context.settings.get("backend") != "keyring":
+        return
+    approvers = [row["id"] for row in rows.approvers_and_delegates(context.register,
+                                                                   context.today)
+                 if row["mfa"] == "confirmed"
+                 and (is_approver_category(row["category"]) or row["delegations"])]
+    if len(approvers) < 2:
+        return
+    yield KEYRING_APPROVERS.finding(
+        "keyring", f"{len(approvers)} approvers ({', '.join(approvers)}) act in a register "
+        "whose secrets, their authenticator seeds among them, are in this computer's keyring: "
+        "whoever controls this OS login can act as any of them whose codes they can produce, "
+        "so the register cannot keep them apart. Keep one custodian per keyring register, or "
+        "move to OpenBao, where each operator signs in and signs on their own (README, 'Who "
+        "may do what').", *approvers)

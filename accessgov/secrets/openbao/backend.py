@@ -163,11 +163,10 @@ class OpenBaoBackend(vault.VaultBackend):
             return f"it was not made with {person}'s key"
         return None
 
-    def server_time(self) -> dt.datetime:
-        """OpenBao's own clock; a local clock more than two minutes off is refused."""
-        from accessgov.secrets.openbao import clock
-
-        return clock.checked_server_time(self.client)
+    def openbao(self) -> tuple[OpenBaoClient, Layout]:
+        """The operator's own client and the organisation's layout: the server's clock and
+        the chain head are read and moved with the operator's token."""
+        return self.client, self.layout
 
     # -- writing with the standard library --------------------------------------------------
 

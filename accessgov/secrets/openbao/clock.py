@@ -21,8 +21,12 @@ class ClockSkew(Refused):
 
 def server_time(client: OpenBaoClient) -> dt.datetime:
     """The OpenBao server's current time, UTC, to the second (no token needed)."""
+    # Only the root namespace serves sys/health ("operation unavailable in namespaces"), and
+    # it needs no token: ask it without either, over the same connection.
+    root = client.with_token(None)
+    root.namespace = None
     # A standby answers with its time too, rather than HTTP 429.
-    status, body = client.request("GET", "sys/health?standbyok=true&perfstandbyok=true")
+    status, body = root.request("GET", "sys/health?standbyok=true&perfstandbyok=true")
     stamp = (body or {}).get("server_time_utc")
     if status != 200 or not isinstance(stamp, int):
         raise client.failure(status, body, "reading the server's time")

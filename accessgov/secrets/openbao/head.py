@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov.errors import Tampered
 from accessgov.secrets.base import VersionConflict
-from accessgov.secrets.openbao.client import OpenBaoClient, OpenBaoError
 from accessgov.secrets.openbao.layout import HEAD_PATH, Layout
+
+# The client (http.client and ssl, ~25 ms) is imported where it is used: a register in the
+# keyring reads `Head` and `RolledBack` from here on every change, and never talks to OpenBao.
+if TYPE_CHECKING:
+    from accessgov.secrets.openbao.client import OpenBaoClient
 
 _CAS_MISMATCH = "check-and-set parameter did not match"
 
@@ -72,6 +76,8 @@ def read_head(client: OpenBaoClient, layout: Layout) -> StoredHead:
 def write_head(client: OpenBaoClient, layout: Layout, head: Head, expect_version: int) -> int:
     """Store `head` as the next version if the current one is `expect_version`; the new
     version. VersionConflict if another change moved the head first."""
+    from accessgov.secrets.openbao.client import OpenBaoError
+
     try:
         body = client.write(layout.kv_data(HEAD_PATH), {
             "options": {"cas": expect_version},
