@@ -59,10 +59,14 @@ class Workspace:
         backend_factory: BackendFactory = open_backend,
         clock: Callable[[], dt.datetime] = utc_now,
         register: Register | None = None,
+        tickets_of: Location | None = None,
     ) -> None:
         if register is not None:
             self.__dict__["register"] = register  # already open: reuse it (cached_property)
         self.db_path = db_path
+        # Whose session tickets this machine holds: the register's own, or (checking a copy
+        # of it, a backup) the register it is a copy of.
+        self.tickets_of = tickets_of or db_path
         self.env = dict(env)
         self.backend_factory = backend_factory
         self.clock = clock
@@ -131,7 +135,7 @@ class Workspace:
 
     def ticket(self) -> sessions.Ticket | None:
         """The session ticket on this machine for this register, if any: a claim, unchecked."""
-        return sessions.read_ticket(self.runtime_folder, self.db_path)
+        return sessions.read_ticket(self.runtime_folder, self.tickets_of)
 
     @property
     def signed(self) -> bool:
@@ -206,7 +210,7 @@ class Workspace:
 
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
                code: str | None = None, ticket: sessions.Ticket | None = None,
-               acknowledging_clock: bool = False) -> T:
+               acknowledging_clock: bool = False, restoring: bool = False) -> T:
         """Run `work` as one transaction with its audit events; all of it or none of it.
 
         A rejected code or a refused attempt is itself recorded, in the same transaction after
@@ -215,7 +219,9 @@ class Workspace:
         this machine's session ticket (or `ticket`, when the caller has already removed the
         file: logout); without `operator`, a genuine ticket's person is the operator.
         `acknowledging_clock`: the work is the acknowledgement of a clock that was wrong, the
-        one change that may be dated before the log's last event.
+        one change that may be dated before the log's last event. `restoring`: the work is
+        the deliberate restore of this register from a backup (accessgov.governance.restore),
+        the one change that builds on a register behind the store's record of its head.
         """
         from accessgov.audit.head import Tracker
 
@@ -232,15 +238,16 @@ class Workspace:
                 try:
                     with register.savepoint():
                         sessions.identify(op)
-                        guard.guard(op, head, acknowledging_clock=acknowledging_clock)
+                        guard.guard(op, head, acknowledging_clock=acknowledging_clock,
+                                    restoring=restoring)
                         expire_due_grants(op)
                         offboarding.carry_out_scheduled(op)
                         result = work(op)
                         offboarding.tick_satisfied(op)
                         self._seal(op, head)
                 except (totp.CodeRejected, Refused) as refused:
-                    if isinstance(refused, unrecorded()):
-                        raise
+                    if isinstance(refused, unrecorded()) or restoring:
+                        raise  # a refused restore's copy is not kept: recorded by the caller
                     failure = refused
                     self._record_failure(op, refused, head)
         except BaseException:

@@ -26,10 +26,11 @@ SEALED_MARKER = "audit/sealed"  # in the secret store: seals are in force for th
 
 
 def guard(op: Operation, head: Tracker | None = None, *,
-          acknowledging_clock: bool = False) -> None:
+          acknowledging_clock: bool = False, restoring: bool = False) -> None:
     """Refuse to build on a log that does not start with this register's sealed `init`, on
-    a register behind the store's chain head, or at a time before the log's last event; give
-    rows from before seals existed their first seal."""
+    a register behind the store's chain head (unless this change is its deliberate restore),
+    or at a time before the log's last event; give rows from before seals existed their
+    first seal."""
     first = events.first(op.register)
     if first is None or first["action"] != "register.init" or first["prev"] != chain.GENESIS \
             or not op.trust.events.holds(first):
@@ -38,7 +39,11 @@ def guard(op: Operation, head: Tracker | None = None, *,
                        "'accessgov audit verify'")
     from accessgov.audit import timeline
 
-    if head is not None:
+    if head is not None and restoring:
+        from accessgov.audit.head import ADOPTED
+
+        op.facts[ADOPTED] = head.adopt(op.register)
+    elif head is not None:
         head.check(op.register)
     timeline.check(op, acknowledging=acknowledging_clock)
     if seals.has_unsealed_rows(op.register):

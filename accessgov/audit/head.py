@@ -59,9 +59,10 @@ if TYPE_CHECKING:
     from accessgov.secrets.openbao.layout import Layout
 
 VERSION_SETTING = "audit_head_version"  # the store version this register's last change wrote
+ADOPTED = "head_adopted"  # in Operation.facts: what a deliberate restore built over
 
-__all__ = ["HEAD_PATH", "VERSION_SETTING", "HeadRecord", "RolledBack", "Tracker", "check",
-           "problem", "record_of"]
+__all__ = ["ADOPTED", "HEAD_PATH", "VERSION_SETTING", "HeadRecord", "RolledBack", "Tracker",
+           "check", "problem", "record_of"]
 
 
 class HeadRecord(Protocol):
@@ -187,6 +188,18 @@ class Tracker:
     def check(self, register: Register) -> None:
         """Refuse a register that is behind the record (RolledBack)."""
         self.stored = check(register, self.record)
+
+    def adopt(self, register: Register) -> dict[str, object]:
+        """A deliberate restore (accessgov.governance.restore): read the record without
+        judging the register against it, so that this change moves it to the register's
+        head; what the record said, and the register's own head, for the restore's event."""
+        self.stored = self.record.read()
+        newest = events.head(register)
+        head = self.stored.head
+        return {"sequence": head.sequence if head else 0, "version": self.stored.version,
+                "actor": head.actor if head else "",
+                "restored_head": int(newest["seq"]) if newest else 0,
+                "problem": problem(register, self.stored, self.record.where())}
 
     def note(self, register: Register) -> None:
         """A change with events to seal: record in the register, sealed with them, the

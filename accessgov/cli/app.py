@@ -81,17 +81,29 @@ class App:
                                         register=self._register)
         return self._workspace
 
+    def workspace_at(self, location: Location) -> Workspace:
+        """A workspace of its own for another register (a backup's copy) with this machine's
+        sessions of the chosen register; the caller closes it."""
+        from accessgov.secrets.config import open_backend
+        from accessgov.workspace import Workspace
+
+        assert self.db_path is not None
+        return Workspace(location, env=self.env, clock=self.clock, tickets_of=self.db_path,
+                         backend_factory=self.backend_factory or open_backend)
+
     def change(self, work: Callable[[Operation], T], *, otp: str | None = None,
-               operator: str | None = None, acknowledging_clock: bool = False) -> T:
+               operator: str | None = None, acknowledging_clock: bool = False,
+               restoring: bool = False) -> T:
         """Run a change; on a terminal, ask for the operator's code when one is needed
-        (`acknowledging_clock`: see Workspace.change)."""
+        (`acknowledging_clock`, `restoring`: see Workspace.change)."""
         workspace = self.workspace
         who = operator or self.operator
         if otp is None and self.interactive() and workspace.needs_code(who):
             otp = click.prompt(f"Code from {workspace.operator_id(who)}'s authenticator app",
                                hide_input=True, err=True)
         result = workspace.change(work, operator=who, code=otp,
-                                  acknowledging_clock=acknowledging_clock)
+                                  acknowledging_clock=acknowledging_clock,
+                                  restoring=restoring)
         self.report_warnings()
         return result
 
@@ -114,8 +126,9 @@ class App:
         return today(self.clock())
 
     def close(self) -> None:
-        """Release the register."""
+        """Release the register (a later use opens it again)."""
         if self._workspace is not None:
             self._workspace.close()
         elif self._register is not None:
             self._register.close()
+        self._workspace = self._register = None

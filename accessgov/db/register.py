@@ -161,6 +161,11 @@ class Register(abc.ABC):
     def reopen(self) -> Register:
         """The same register on a connection of its own (for a second process or thread)."""
 
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the register at `target`, where the engine makes one."""
+        raise InputError("this register's database is backed up with its own tools (for "
+                         "PostgreSQL, pg_dump: see 'Several administrators' in the README)")
+
     @abc.abstractmethod
     def close(self) -> None:
         """Close the connection."""

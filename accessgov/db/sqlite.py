@@ -288,6 +288,8 @@ class SqliteRegister(Register):
         copy = sqlite3.connect(target)
         try:
             self._conn.backup(copy)
+            # A single file: a copy in WAL mode would grow side files wherever it is read.
+            copy.execute("PRAGMA journal_mode = DELETE")
         finally:
             copy.close()
 

@@ -245,10 +245,12 @@ def test_a_grant_forged_with_sqlite3_and_ones_own_signature_is_named_and_refused
         refused = office.run("vperkins", ["grant", "revoke", "G-0001", "--reason", "x"],
                              expect=3)
         assert "changed outside accessgov" in refused.stderr or "tampered" in refused.stderr
-    finally:
+    finally:  # the Board puts the register from before the forgery back, in place
         shutil.copy(saved, office.db)
         for suffix in ("-wal", "-shm"):
             Path(f"{office.db}{suffix}").unlink(missing_ok=True)
+        office.login("spatel")
+        office.run("spatel", ["restore", "--board-minute", "BM forged grant"])
 
 
 def test_a_revoked_token_is_refused(office: Office) -> None:
