@@ -122,7 +122,9 @@ class BackupCheck:
         where = (f"the secret store's record names event {self.store_head}, {behind} event(s) "
                  "after it: restoring it loses them (the restore names them)"
                  if behind > 0 else "it is as new as the secret store's record of the chain head")
-        return (f"The backup {self.source} is intact: {self.head_seq} events and "
+        taken = (f" (taken {self.manifest.taken_at} by accessgov "
+                 f"{self.manifest.accessgov_version})" if self.manifest else "")
+        return (f"The backup {self.source}{taken} is intact: {self.head_seq} events and "
                 f"{self.audit.rows_checked} records check out; {where}.")
 
 

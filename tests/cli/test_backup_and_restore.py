@@ -40,7 +40,9 @@ def test_a_backup_is_a_private_copy_with_a_manifest_that_verifies(org: Shell) ->
     assert not Path(f"{backup}-wal").exists()  # one file, whoever reads it
 
     result = org.run(f"backup verify {backup}")
-    assert result.stdout.startswith(f"The backup {backup} is intact:")
+    assert result.stdout.startswith(f"The backup {backup} (taken {manifest['taken_at']} by "
+                                    "accessgov ")
+    assert "is intact:" in result.stdout
     assert "as new as the secret store's record" in result.stdout
     data = validate_output("backup-verify",
                            org.run(f"backup verify {backup} --format json").stdout)
