@@ -34,6 +34,7 @@ COMMANDS = {
     "clock": ("accessgov.cli.clock", "clock", "Acknowledge a clock that was wrong (audited)."),
     "backup": ("accessgov.cli.backup", "backup",
                "Write a consistent copy of the register with its manifest, or check one."),
+    "db": ("accessgov.cli.db", "db", "The register's PostgreSQL database: the operators' role."),
     "restore": ("accessgov.cli.backup", "restore",
                 "Put the register back from a backup (an approver's audited act)."),
     "offboard": ("accessgov.cli.offboard", "offboard",

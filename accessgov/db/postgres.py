@@ -205,6 +205,34 @@ class PostgresRegister(Register):
                 self._columns.clear()
         self.upgrade_pending = None
 
+    # -- who may write ------------------------------------------------------------------------
+
+    def set_up_operators_role(self, role: str) -> None:
+        """Create (if need be) the group role operators log in through, and give it what the
+        program writes and nothing more: rows of every table, but the audit log only read
+        and appended to (never updated, deleted or emptied), no tables made or dropped, no
+        triggers disabled (only the tables' owner may). Run by the tables' owner."""
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+            raise InputError(f"'{role}' is not a role name accessgov makes (lower-case letters, "
+                             "digits and _, starting with a letter)")
+        with self.transaction():
+            exists = self.value("SELECT 1 FROM pg_roles WHERE rolname = ?", (role,))
+            if not exists:
+                self._run(f"CREATE ROLE {role} NOLOGIN")
+            self._run(f"GRANT USAGE ON SCHEMA {self._schema()} TO {role}")
+            self._run(f"GRANT TEMPORARY ON DATABASE {self._database()} TO {role}")
+            self._run(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "
+                      f"{self._schema()} TO {role}")
+            self._run(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM {role}")
+            self._run(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {self._schema()} "
+                      f"TO {role}")
+
+    def _schema(self) -> str:
+        return str(self.value("SELECT quote_ident(current_schema())"))
+
+    def _database(self) -> str:
+        return str(self.value("SELECT quote_ident(current_database())"))
+
     # -- transactions ----------------------------------------------------------------------
 
     @contextlib.contextmanager

@@ -26,6 +26,7 @@ class Terminal:
     env: dict[str, str]
     seeds: dict[str, str] = dataclasses.field(default_factory=dict)
     transcript: list[subprocess.CompletedProcess[str]] = dataclasses.field(default_factory=list)
+    database: str | None = None  # a register in PostgreSQL (its URL) instead of the file db
     _used_steps: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def run(self, command: str, *, expect: int = 0,
@@ -33,7 +34,7 @@ class Terminal:
         """`accessgov --db DB <command>`; asserts the exit code, keeps the transcript.
         `device` runs it on that person's own device (their own session folder)."""
         result = subprocess.run(
-            [sys.executable, "-m", "accessgov", "--db", str(self.db), *shlex.split(command)],
+            [sys.executable, "-m", "accessgov", *self.where, *shlex.split(command)],
             env=self.device_env(device), capture_output=True, text=True, timeout=120,
             check=False, stdin=subprocess.DEVNULL,
         )
@@ -44,6 +45,11 @@ class Terminal:
             f"stdout: {result.stdout}\nstderr: {result.stderr}"
         )
         return result
+
+    @property
+    def where(self) -> list[str]:
+        """The global option that names the register."""
+        return ["--database", self.database] if self.database else ["--db", str(self.db)]
 
     def code(self, person: str) -> str:
         """A code for a step later than the last one used for `person` (may wait <30 s)."""

@@ -114,7 +114,7 @@ def out_of_time(register: Register, latest: str) -> list[Row]:
     details and the previous event's time (`before`), oldest first. One pass in SQLite."""
     return register.rows(
         "SELECT seq, at, action, actor, details, before FROM (SELECT seq, at, action, actor, "
-        "details, LAG(at) OVER (ORDER BY seq) AS before FROM audit) "
+        "details, LAG(at) OVER (ORDER BY seq) AS before FROM audit) AS timed "
         "WHERE at < before OR at > ? ORDER BY seq", (latest,))
 
 
