@@ -8,6 +8,8 @@ once per session and point only that test's environment at it.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import tempfile
 from collections.abc import Iterator
@@ -171,6 +173,9 @@ def shell(tmp_path: Path, store: dict[str, object],
 
     sh = Shell(register_location, factory, workdir=tmp_path)
     initialise(sh.db, "InterAct", BackendConfig("memory", "interact"), factory).close()
+    # The test's clock starts after `init` was dated by the real one (making a PostgreSQL
+    # register's schema can take more than a second).
+    sh.clock.now = max(sh.clock.now, dt.datetime.now(dt.UTC))
     return sh
 
 

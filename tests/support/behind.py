@@ -25,6 +25,11 @@ def behind_the_log(db: Path | DatabaseUrl, *statements: str,
         from accessgov.db.postgres import translate
 
         with psycopg.connect(db.url, autocommit=True) as pg:
+            # The tables' triggers note written rows in these (as accessgov's own session
+            # makes them); an attacker at psql makes them too.
+            pg.execute("CREATE TEMP TABLE touched (n bigserial PRIMARY KEY, tbl text, pk text, "
+                       "how text)")
+            pg.execute("CREATE TEMP TABLE counted (tbl text, parent text, how text)")
             for statement in statements:
                 pg.execute(translate(statement), params if "?" in statement else ())
         return
