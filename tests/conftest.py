@@ -9,7 +9,6 @@ once per session and point only that test's environment at it.
 from __future__ import annotations
 
 import datetime as dt
-
 import os
 import tempfile
 from collections.abc import Iterator

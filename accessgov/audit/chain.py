@@ -221,13 +221,27 @@ class Head:
 
 
 @dataclasses.dataclass(frozen=True)
+class Proven:
+    """How far a signed log was proven before (by this computer's last `audit verify`):
+    the head then, and a SHA-256 over the signer and signature of every signed event up to
+    it. A chain recomputed to the same head, whose signatures digest to the same value, holds
+    the very signatures that were checked then: they need not be checked again."""
+
+    seq: int
+    mac: str
+    signatures: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Verdict:
-    """What `verify` found: how many events checked out and the first bad one, if any."""
+    """What `verify` found: how many events checked out and the first bad one, if any.
+    `proven`: for a signed log found intact, what a later verify may rely on."""
 
     events: int
     head: Head | None
     bad_seq: int | None = None
     problem: str | None = None
+    proven: Proven | None = None
 
     @property
     def ok(self) -> bool:
@@ -240,16 +254,58 @@ class Verdict:
 _NOT_PEOPLE = (actors.SYSTEM, actors.UNKNOWN)
 
 
+class _Signatures:
+    """The signatures of a signed log as the chain is recomputed: checked as they come, or,
+    up to a head proven before, digested and checked only if the digest differs."""
+
+    def __init__(self, sealing: SignedEventSeals, proven: Proven | None) -> None:
+        self._sealing = sealing
+        self._proven = proven
+        self._digest = hashlib.sha256()
+        self._deferred: list[tuple[int, str | None, str, str, set[str]]] = []
+
+    def problem(self, seq: int, signer: str | None, mac: str, signature: str,
+                actors_seen: set[str]) -> tuple[int, str] | None:
+        """The first bad change so far (its seq and why), if any."""
+        self._digest.update(f"{seq}\t{signer}\t{signature}\n".encode())
+        proven = self._proven
+        if proven is not None and seq <= proven.seq:
+            self._deferred.append((seq, signer, mac, signature, actors_seen))
+            if seq < proven.seq:
+                return None
+            if mac == proven.mac and self._digest.hexdigest() == proven.signatures:
+                self._deferred.clear()  # the very signatures checked before
+                return None
+            return self.remaining()
+        found = _signed_change_problem(self._sealing, signer, mac, signature, actors_seen)
+        return (seq, found) if found else None
+
+    def remaining(self) -> tuple[int, str] | None:
+        """Check what was put off (the log no longer matches the proven head)."""
+        deferred, self._deferred = self._deferred, []
+        for seq, signer, mac, signature, actors_seen in deferred:
+            found = _signed_change_problem(self._sealing, signer, mac, signature,
+                                           actors_seen)
+            if found:
+                return seq, found
+        return None
+
+    def proven_at(self, head: Head) -> Proven:
+        return Proven(head.seq, head.mac, self._digest.hexdigest())
+
+
 def verify_events(sealing: EventSealing, events: Iterable[tuple[Any, ...]],
-                  anchor: Head | None = None) -> Verdict:
+                  anchor: Head | None = None, proven: Proven | None = None) -> Verdict:
     """Recompute the chain over (seq, at, actor, action, subject, details, prev, mac, rows,
     signer, signature) rows, in seq order. An anchor (an earlier head) must still be present,
     unchanged. Where changes are signed, each signature must hold for its signer, every event
     must belong to a signed change (the events after the last signature have none), and every
-    event of a change must be the signer's (or accessgov's own)."""
+    event of a change must be the signer's (or accessgov's own); signatures up to a `proven`
+    head are checked again only if the log no longer holds them as they were."""
     expected_seq, prev, count = 1, GENESIS, 0
     anchor_seen = anchor is None
     signed = isinstance(sealing, SignedEventSeals)
+    signatures = _Signatures(sealing, proven) if isinstance(sealing, SignedEventSeals) else None
     change_actors: set[str] = set()  # the people acting in the change not yet signed
     last_signed = False
     mac_of = sealing.mac
@@ -267,10 +323,12 @@ def verify_events(sealing: EventSealing, events: Iterable[tuple[Any, ...]],
             if actor not in _NOT_PEOPLE:
                 change_actors.add(actor)
             if signature is not None:
-                assert isinstance(sealing, SignedEventSeals)
-                problem = _signed_change_problem(sealing, signer, mac, signature,
-                                                 change_actors)
+                assert signatures is not None
+                bad = signatures.problem(seq, signer, mac, signature, change_actors)
                 change_actors = set()
+                if bad is not None:
+                    return Verdict(bad[0] - 1, Head(bad[0], mac), bad_seq=bad[0],
+                                   problem=bad[1])
         if problem:
             return Verdict(count, Head(seq, mac), bad_seq=seq, problem=problem)
         if anchor is not None and seq == anchor.seq:
@@ -281,6 +339,9 @@ def verify_events(sealing: EventSealing, events: Iterable[tuple[Any, ...]],
         expected_seq, prev, count = seq + 1, mac, count + 1
         last_signed = signature is not None
     head = Head(expected_seq - 1, prev) if count else None
+    bad = signatures.remaining() if signatures is not None else None
+    if bad is not None:  # the log ends before the head proven before
+        return Verdict(bad[0] - 1, head, bad_seq=bad[0], problem=bad[1])
     if signed and count and not last_signed:
         return Verdict(count - 1, head, bad_seq=expected_seq - 1,
                        problem="the last change is not signed by anyone (it was written "
@@ -288,7 +349,8 @@ def verify_events(sealing: EventSealing, events: Iterable[tuple[Any, ...]],
     if not anchor_seen and anchor is not None:
         return Verdict(count, head, bad_seq=anchor.seq,
                        problem="the anchored event is gone (the log was truncated)")
-    return Verdict(count, head)
+    return Verdict(count, head, proven=signatures.proven_at(head)
+                   if signatures is not None and head is not None else None)
 
 
 def _signed_change_problem(sealing: SignedEventSeals, signer: str | None, mac: str,
@@ -303,9 +365,10 @@ def _signed_change_problem(sealing: SignedEventSeals, signer: str | None, mac: s
     return None
 
 
-def verify(register: Register, sealing: EventSealing, anchor: Head | None = None) -> Verdict:
+def verify(register: Register, sealing: EventSealing, anchor: Head | None = None,
+           proven: Proven | None = None) -> Verdict:
     """Check the register's whole audit chain."""
-    return verify_events(sealing, event_rows.chain(register), anchor)
+    return verify_events(sealing, event_rows.chain(register), anchor, proven)
 
 
 def events(register: Register, *, limit: int | None = None, subject: str | None = None,

@@ -87,13 +87,16 @@ class VerifyReport:
 
 def verify_register(register: Register, trust: seals.Trust, anchor_file: str | None, *,
                     now: dt.datetime | None = None,
-                    head_record: HeadRecord | None = None) -> VerifyReport:
+                    head_record: HeadRecord | None = None,
+                    proven: chain.Proven | None = None) -> VerifyReport:
     """Check the whole chain (against an anchor if one is given), then every sealed record
     against what the chain says it should be; the register against the chain head that
-    `head_record` keeps, and the events' times against each other and `now`, when given."""
+    `head_record` keeps, and the events' times against each other and `now`, when given.
+    Signatures up to a head `proven` before are not checked again while the log still
+    holds them (see accessgov.audit.proven)."""
     anchor = read_anchor(Path(anchor_file)) if anchor_file else None
     background = parallel.check_in_background(register, trust.rows)
-    verdict = chain.verify(register, trust.events, anchor)  # type: ignore[arg-type]
+    verdict = chain.verify(register, trust.events, anchor, proven)  # type: ignore[arg-type]
     result = background() if background else None
     org = register.setting("org") or ""
     if verdict.events == 0 and verdict.ok:

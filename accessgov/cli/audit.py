@@ -53,13 +53,21 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
     (restored from a copy), or when events are dated before the event before them or in the
     future (a clock set back or ahead); an approver's acknowledged step back is listed.
     """
+    import platformdirs
+
+    from accessgov.audit import proven
     from accessgov.audit.verification import verify_register
     from accessgov.reports.document import Document
 
     workspace = app.workspace
+    assert app.db_path is not None
+    record = proven.record_file(platformdirs.user_state_path("accessgov", appauthor=False),
+                                app.db_path)
     report = verify_register(workspace.register, workspace.trust, anchor,
                              now=workspace.now(check_clock=False),
-                             head_record=workspace.head_record)
+                             head_record=workspace.head_record, proven=proven.load(record))
+    if report.ok and report.verdict.proven is not None:
+        proven.save(record, report.verdict.proven)
     emit_document(Document(record=report.as_dict(), text=report.sentence() + "\n"), fmt,
                   output_file)
     if not report.ok:

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -251,6 +252,43 @@ def test_a_grant_forged_with_sqlite3_and_ones_own_signature_is_named_and_refused
             Path(f"{office.db}{suffix}").unlink(missing_ok=True)
         office.login("spatel")
         office.run("spatel", ["restore", "--board-minute", "BM forged grant"])
+
+
+def test_a_repeat_verify_relies_on_the_last_only_while_the_signatures_are_the_same(
+        office: Office) -> None:
+    """spatel's verify keeps what it proved in her own state folder (0600), so her next one
+    checks only newer signatures. jdoe then swaps the signature of one of the CEO's earlier
+    changes for her own over the same event (the event's seal does not cover it): spatel's
+    next verify, relying on nothing it cannot see unchanged, names it."""
+    office.login("spatel")
+    office.run("spatel", ["audit", "verify"])
+    records = list((office.folder / "machine-spatel" / "state").rglob("verified-*.json"))
+    assert len(records) == 1 and stat.S_IMODE(records[0].stat().st_mode) == 0o600
+    office.run("spatel", ["audit", "verify"])  # from the record: still intact
+    office.login("jdoe")
+    with sqlite3.connect(office.db) as conn:
+        seq, mac, signature = conn.execute(
+            "SELECT seq, mac, signature FROM audit WHERE signer = 'vperkins' "
+            "ORDER BY seq DESC LIMIT 1").fetchone()
+    conn.close()
+    own = office.bao.bao("write", "-field=signature", "transit/sign/accessgov-jdoe",
+                         f"input={base64.b64encode(mac.encode()).decode()}",
+                         token=_operator_token(office, "jdoe"))
+    assert own.returncode == 0, own.stderr
+    swap = "UPDATE audit SET signer = ?, signature = ? WHERE seq = ?"
+    try:
+        with sqlite3.connect(office.db) as conn:
+            conn.execute(swap, ("jdoe", own.stdout.strip(), seq))
+        conn.close()
+        report = json.loads(office.run("spatel", ["audit", "verify", "--format", "json"],
+                                       expect=1).stdout)
+        assert report["bad_seq"] == seq
+        assert "names vperkins as acting, but was signed by jdoe" in report["problem"]
+    finally:
+        with sqlite3.connect(office.db) as conn:
+            conn.execute(swap, ("vperkins", signature, seq))
+        conn.close()
+    office.run("spatel", ["audit", "verify"])
 
 
 def test_a_revoked_token_is_refused(office: Office) -> None:
