@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import bench_postgres  # noqa: E402  (scripts/ is on sys.path when run)
+import bench_signed  # noqa: E402
+
 from accessgov.audit import chain as audit  # noqa: E402
 from accessgov.db import seals  # noqa: E402
 from accessgov.db.migrations import LATEST_VERSION  # noqa: E402
@@ -547,7 +550,7 @@ def _apart_in_the_store(db: Path, key_file: Path, prefix: str) -> None:
 REVIEW_QUARTER = "2026-Q1"
 
 
-def review_targets(accessgov: list[str], big: Path) -> list[Target]:
+def review_targets(accessgov: list[str], big: Path, review: ReviewSetup) -> list[Target]:
     """The access review's speed targets on the big register (check, report, review), each
     within 2 s and 200 MB, beside the floor of a bare join and CSV write of the same rows.
 
@@ -556,7 +559,6 @@ def review_targets(accessgov: list[str], big: Path) -> list[Target]:
     `prepare_review`), put back before every timed run. `review export` reads a second copy
     on which that review was started.
     """
-    review = prepare_review(accessgov, big)
     as_ceo = ["env", f"XDG_RUNTIME_DIR={review.runtime}", *accessgov]
     restore = [sys.executable, "-c", _PUT_BACK, str(review.before_start), str(review.db)]
     return [
@@ -572,6 +574,20 @@ def review_targets(accessgov: list[str], big: Path) -> list[Target]:
         Target("review export --format csv (big)",
                [*accessgov, "--db", str(review.started), "review", "export", REVIEW_QUARTER,
                 "--format", "csv"], limit=2.0, unit="s", memory_mb=200, runs=5),
+    ]
+
+
+def postgres_targets(accessgov: list[str], pg: bench_postgres.PostgresSetup) -> list[Target]:
+    """Issue 14: the big register in PostgreSQL, beside its SQLite figures."""
+    on_pg = [*accessgov, "--database", pg.url]
+    return [
+        Target("grant list --person P --format json (PostgreSQL)",
+               [*on_pg, "grant", "list", "--person", person_id(4242), "--format", "json"],
+               1.5, baseline="grant list --person P --format json (big)"),
+        Target("check (PostgreSQL, big)", [*on_pg, "check"], limit=2.0, unit="s", runs=5),
+        Target("review export --format csv (PostgreSQL, big)",
+               [*on_pg, "review", "export", REVIEW_QUARTER, "--format", "csv"],
+               limit=2.0, unit="s", runs=5),
     ]
 
 
@@ -778,6 +794,7 @@ def main() -> int:
     accessgov = find_accessgov()
     scratch = Path(tempfile.mkdtemp(prefix="accessgov-bench-"))
     server = servers.start_openbao(scratch / "openbao")
+    on_postgres: bench_postgres.PostgresSetup | None = None
     try:
         os.environ.update(server.env)  # this process reads the audit key too
         env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV} | server.env
@@ -790,9 +807,28 @@ def main() -> int:
         targets = bench_targets(accessgov, small, big) + reveal_targets(accessgov, reveal)
         print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
               f"{WARMUPS} warm-ups, then {RUNS} interleaved runs of each command.", flush=True)
-        targets += review_targets(accessgov, big) + offboarding_targets(accessgov, big, scratch)
+        signed = bench_signed.prepare(accessgov, server, scratch / "signed", env, BIG, INSERTS,
+                                      events)
+        targets += bench_signed.targets(Target, accessgov, signed, BIG.events + 1,
+                                        person_id(1))
+        review = prepare_review(accessgov, big)
+        targets += review_targets(accessgov, big, review)
+        targets += offboarding_targets(accessgov, big, scratch)
+        if bench_postgres.available():
+            on_postgres = bench_postgres.prepare(review.started, scratch, accessgov, env,
+                                                 person_id(0))
+            targets += postgres_targets(accessgov, on_postgres)
+        else:
+            print("PostgreSQL is not installed (apt-get install postgresql): its targets are "
+                  "left out.")
         passed = report(targets, medians(targets, env))
+        if on_postgres is not None:  # the writers change the register: after the reads
+            line = bench_postgres.writers(on_postgres, accessgov, env)
+            print(f"\n{line}")
+            passed = passed and line.endswith("PASS")
     finally:
+        if on_postgres is not None:
+            bench_postgres.stop(on_postgres)
         server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     return 0 if passed else 1

@@ -27,7 +27,7 @@ SELECT j.key + 1 AS item, g.id AS grant_id, g.account, a.platform, a.handle, g.p
        a.mfa_method AS account_mfa, COALESCE(m.status, 'none') AS person_mfa,
        k.versions AS exposures,
        d.decision, d.decided_by, d.decided_at, d.authority AS decided_authority, d.note
-FROM review_campaigns c, {dialect.json_items("c.grants", "j")}
+FROM review_campaigns c CROSS JOIN {dialect.json_items("c.grants", "j")}
 JOIN grants g ON g.id = j.value
 JOIN people p ON p.id = g.person
 JOIN accounts a ON a.id = g.account
