@@ -303,8 +303,11 @@ class Sample:
 def run_once(target: Target, env: dict[str, str]) -> Sample:
     """One timed run of `target` (after its untimed set-up); a failure stops the benchmark."""
     for command in target.setup or []:
-        subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       check=True)
+        prepared = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, check=False)
+        if prepared.returncode:
+            raise SystemExit(f"{shlex.join(command)} exited {prepared.returncode}: "
+                             f"{prepared.stderr.decode(errors='replace').strip()}")
     started = time.perf_counter()
     process = subprocess.Popen(target.command, env=env, stdin=subprocess.PIPE,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -807,10 +810,8 @@ def main() -> int:
         targets = bench_targets(accessgov, small, big) + reveal_targets(accessgov, reveal)
         print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
               f"{WARMUPS} warm-ups, then {RUNS} interleaved runs of each command.", flush=True)
-        signed = bench_signed.prepare(accessgov, server, scratch / "signed", env, BIG, INSERTS,
-                                      events)
-        targets += bench_signed.targets(Target, accessgov, signed, BIG.events + 1,
-                                        person_id(1))
+        signed = bench_signed.prepare(accessgov, server, scratch / "signed", env)
+        targets += bench_signed.targets(Target, accessgov, signed, BIG.events + 1)
         review = prepare_review(accessgov, big)
         targets += review_targets(accessgov, big, review)
         targets += offboarding_targets(accessgov, big, scratch)

@@ -21,6 +21,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -51,8 +52,7 @@ class SignedSetup:
 
 
 def prepare(accessgov: list[str], server: servers.OpenBaoServer, folder: Path,
-            env: dict[str, str], scale: Any, inserts: Inserts, history: History
-            ) -> SignedSetup:
+            env: dict[str, str]) -> SignedSetup:
     """Set up OpenBao and the register through the real commands, then fill it."""
     import pyotp
 
@@ -86,7 +86,9 @@ def prepare(accessgov: list[str], server: servers.OpenBaoServer, folder: Path,
         stdin=f"{PASSWORD}\n{totp.at(first * 30)}\n")
     print("Signing the big register's history in OpenBao ...", flush=True)
     began = time.perf_counter()
-    changes = fill(db, scale, inserts, history, lambda macs: _sign(server, macs))
+    # In a process of its own: the bench's own memory would be every later child's peak.
+    subprocess.run([sys.executable, __file__, str(db)], env=admin, check=True)
+    changes = _changes(db)
     print(f"  {changes:,} changes signed in {time.perf_counter() - began:.1f}s", flush=True)
     second = _fresh_step(after=first)
     run(operator, "login", "--as", OPERATOR, "--password-stdin", "--otp",
@@ -101,18 +103,16 @@ def prepare(accessgov: list[str], server: servers.OpenBaoServer, folder: Path,
 
 
 def targets(target: Callable[..., Any], accessgov: list[str], signed: SignedSetup,
-            events: int, changed_person: str) -> list[Any]:
+            events: int) -> list[Any]:
     """The floor, a full verify (the record of the last one forgotten first), and a verify
     after one more change (made, untimed, through the program by the operator)."""
-    import sys
-
     machine = [f"{name}={signed.env[name]}"
                for name in ("HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "VAULT_ADDR")]
     as_operator = ["env", "-u", "VAULT_TOKEN", *machine, *accessgov, "--db", str(signed.db)]
     records = Path(signed.env["XDG_STATE_HOME"]) / "accessgov"
     forget = ["sh", "-c", f"rm -f '{records}'/verified-*.json"]
-    one_more = ["sh", "-c", 'exec "$@" --title "Bench $(date +%s%N)"', "sh", *as_operator,
-                "person", "update", changed_person]
+    one_more = ["sh", "-c", 'exec "$@" "b$(date +%s%N)" --name "Bench volunteer" --email '
+                'b@example.org --category volunteer', "sh", *as_operator, "person", "add"]
     floor = f"floor: {signed.changes + 1:,} Ed25519 verifications (cryptography)"
     return [
         target(floor, [sys.executable, "-c", FLOOR, str(signed.db), signed.public_key.hex()],
@@ -131,12 +131,21 @@ def _fresh_step(after: int = 0) -> int:
     return int(time.time()) // 30
 
 
-def _bao(server: servers.OpenBaoServer, method: str, path: str,
+def _changes(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM audit WHERE signature IS NOT NULL "
+                                "AND seq > 1").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _bao(url: str, token: str, method: str, path: str,
          body: dict[str, Any] | None = None) -> dict[str, Any]:
     request = urllib.request.Request(
-        f"{server.url}/v1/{path}", method=method,
+        f"{url}/v1/{path}", method=method,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"X-Vault-Token": server.root_token, "Content-Type": "application/json"})
+        headers={"X-Vault-Token": token, "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             answer: dict[str, Any] = json.load(response)
@@ -146,20 +155,21 @@ def _bao(server: servers.OpenBaoServer, method: str, path: str,
                          f"{error.read().decode(errors='replace')[:500]}") from None
 
 
-def _sign(server: servers.OpenBaoServer, macs: list[str]) -> list[str]:
+def _sign(url: str, token: str, macs: list[str]) -> list[str]:
     """The operator's transit signatures over `macs`, in batches."""
     signatures: list[str] = []
     for start in range(0, len(macs), SIGN_BATCH):
         batch = [{"input": base64.b64encode(mac.encode("ascii")).decode("ascii")}
                  for mac in macs[start:start + SIGN_BATCH]]
-        answer = _bao(server, "POST", f"transit/sign/accessgov-{OPERATOR}",
+        answer = _bao(url, token, "POST", f"transit/sign/accessgov-{OPERATOR}",
                       {"batch_input": batch})
         signatures += [result["signature"] for result in answer["data"]["batch_results"]]
     return signatures
 
 
 def _public_key(server: servers.OpenBaoServer) -> bytes:
-    key = _bao(server, "GET", f"transit/keys/accessgov-{OPERATOR}")["data"]["keys"]
+    key = _bao(server.url, server.root_token, "GET",
+               f"transit/keys/accessgov-{OPERATOR}")["data"]["keys"]
     return base64.b64decode(key[str(max(int(version) for version in key))]["public_key"])
 
 
@@ -239,3 +249,11 @@ for mac, signature in conn.execute(
         "SELECT mac, signature FROM audit WHERE signature IS NOT NULL"):
     key.verify(base64.b64decode(signature.split(":")[2]), mac.encode("ascii"))
 """
+
+
+if __name__ == "__main__":  # the filling, in a process of its own (see `prepare`)
+    import importlib
+
+    bench: Any = importlib.import_module("bench")  # the big register's synthetic history
+    fill(Path(sys.argv[1]), bench.BIG, bench.INSERTS, bench.events,
+         lambda macs: _sign(os.environ["VAULT_ADDR"], os.environ["VAULT_TOKEN"], macs))
