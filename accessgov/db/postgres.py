@@ -248,17 +248,21 @@ class PostgresRegister(Register):
             self._lock()
             yield self
         except BaseException:
-            self._in_transaction = False
-            with contextlib.suppress(Exception):
-                self._run("ROLLBACK")
+            self._rolled_back()
             raise
         self._in_transaction = False
         try:
             self._run("COMMIT")
         except AccessGovError:
-            with contextlib.suppress(Exception):
-                self._run("ROLLBACK")
+            self._rolled_back()
             raise
+
+    def _rolled_back(self) -> None:
+        self._in_transaction = False
+        with contextlib.suppress(Exception):
+            self._run("ROLLBACK")
+        # Temporary tables made inside the transaction went with it: make them again.
+        self.__dict__.pop("_tracking", None)
 
     def _lock(self) -> None:
         # One lock per schema: two registers in one database do not wait for each other.

@@ -164,13 +164,18 @@ class SqliteRegister(Register):
         try:
             yield self
         except BaseException:
-            self._conn.rollback()
+            self._rolled_back()
             raise
         try:
             self._conn.execute("COMMIT")
         except sqlite3.OperationalError as error:
-            self._conn.rollback()
+            self._rolled_back()
             raise _busy_or(error) from None
+
+    def _rolled_back(self) -> None:
+        self._conn.rollback()
+        # Temporary tables made inside the transaction went with it: make them again.
+        self.__dict__.pop("_tracking", None)
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "work") -> Iterator[None]:

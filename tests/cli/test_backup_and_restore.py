@@ -101,6 +101,12 @@ def test_restore_is_the_boards_audited_act_and_moves_the_head(org: Shell) -> Non
     attempt = json.loads(org.run("audit log --format json").stdout)[-1]
     assert (attempt["action"], attempt["actor"]) == ("refused", "jdoe")
     assert attempt["details"]["attempted"] == "register.restore"
+    # The same refusal of a restore in place (pg_restore's case) is recorded as plainly.
+    refused = org.run(f"restore --board-minute 'BM 2026/12 item 2' {org.as_('jdoe')}",
+                      expect=3)
+    assert "jdoe is not" in one_line_error(refused)
+    attempt = json.loads(org.run("audit log --format json").stdout)[-1]
+    assert (attempt["action"], attempt["actor"]) == ("refused", "jdoe")
     wrong = org.run(f"restore {backup} --board-minute 'BM 1' --as spatel --otp 000000",
                     expect=3)
     assert "code" in one_line_error(wrong)

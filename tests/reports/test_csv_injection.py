@@ -118,6 +118,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "review show": ("", (LINK,)),
     "review export": ("{quarter}", (LINK,)),
     "review list": ("", ()),
+    "backup verify": ("", ()),
 }
 
 
