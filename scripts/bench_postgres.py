@@ -34,7 +34,7 @@ def copy_into_postgres(source: Path, url: str) -> None:
     area of the secret store of its own (the SQLite copy's chain head moves in its own)."""
     import psycopg
 
-    from accessgov.audit.head import HEAD_PATH
+    from accessgov.audit.head import HEAD_PATH, record_of
     from accessgov.secrets.config import BackendConfig, open_backend
 
     PostgresRegister.create(DatabaseUrl(url)).close()
@@ -69,6 +69,12 @@ def copy_into_postgres(source: Path, url: str) -> None:
     for path in original.list_paths() or []:  # seeds, the audit key, the set-up marker
         if path != HEAD_PATH:
             apart.write(path, original.read(path), expect_version=0)
+    # The chain head too, at the version the register last wrote (a record at an older
+    # version is one reset behind the register's back, which every change refuses).
+    stored = record_of(original).read()
+    assert stored.head is not None
+    for written in range(stored.version):
+        record_of(apart).write(stored.head, expect_version=written)
     with psycopg.connect(url) as pg:
         pg.execute("CREATE TEMP TABLE touched (n bigserial PRIMARY KEY, tbl text, pk text, "
                    "how text)")
@@ -99,9 +105,11 @@ def prepare(started: Path, folder: Path, accessgov: list[str], env: dict[str, st
     runtime = folder / "pg-run"
     runtime.mkdir(mode=0o700)
     code = _next_code(url, ceo)
-    subprocess.run([*accessgov, "--database", url, "login", "--as", ceo, "--otp", code,
-                    "--ttl", "12h"], env=env | {"XDG_RUNTIME_DIR": str(runtime)},
-                   check=True, capture_output=True)
+    login = subprocess.run([*accessgov, "--database", url, "login", "--as", ceo, "--otp",
+                            code, "--ttl", "12h"], env=env | {"XDG_RUNTIME_DIR": str(runtime)},
+                           capture_output=True, text=True)
+    if login.returncode != 0:
+        raise SystemExit(f"the CEO could not log in to the PostgreSQL copy: {login.stderr}")
     return PostgresSetup(server, url, runtime)
 
 
