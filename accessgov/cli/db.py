@@ -23,20 +23,29 @@ def db() -> None:
 def setup(app: App, role: str) -> None:
     """Create the operators' group role and give it what accessgov writes: every table's
     rows, but the audit log only read and appended to, never changed or deleted (PostgreSQL
-    itself refuses). Run once, as the owner of the register's tables, after 'init', and
-    again after an upgrade of accessgov.
+    itself refuses). Run once as the database's owner, before the CEO's 'init' (it makes
+    the register's tables, which operators may not), and again after an upgrade of
+    accessgov.
 
     Then give each operator a login of their own in that role (in psql: CREATE ROLE sonal
     LOGIN IN ROLE accessgov_operators; then \\password sonal), and they point
     ACCESSGOV_DATABASE_URL at the database as that login.
     """
     from accessgov.db.postgres import PostgresRegister
+    from accessgov.db.register import DatabaseUrl
 
-    register = app.register
-    if not isinstance(register, PostgresRegister):
+    if not isinstance(app.db_path, DatabaseUrl):
         raise InputError("'db setup' is for a register in PostgreSQL (--database URL); an "
                          "SQLite register is protected by its file's permissions (0600)")
-    register.set_up_operators_role(role)
-    done(f"The role {role} may now read and write the register's records and append to its "
-         "audit log, never change or delete it. Give each operator a login in it: CREATE "
-         f"ROLE name LOGIN IN ROLE {role}; then \\password name (in psql).")
+    register = PostgresRegister.prepare(app.db_path)
+    try:
+        register.set_up_operators_role(role)
+        started = register.is_started()
+    finally:
+        register.close()
+    then = "" if started else (" The register is not started yet: the CEO starts it with "
+                               "'accessgov init' through her own login.")
+    done(f"The register's tables are ready, and the role {role} may read and write their "
+         "records and append to the audit log, never change or delete it. Give each operator "
+         f"a login in it: CREATE ROLE name LOGIN IN ROLE {role}; then \\password name (in "
+         f"psql).{then}")

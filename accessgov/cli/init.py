@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import done
+from accessgov.cli.options import as_option, done
 from accessgov.errors import InputError
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ def _complete_backend(ctx: click.Context, _param: click.Parameter,
 @click.option("--backend", metavar="NAME", shell_complete=_complete_backend,
               help="Where secrets live: one of the secret backends below (env "
                    "ACCESSGOV_BACKEND; default keyring).")
+@as_option
 @click.pass_obj
 def init(app: App, /, org: str, slug: str | None, backend: str | None,
          **backend_options: str | None) -> None:

@@ -39,6 +39,11 @@ def otp_option(function: F) -> F:
         help="Your current authenticator code (instead of an open session; asked for on a "
              "terminal when needed).",
     )(function)
+    return as_option(function)
+
+
+def as_option(function: F) -> F:
+    """--as PERSON after the verb, as well as before it."""
     return click.option(
         "--as", "operator", metavar="PERSON", expose_value=False, callback=_set_operator,
         help="Who is acting (same as the global --as).",

@@ -108,21 +108,42 @@ class PostgresRegister(Register):
         super().__init__(location)
         self._conn = conn
         self._in_transaction = False
+        self._made_tables = False
 
     # -- opening -------------------------------------------------------------------------
 
     @classmethod
     def create(cls, location: DatabaseUrl) -> PostgresRegister:  # type: ignore[override]
-        """A new register in a database that holds none yet."""
+        """A new register in a database that holds none yet: its tables are made, or were
+        made by the database's owner beforehand with `prepare` ('accessgov db setup'), so
+        that an operator's own login, which may make no table, can start the register."""
         register = cls(location, _connect(location))
         try:
-            if "settings" in register.table_names():
+            if register.is_started():
                 raise InputError(f"the database {location} already holds a register")
+            register._made_tables = "settings" not in register.table_names()
             register.migrate()
         except BaseException:
             register.close()
             raise
         return register
+
+    @classmethod
+    def prepare(cls, location: DatabaseUrl) -> PostgresRegister:
+        """The register's tables in that database, made or brought up to date (by the
+        database's owner), whether or not a register was started in them yet."""
+        register = cls(location, _connect(location))
+        try:
+            register.migrate()
+        except BaseException:
+            register.close()
+            raise
+        return register
+
+    def is_started(self) -> bool:
+        """Whether a register was started (by init) in these tables."""
+        return "settings" in self.table_names() and self.value(
+            "SELECT COUNT(*) FROM settings WHERE key = 'org_slug'") == 1
 
     @classmethod
     def open(cls, location: DatabaseUrl) -> PostgresRegister:  # type: ignore[override]
@@ -132,7 +153,7 @@ class PostgresRegister(Register):
 
         register = cls(location, _connect(location))
         try:
-            if "settings" not in register.table_names():
+            if not register.is_started():
                 raise InputError(
                     f"there is no register in the database {location}; run 'accessgov init "
                     "--org NAME --database ...' first (or point --database / "
@@ -150,7 +171,7 @@ class PostgresRegister(Register):
         """Whether the database holds a register."""
         register = cls(location, _connect(location))
         try:
-            return "settings" in register.table_names()
+            return register.is_started()
         finally:
             register.close()
 
@@ -164,7 +185,11 @@ class PostgresRegister(Register):
 
     def discard(self) -> None:
         """Drop the tables (and their trigger functions) of a register this process has just
-        created in the database."""
+        created in the database; tables the owner prepared stay, as empty as they were (the
+        failed start was one transaction)."""
+        if not self._made_tables:
+            self.close()
+            return
         with contextlib.suppress(Exception):
             for table in self.table_names():
                 self._run(f"DROP TABLE IF EXISTS {table} CASCADE")

@@ -86,6 +86,15 @@ class PostgresServer:
         with psycopg.connect(self.url(database, user), autocommit=True) as conn:
             conn.execute(statement)
 
+    def require_passwords(self) -> None:
+        """From now on, every login but the superuser's gives its password over TCP (SCRAM),
+        as a real server asks; the superuser stays trusted, for the test's own set-up."""
+        hba = self.folder / "data" / "pg_hba.conf"
+        hba.write_text("local all all trust\n"
+                       f"host all {SUPERUSER} 127.0.0.1/32 trust\n"
+                       "host all all 127.0.0.1/32 scram-sha-256\n", encoding="utf-8")
+        self.sql("SELECT pg_reload_conf()")
+
     def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
