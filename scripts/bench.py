@@ -41,7 +41,7 @@ from tests.support import servers  # noqa: E402
 
 RUNS = 15
 WARMUPS = 2
-GENERATOR_VERSION = 3  # bump when the synthetic data changes, to rebuild the cache
+GENERATOR_VERSION = 4  # bump when the synthetic data changes, to rebuild the cache
 CACHE = ROOT / "bench-data"
 AT = "2026-01-05T09:00:00Z"
 PLATFORMS = ("instagram", "facebook", "x", "linkedin", "tiktok", "youtube")
@@ -242,15 +242,34 @@ def build(scale: Scale, folder: Path, accessgov: list[str], server: servers.Open
     return db
 
 
+# The bench's OpenBao listens here when it can, so that the cached registers, built against
+# it, keep the address their settings were sealed with (see `plant_key`).
+OPENBAO_PORT = 18273
+
+
+def start_openbao(folder: Path) -> servers.OpenBaoServer:
+    """This run's OpenBao: on OPENBAO_PORT, or on any free port if that one is taken."""
+    try:
+        return servers.start_openbao(folder / "fixed", port=OPENBAO_PORT)
+    except servers.ServerFailedToStart:
+        return servers.start_openbao(folder / "free")
+
+
 def plant_key(db: Path, server: servers.OpenBaoServer) -> None:
-    """Point a cached register at this run's OpenBao and put its audit key there."""
+    """Put a cached register's audit key in this run's OpenBao. A server on another address
+    than the one the register was built with is written into its settings, behind its log:
+    `audit verify` then names that row (and still does all its work)."""
     from accessgov.secrets.config import BackendConfig, open_backend
 
     conn = sqlite3.connect(db)
     with conn:
-        conn.execute("UPDATE settings SET value = ? WHERE key = 'backend_vault_url'",
-                     (server.url,))
         settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
+        if settings.get("backend_vault_url") != server.url:
+            print(f"  OpenBao is not at {settings.get('backend_vault_url')} this time: "
+                  "audit verify will name the moved address", flush=True)
+            conn.execute("UPDATE settings SET value = ? WHERE key = 'backend_vault_url'",
+                         (server.url,))
+            settings["backend_vault_url"] = server.url
     conn.close()
     key_text = (db.parent / "audit-key").read_text(encoding="ascii")
     backend = open_backend(BackendConfig.from_settings(settings))
@@ -801,7 +820,7 @@ def main() -> int:
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"  # for `bao`
     accessgov = find_accessgov()
     scratch = Path(tempfile.mkdtemp(prefix="accessgov-bench-"))
-    server = servers.start_openbao(scratch / "openbao")
+    server = start_openbao(scratch / "openbao")
     on_postgres: bench_postgres.PostgresSetup | None = None
     try:
         os.environ.update(server.env)  # this process reads the audit key too

