@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from accessgov.identity import sessions
 from accessgov.workspace import Workspace
-from tests.support.behind import behind_the_log
+from tests.support.behind import behind_the_log, read_dicts, read_rows
 from tests.support.shell import Shell, dump, one_line_error
 
 
@@ -242,13 +241,11 @@ def test_a_log_without_its_init_event_is_a_finding(insider: Shell) -> None:
 def test_a_revoked_grant_put_back_as_its_older_copy_is_refused_and_named(
         insider: Shell) -> None:
     insider.enrol("jdoe", by="vperkins")
-    with sqlite3.connect(insider.db) as conn:
-        old = conn.execute("SELECT * FROM grants WHERE id = 'G-0001'").fetchone()
+    (old,) = read_dicts(insider.db, "SELECT * FROM grants WHERE id = 'G-0001'")
     insider.run(f"grant revoke G-0001 --reason left {insider.as_('vperkins')}")
-    marks = ", ".join("?" for _ in old)
-    with sqlite3.connect(insider.db) as conn:
-        conn.execute(f"INSERT OR REPLACE INTO grants VALUES ({marks})", old)
-    conn.close()
+    columns = ", ".join(f"{name} = ?" for name in old)
+    behind_the_log(insider.db, f"UPDATE grants SET {columns} WHERE id = 'G-0001'",
+                   params=tuple(old.values()))
     line = refused(insider, f"cred reveal tiktok-main {insider.as_('jdoe')}")
     assert "is an older copy" in line
     assert ("grants", "G-0001") in findings(insider)
@@ -289,11 +286,8 @@ def forge(sh: Shell, session_id: str, person: str, *, device: str,
 
 
 def open_sessions(sh: Shell) -> list[tuple[str, str]]:
-    with sqlite3.connect(sh.db) as conn:
-        rows = conn.execute("SELECT id, person FROM sessions WHERE ended_at IS NULL "
-                            "ORDER BY id").fetchall()
-    conn.close()
-    return rows
+    return [(row[0], row[1]) for row in read_rows(
+        sh.db, "SELECT id, person FROM sessions WHERE ended_at IS NULL ORDER BY id")]
 
 
 def refused_as_unknown(sh: Shell, command: str, *, device: str | None,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
+from tests.support.behind import behind_the_log, read_rows
 from tests.support.shell import Shell
 
 
@@ -18,9 +18,7 @@ def history(org: Shell) -> Shell:
 
 
 def tamper(sh: Shell, *statements: str) -> None:
-    with sqlite3.connect(sh.db) as conn:
-        for statement in statements:
-            conn.execute(statement)
+    behind_the_log(sh.db, *statements)
 
 
 def verify(sh: Shell, options: str = "", expect: int = 1) -> dict:
@@ -63,13 +61,12 @@ def test_a_deleted_event_with_renumbering_is_detected(history: Shell) -> None:
 
 
 def test_an_inserted_event_is_detected(history: Shell) -> None:
-    with sqlite3.connect(history.db) as conn:
-        row = conn.execute("SELECT * FROM audit WHERE seq = 2").fetchone()
-        conn.execute("UPDATE audit SET seq = seq + 1000 WHERE seq >= 3")
-        conn.execute("UPDATE audit SET seq = seq - 999 WHERE seq >= 1003")
-        conn.execute("INSERT INTO audit (seq, at, actor, action, subject, details, prev, mac, "
-                     "rows) VALUES (3, ?, 'mallory', 'grant.approve', 'G-0099', '{}', ?, ?, '')",
-                     (row[1], row[7], "f" * 64))
+    (row,) = read_rows(history.db, "SELECT * FROM audit WHERE seq = 2")
+    behind_the_log(history.db, "UPDATE audit SET seq = seq + 1000 WHERE seq >= 3",
+                   "UPDATE audit SET seq = seq - 999 WHERE seq >= 1003")
+    behind_the_log(history.db, "INSERT INTO audit (seq, at, actor, action, subject, details, "
+                   "prev, mac, rows) VALUES (3, ?, 'mallory', 'grant.approve', 'G-0099', '{}', "
+                   "?, ?, '')", params=(row[1], row[7], "f" * 64))
     assert verify(history)["bad_seq"] == 3
 
 

@@ -14,8 +14,13 @@ import stat
 from pathlib import Path
 
 from tests.cli.test_clock_and_head import RESTORED, copy_of, put_back
+from tests.support.behind import file_only
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
+
+pytestmark = file_only("SQLite's online backup of the file; a register in PostgreSQL is "
+                       "dumped with pg_dump and its restored copy checked with 'backup verify' "
+                       "(tests/integration/test_several_administrators.py)")
 
 ADD = "person add kim --name Kim --email k@example.org --category volunteer"
 

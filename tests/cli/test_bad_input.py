@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.behind import behind_the_log, register_bytes
 from tests.support.shell import Shell, dump, one_line_error
 
 CEO = "{ceo}"  # replaced by --as vperkins --otp <fresh code>
@@ -297,12 +298,10 @@ def test_control_characters_are_refused_in_one_line_fields(org: Shell, command: 
 def test_stored_control_characters_never_reach_the_screen_raw(shared: Shell) -> None:
     """Text written before these checks (or behind the register's back) is shown escaped:
     a reason cannot fake a line of `grant show`, nor a name retitle the terminal."""
-    import sqlite3
-
-    with sqlite3.connect(shared.db) as conn:
-        conn.execute("UPDATE grants SET reason = ? WHERE id = 'G-0001'",
-                     ("Posts clips\nFAKE: approved by ceo\r",))
-        conn.execute("UPDATE people SET name = ? WHERE id = 'jdoe'", ("Jo\x1b]0;owned\x07",))
+    behind_the_log(shared.db, "UPDATE grants SET reason = ? WHERE id = 'G-0001'",
+                   params=("Posts clips\nFAKE: approved by ceo\r",))
+    behind_the_log(shared.db, "UPDATE people SET name = ? WHERE id = 'jdoe'",
+                   params=("Jo\x1b]0;owned\x07",))
     for command in ("grant show G-0001", "grant list", "person list", "person show jdoe",
                     "audit log", "grant show G-0001 --format json", "person list --format json"):
         out = shared.run(command).stdout
@@ -402,8 +401,8 @@ def test_another_sqlite_file_is_never_made_a_register(shell: Shell, tmp_path: Pa
 
 
 def test_read_commands_leave_the_register_file_as_it_was(shared: Shell) -> None:
-    original = shared.db.read_bytes()
+    original = register_bytes(shared.db)
     for command in ("grant list", "person show jdoe", "account list", "cred list",
                     "audit log --format json", "delegate list", "authority rules"):
         shared.run(command)
-    assert shared.db.read_bytes() == original
+    assert register_bytes(shared.db) == original

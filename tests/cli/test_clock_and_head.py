@@ -23,6 +23,7 @@ from accessgov.identity import totp
 from accessgov.secrets.base import VersionConflict
 from accessgov.secrets.openbao.head import Head
 from accessgov.workspace import Workspace
+from tests.support.behind import behind_the_log, file_only
 from tests.support.memory_backend import MemoryBackend
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
@@ -107,6 +108,8 @@ def test_a_refused_attempt_moves_the_record_and_nothing_else(org: Shell,
     org.run(f"{ADD} {org.as_('vperkins')}")  # three refusals ahead of it: still its own
 
 
+@file_only("a copy of the file put back; on PostgreSQL a restored dump is checked by "
+           "'backup verify' (tests/integration/test_several_administrators.py)")
 def test_a_register_put_back_from_a_copy_is_refused_and_named(
         org: Shell, store: dict[str, Any], tmp_path: Path) -> None:
     copy = copy_of(org.db, tmp_path / "backup")
@@ -129,6 +132,8 @@ def test_a_register_put_back_from_a_copy_is_refused_and_named(
     assert RESTORED in org.run("audit verify", expect=1).stdout
 
 
+@file_only("a copy of the file put back; on PostgreSQL a restored dump is checked by "
+           "'backup verify' (tests/integration/test_several_administrators.py)")
 def test_a_copy_with_refused_attempts_after_its_last_change_is_still_found(
         org: Shell, store: dict[str, Any], tmp_path: Path) -> None:
     org.run(f"{ADD} --as jdoe", expect=3)
@@ -337,11 +342,9 @@ def test_one_approver_on_a_keyring_register_is_no_finding(shell: Shell) -> None:
 
 
 def test_the_recorded_version_edited_in_the_file_refuses_every_change(org: Shell) -> None:
-    import sqlite3
-
-    with sqlite3.connect(org.db) as conn:  # to pass a copy off as up to date with the store
-        conn.execute("UPDATE settings SET value = '999' WHERE key = ?",
-                     (chain_head.VERSION_SETTING,))
+    # To pass a copy off as up to date with the store.
+    behind_the_log(org.db, "UPDATE settings SET value = '999' WHERE key = ?",
+                   params=(chain_head.VERSION_SETTING,))
     result = org.run(f"{ADD} {org.as_('vperkins')}", expect=3)
     assert "settings" in one_line_error(result)
     assert "audit_head_version" in org.run("audit verify", expect=1).stdout

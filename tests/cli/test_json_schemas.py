@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import jsonschema
 import pytest
 
 from tests.support import commands
+from tests.support.behind import behind_the_log
 from tests.support.schemas import SCHEMA_DIR, load_schema, validate_data, validate_output
 from tests.support.shell import Shell
 
@@ -203,17 +203,13 @@ def test_audit_log_verify_and_head(full: Shell, tmp_path: Path) -> None:
 
 
 def test_audit_verify_of_a_tampered_log(org: Shell) -> None:
-    with sqlite3.connect(org.db) as conn:
-        conn.execute("UPDATE audit SET details = '{\"name\":\"Mallory\"}' WHERE seq = 5")
-    conn.close()
+    behind_the_log(org.db, "UPDATE audit SET details = '{\"name\":\"Mallory\"}' WHERE seq = 5")
     verdict = check(org, "audit-verify", "audit verify", expect=1)
     assert (verdict["ok"], verdict["bad_seq"]) == (False, 5)
 
 
 def test_audit_verify_of_a_register_changed_behind_the_log(org: Shell) -> None:
-    with sqlite3.connect(org.db) as conn:
-        conn.execute("UPDATE people SET category = 'trustee' WHERE id = 'jdoe'")
-    conn.close()
+    behind_the_log(org.db, "UPDATE people SET category = 'trustee' WHERE id = 'jdoe'")
     verdict = check(org, "audit-verify", "audit verify", expect=1)
     assert (verdict["ok"], verdict["bad_seq"]) == (False, None)
     assert verdict["state_findings"] == [{"table": "people", "row": "jdoe",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 
+from tests.support.behind import file_only, read_rows, register_bytes
 from tests.support.shell import Shell, one_line_error
 
 
@@ -126,12 +126,12 @@ def test_one_login_serves_a_run_of_work_until_it_expires(org: Shell) -> None:
 
 def test_the_session_file_is_private_and_the_register_holds_only_its_hash(org: Shell) -> None:
     org.run(f"login --as vperkins --otp {org.code('vperkins')}")
-    folder = org.db.parent.parent / "run" / "accessgov"
+    folder = org.session_folder()
     (ticket,) = folder.iterdir()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE(ticket.stat().st_mode) == 0o600
     token = json.loads(ticket.read_text())["token"]
-    assert token.encode() not in org.db.read_bytes()
+    assert token.encode() not in register_bytes(org.db)
 
 
 def test_logout_ends_the_session(org: Shell) -> None:
@@ -142,10 +142,8 @@ def test_logout_ends_the_session(org: Shell) -> None:
 
 
 def session_states(sh: Shell) -> list[tuple[str, str | None]]:
-    with sqlite3.connect(sh.db) as conn:
-        rows = conn.execute("SELECT id, ended_reason FROM sessions ORDER BY id").fetchall()
-    conn.close()
-    return rows
+    return [(row[0], row[1]) for row in read_rows(
+        sh.db, "SELECT id, ended_reason FROM sessions ORDER BY id")]
 
 
 def test_a_new_login_ends_only_the_session_it_replaces(org: Shell) -> None:
@@ -201,18 +199,14 @@ def test_a_confirmed_enrolment_cannot_be_overwritten(org: Shell) -> None:
 
 
 def test_operator_seeds_stay_in_the_secret_store(org: Shell) -> None:
-    register_bytes = org.db.read_bytes() + _wal(org)
+    held = register_bytes(org.db)
     for seed in org.seeds.values():
-        assert seed.encode() not in register_bytes
+        assert seed.encode() not in held
     assert all(seed not in org.run("audit log --format json").stdout
                for seed in org.seeds.values())
 
 
-def _wal(sh: Shell) -> bytes:
-    wal = sh.db.with_name(sh.db.name + "-wal")
-    return wal.read_bytes() if wal.exists() else b""
-
-
+@file_only("a database's own access rules stand for it ('accessgov db setup')")
 def test_the_register_file_is_0600_in_a_0700_folder(org: Shell) -> None:
     assert stat.S_IMODE(os.stat(org.db).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(org.db.parent).st_mode) == 0o700

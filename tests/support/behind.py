@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from accessgov.db.register import DatabaseUrl
 from accessgov.operation import Operation
 from accessgov.workspace import Workspace
 from tests.support.shell import Shell
+
+ON_POSTGRESQL = os.environ.get("ACCESSGOV_TEST_ENGINE", "sqlite") == "postgresql"
+
+
+def file_only(why: str) -> pytest.MarkDecorator:
+    """A test of what only a register kept in a file has (its bytes, its mode, a copy of
+    it): skipped when the suite runs its registers on PostgreSQL, saying what stands for it
+    there."""
+    return pytest.mark.skipif(ON_POSTGRESQL, reason=f"a register in a file only: {why}")
 
 
 def behind_the_log(db: Path | DatabaseUrl, *statements: str,
@@ -37,6 +49,56 @@ def behind_the_log(db: Path | DatabaseUrl, *statements: str,
         for statement in statements:
             conn.execute(statement, params if "?" in statement else ())
     conn.close()
+
+
+def read_rows(db: Path | DatabaseUrl, sql: str, params: tuple[Any, ...] = ()
+              ) -> list[tuple[Any, ...]]:
+    """Rows read directly from the register (sqlite3 on the file, or psql on the database),
+    as tuples in the table's column order."""
+    if isinstance(db, DatabaseUrl):
+        import psycopg
+
+        from accessgov.db.postgres import translate
+
+        with psycopg.connect(db.url, autocommit=True) as pg:
+            return [tuple(row) for row in pg.execute(translate(sql), params)]
+    with sqlite3.connect(db) as conn:
+        found = conn.execute(sql, params).fetchall()
+    conn.close()
+    return found
+
+
+def read_dicts(db: Path | DatabaseUrl, sql: str, params: tuple[Any, ...] = ()
+               ) -> list[dict[str, Any]]:
+    """As `read_rows`, each row a dict by column name."""
+    if isinstance(db, DatabaseUrl):
+        import psycopg
+        from psycopg.rows import dict_row
+
+        from accessgov.db.postgres import translate
+
+        with psycopg.connect(db.url, autocommit=True, row_factory=dict_row) as pg:
+            return list(pg.execute(translate(sql), params))
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        found = [dict(row) for row in conn.execute(sql, params)]
+    conn.close()
+    return found
+
+
+def register_bytes(db: Path | DatabaseUrl) -> bytes:
+    """Everything the register holds, as an attacker with a copy reads it: the file and its
+    WAL, or a plain pg_dump of the database."""
+    if isinstance(db, DatabaseUrl):
+        import subprocess
+
+        dump = subprocess.run(["pg_dump", "--no-owner", db.url], capture_output=True,
+                              check=True, timeout=60).stdout
+        # pg_dump guards its output with a random key of its own each time: not the data.
+        return b"\n".join(line for line in dump.split(b"\n")
+                          if not line.startswith((b"\\restrict", b"\\unrestrict")))
+    wal = db.with_name(db.name + "-wal")
+    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
 def events(sh: Shell, action: str) -> list[dict[str, Any]]:
