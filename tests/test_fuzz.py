@@ -20,7 +20,6 @@ import os
 import random
 import re
 import shlex
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +29,10 @@ import click
 import pyotp
 import pytest
 
+from accessgov.db.register import DatabaseUrl
 from tests.support import commands
-from tests.support.shell import Shell
+from tests.support.behind import read_rows
+from tests.support.shell import Shell, dump
 
 RUNS = int(os.environ.get("ACCESSGOV_FUZZ_RUNS", "2500"))
 SEED = int(os.environ.get("ACCESSGOV_FUZZ_SEED", "8"))
@@ -190,19 +191,19 @@ def error_lines(stderr: str, interactive: bool) -> list[str]:
     return lines
 
 
-def state(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+def state(db: Path | DatabaseUrl) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, leaving out what a refused attempt may legitimately change."""
-    with sqlite3.connect(db) as conn:
-        tables = [name for (name,) in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        snapshot = {}
-        for table in tables:
-            columns = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-            if table == "mfa":
-                columns = [c for c in columns if c not in MFA_ATTEMPT_COLUMNS]
-            snapshot[table] = conn.execute(
-                f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1").fetchall()
-    conn.close()
+    snapshot = {}
+    for table, rows in dump(db).items():
+        if table == "mfa":
+            columns = [row[0] for row in read_rows(
+                db, "SELECT name FROM pragma_table_info('mfa') ORDER BY cid")] if isinstance(
+                db, Path) else [row[0] for row in read_rows(
+                    db, "SELECT column_name FROM information_schema.columns WHERE table_name "
+                    "= 'mfa' AND table_schema = current_schema() ORDER BY ordinal_position")]
+            keep = [n for n, column in enumerate(columns) if column not in MFA_ATTEMPT_COLUMNS]
+            rows = [tuple(row[n] for n in keep) for row in rows]
+        snapshot[table] = rows
     return snapshot
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from typing import Any
 
 import pytest
 
 from accessgov.governance.review import ITEM_COLUMNS, quarter_of
-from tests.support.behind import behind_the_log, events
+from tests.support.behind import behind_the_log, events, read_dicts, read_rows
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
 
@@ -150,8 +149,7 @@ def test_close_revokes_lists_the_platform_steps_and_records_the_head(started: Sh
     assert "Board members post through staff" in grants["G-0002"]["revoke_reason"]
     assert grants["G-0001"]["status"] == "active"
     sh.run("audit verify")  # every row the close wrote is explained by the log
-    mac = sqlite3.connect(sh.db).execute("SELECT mac FROM audit WHERE seq = ?",
-                                         (before_close,)).fetchone()[0]
+    ((mac,),) = read_rows(sh.db, "SELECT mac FROM audit WHERE seq = ?", (before_close,))
     assert campaign["head_mac"] == mac
 
 
@@ -217,13 +215,11 @@ def test_a_decision_changed_behind_the_log_stops_the_close(started: Shell) -> No
 
 def test_an_older_copy_of_the_review_put_back_is_refused(started: Shell) -> None:
     sh, q = started, quarter(started)
-    with sqlite3.connect(sh.db) as conn:
-        old = conn.execute("SELECT * FROM review_campaigns").fetchone()
-    conn.close()
+    (old,) = read_dicts(sh.db, "SELECT * FROM review_campaigns")
     sh.run(f"review decide {q} 1 keep {sh.as_('spatel')}")
-    marks = ", ".join("?" for _ in old)
-    behind_the_log(sh.db, f"INSERT OR REPLACE INTO review_campaigns VALUES ({marks})",
-                   params=tuple(old))
+    columns = ", ".join(f"{name} = ?" for name in old)
+    behind_the_log(sh.db, f"UPDATE review_campaigns SET {columns} WHERE id = ?",
+                   params=(*old.values(), old["id"]))
     result = sh.run(f"review decide {q} 3 keep {sh.as_('spatel')}", expect=3)
     assert "older copy" in one_line_error(result)
 

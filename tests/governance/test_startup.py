@@ -25,7 +25,7 @@ print(json.dumps(sorted(m.split(".")[0] for m in sys.modules)), file=sys.stderr)
 
 def loaded(sh: Shell, command: str) -> set[str]:
     """The top-level modules loaded by the time `command` has run, in a fresh interpreter."""
-    done = subprocess.run([sys.executable, "-c", PROBE, "--db", str(sh.db), *command.split()],
+    done = subprocess.run([sys.executable, "-c", PROBE, *sh.where, *command.split()],
                           capture_output=True, text=True, check=True)
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 

@@ -3,18 +3,14 @@ checklist names exactly what is left to do, and no more."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from tests.offboarding.conftest import show
-from tests.support.behind import events
+from tests.support.behind import events, read_rows
 from tests.support.shell import Shell, dump, one_line_error
 
 
 def _row(sh: Shell, sql: str) -> tuple[object, ...]:
-    with sqlite3.connect(sh.db) as conn:
-        found = conn.execute(sql).fetchone()
-    conn.close()
-    return tuple(found) if found else ()
+    found = read_rows(sh.db, sql)
+    return tuple(found[0]) if found else ()
 
 
 def test_start_ends_access_and_lists_exactly_what_is_left(leaver: Shell,
@@ -51,8 +47,7 @@ def test_start_ends_access_and_lists_exactly_what_is_left(leaver: Shell,
 
     assert _row(leaver, "SELECT status, leave_date IS NOT NULL FROM people WHERE id = 'jdoe'") \
         == ("left", 1)
-    grants = dict(sqlite3.connect(leaver.db).execute(
-        "SELECT id, status || ':' || revoked_by FROM grants").fetchall())
+    grants = dict(read_rows(leaver.db, "SELECT id, status || ':' || revoked_by FROM grants"))
     assert grants == {"G-0001": "revoked:vperkins", "G-0002": "revoked:vperkins",
                       "G-0003": "revoked:vperkins"}  # the pending request is withdrawn
     assert _row(leaver, "SELECT revoked_by FROM delegations WHERE id = 'D-0001'") == \

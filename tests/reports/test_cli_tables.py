@@ -42,7 +42,7 @@ def test_a_file_or_a_pipe_keeps_every_column(shared: Shell, tmp_path: Path,
 def imported_packages(shared: Shell, fmt: str) -> set[str]:
     """The top-level packages `accessgov grant list --format FMT` imports, in a new process."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "accessgov", "--db", str(shared.db),
+        [sys.executable, "-X", "importtime", "-m", "accessgov", *shared.where,
          "grant", "list", "--format", fmt],
         capture_output=True, text=True, timeout=60, check=True, stdin=subprocess.DEVNULL,
     )

@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 
 from accessgov.transfer import limits
-from tests.support.behind import behind_the_log
+from tests.support.behind import ON_POSTGRESQL, behind_the_log
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
 
@@ -218,6 +218,13 @@ def test_a_grant_number_written_behind_the_log_breaks_no_command(shared: Shell, 
                                                                  ) -> None:
     """Numbers outside 1..999,999,999 are never counted from, so nothing overflows; the row
     itself fails its seal, which audit verify reports."""
+    if ON_POSTGRESQL and not (isinstance(num, int) and abs(num) < 2**63):
+        import psycopg
+
+        with pytest.raises(psycopg.errors.DataError):  # the column's type refuses it first
+            behind_the_log(shared.db, "UPDATE grants SET num = ? WHERE id = 'G-0001'",
+                           params=(num,))
+        return
     behind_the_log(shared.db, "INSERT INTO grants (id, num, person, account, role, reason, "
                               "requested_by, requested_at, status) VALUES ('G-X', ?, 'jdoe', "
                               "'instagram-main', 'editor', 'x', 'jdoe', '2025-01-01T00:00:00Z', "

@@ -66,11 +66,12 @@ def grants_of(register: Register, today: str, person: str, account: str | None) 
 
 def answered_for(register: Register, person: Row, account: str | None) -> list[Row]:
     """Active accounts the person owns, oversees, or whose recovery email is theirs."""
+    on_account = " AND a.id = :account" if account else ""
     return register.rows(
         "SELECT a.id, a.platform, a.handle, a.owner, a.mfa_method, a.overseer, "
         "a.recovery_email FROM accounts a WHERE a.status = 'active' "
         "AND (a.owner = :person OR a.overseer = :person OR lower(a.recovery_email) = "
-        "lower(:email)) AND (:account IS NULL OR a.id = :account) ORDER BY a.id",
+        f"lower(:email)){on_account} ORDER BY a.id",
         {"person": person["id"], "email": person["email"], "account": account})
 
 
