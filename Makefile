@@ -48,9 +48,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
+# The story of the CLI again with every register in PostgreSQL (the whole suite runs there with
+# ACCESSGOV_TEST_ENGINE=postgresql; this part keeps `make test` short).
+POSTGRES_STORY = tests/cli/test_story.py tests/cli/test_attacks.py tests/cli/test_audit_chain.py \
+	tests/cli/test_missing_rows.py tests/cli/test_grants_and_authority.py \
+	tests/governance/test_review.py tests/offboarding tests/transfer/test_import.py \
+	tests/transfer/test_export.py
+
 test: $(STAMP) system-deps
 	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"
 	@PATH="$(VENV_PATH)" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@echo "ACCESSGOV_TEST_ENGINE=postgresql $(BIN)/python -m pytest -n $(PYTEST_WORKERS) (the story on PostgreSQL)"
+	@ACCESSGOV_TEST_ENGINE=postgresql PATH="$(VENV_PATH)" $(BIN)/python -m pytest \
+		-n $(PYTEST_WORKERS) -q $(POSTGRES_STORY)
 
 # Runs every checker even when one fails, so one run shows all the problems.
 lint: $(STAMP)
