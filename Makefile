@@ -51,8 +51,8 @@ demo: $(STAMP)
 # The story of the CLI again with every register in PostgreSQL (the whole suite runs there with
 # ACCESSGOV_TEST_ENGINE=postgresql; this part keeps `make test` short).
 POSTGRES_STORY = tests/cli/test_story.py tests/cli/test_attacks.py tests/cli/test_audit_chain.py \
-	tests/cli/test_missing_rows.py tests/cli/test_grants_and_authority.py \
-	tests/governance/test_review.py tests/offboarding tests/transfer/test_import.py \
+	tests/cli/test_missing_rows.py tests/governance/test_review.py \
+	tests/offboarding/test_start.py tests/offboarding/test_checklist.py \
 	tests/transfer/test_export.py
 
 test: $(STAMP) system-deps

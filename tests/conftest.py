@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlparse
 
 import pytest
 
@@ -149,8 +150,21 @@ def register_location(tmp_path: Path, request: pytest.FixtureRequest) -> Path | 
     postgresql) a fresh database of the session's PostgreSQL server."""
     if ENGINE == "postgresql":
         server = request.getfixturevalue("postgres_server")
-        return DatabaseUrl(server.new_database())
+        template = request.getfixturevalue("prepared_tables")
+        return DatabaseUrl(server.new_database(template))
     return tmp_path / "data" / "register.db"
+
+
+@pytest.fixture(scope="session")
+def prepared_tables(postgres_server: PostgresServer) -> str:
+    """A database holding a register's tables and nothing else, as 'accessgov db setup'
+    leaves it, copied for each test: making the schema once instead of in every test (the
+    suite's `init` then starts the register in them, as the CEO's does after db setup)."""
+    from accessgov.db.postgres import PostgresRegister
+
+    url = postgres_server.new_database()
+    PostgresRegister.prepare(DatabaseUrl(url)).close()
+    return urlparse(url).path.lstrip("/")
 
 
 @pytest.fixture

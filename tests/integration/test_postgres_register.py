@@ -12,6 +12,7 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import psycopg
 import pytest
@@ -85,7 +86,7 @@ def test_the_database_itself_refuses_an_operator_changing_the_audit_log(
     office.run("db setup")  # again, after an upgrade: nothing breaks
     database = office.database
     assert database is not None
-    name = database.rsplit("/", 1)[1]
+    name = urlparse(database).path.lstrip("/")
     password = secrets.token_urlsafe(12)
     postgres_server.sql(f"CREATE ROLE sonal_login LOGIN PASSWORD '{password}' IN ROLE {ROLE}")
     as_sonal = f"postgresql://sonal_login:{password}@127.0.0.1:{postgres_server.port}/{name}"
