@@ -51,7 +51,9 @@ def check(app: App, severity: str, fmt: str, output_file: str | None, list_rules
     shown = checks.at_or_above(every, severity)
     note = store_note(checks.store_reconciled(context, every), no_store)
     rows = [finding.as_dict() for finding in shown]
-    counts = checks.counts(shown)
+    # The summary counts every finding, whatever the threshold shows: a Board reading only
+    # the high ones still learns how many others wait.
+    counts = checks.counts(every)
     verdict = {"organisation": app.register.setting("org") or "", "checked on": app.today(),
                "threshold": severity,
                **{f"{level} findings": count for level, count in counts.items()},

@@ -4,6 +4,7 @@ finding quoting the policy heading it enforces, and the exit code following the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -432,3 +433,29 @@ def test_the_annual_policy_review(org: Shell) -> None:
     assert "POL-001" not in found(check(sh))
     sh.clock.advance(366 * 24 * 3600)
     assert "the last review recorded was on" in message(check(sh), "POL-001", "policy")
+
+
+def test_a_high_threshold_still_counts_every_finding_and_an_unchecked_store_is_high(
+        shared: Shell) -> None:
+    """Issue 16: `check --severity high` hid the medium findings from its summary too, and
+    with the store out of reach it said "No findings." and exited 0."""
+    everything = check(shared)
+    high = check(shared, "--severity high")
+    assert high["counts"] == everything["counts"]  # the summary counts every severity
+    assert all(finding["severity"] == "high" for finding in high["findings"])
+    shown = shared.run("check --severity high", expect=None).stdout
+    assert f"medium findings: {everything['counts']['medium']}" in shown
+
+    factory = shared.backend_factory
+
+    def broken(config: object) -> MemoryBackend:
+        backend = factory(config)  # type: ignore[arg-type]
+        assert isinstance(backend, MemoryBackend)
+        backend.broken = True
+        return backend
+
+    shared.backend_factory = broken  # type: ignore[assignment]
+    result = shared.run("check --severity high --format json", expect=1)
+    data = json.loads(result.stdout)
+    assert found(data, "STO-003") == {"secret store"}
+    assert "No findings." not in shared.run("check --severity high", expect=1).stdout

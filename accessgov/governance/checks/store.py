@@ -24,7 +24,8 @@ UNRECORDED = PolicyRule("STO-001", "medium", "a secret in accessgov's area of th
                         "register has no record of", ACCESS)
 GONE = PolicyRule("STO-002", "high", "a secret the register records that the store no longer holds",
                   ACCESS)
-NOT_CHECKED = PolicyRule("STO-003", "medium", "the secret store could not be checked", ACCESS)
+# High: a store nobody could check hides every other store finding, so no threshold hides it.
+NOT_CHECKED = PolicyRule("STO-003", "high", "the secret store could not be checked", ACCESS)
 RULES = (UNRECORDED, GONE, NOT_CHECKED)
 
 OWN_AREA = "audit/"  # the audit key and accessgov's markers: the store's own bookkeeping
