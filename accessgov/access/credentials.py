@@ -235,7 +235,8 @@ def reveal(op: Operation, account_id: str, kind: str | None) -> str:
     credential = credential_rows.get(op.register, account_id, kind)
     if credential is None:
         raise NotFound(f"{account_id} has no {kind} in the register")
-    grant = _require_holder(op, "cred.reveal", account)
+    grant = authorise(op, "cred.reveal", account["id"], account=account,
+                      stored_by=credential["rotated_by"] or credential["set_by"]).grant
     secret = op.store.read(secret_path(account_id, kind), credential["version"])
     exposures.expose(op.register, op.operator["id"], account_id, kind, credential["version"],
                      "reveal", grant, op.at)

@@ -28,11 +28,14 @@ class App:
     def __init__(self, *, backend_factory: BackendFactory | None = None,
                  clock: Callable[[], dt.datetime] = utc_now,
                  env: Mapping[str, str] | None = None,
-                 interactive: Callable[[], bool] | None = None) -> None:
+                 interactive: Callable[[], bool] | None = None,
+                 screen: Callable[[], bool] | None = None) -> None:
         self.backend_factory = backend_factory
         self.clock = clock
         self.env = dict(os.environ if env is None else env)
         self.interactive = interactive or sys.stdin.isatty
+        # Whether standard output is a person's screen (not a pipe or a file).
+        self.screen = screen or sys.stdout.isatty
         self.db_path: Location | None = None
         self.operator: str | None = None
         self.local_time = False

@@ -72,7 +72,8 @@ def set_(app: App, account_id: str, kind: str, from_stdin: bool, otp: str | None
 @click.option("--length", default=24, show_default=True, type=WholeNumber(),
               help="Length of a generated password.")
 @click.option("--show", is_flag=True,
-              help="Print the generated password (records that you saw it).")
+              help="Print the generated password even when the output is not a screen (it "
+                   "is shown on a terminal anyway); records that you saw it.")
 @_stdin_option
 @otp_option
 @click.pass_obj
@@ -88,13 +89,25 @@ def rotate(app: App, account_id: str, kind: str, generate: bool, length: int, sh
     if show and not generate:
         raise click.UsageError("--show only goes with --generate")
     secret = generate_password(length) if generate else _read_secret(app, kind, from_stdin)
-    seen = show or not generate  # a typed secret is known to its typist; a generated one
+    # A generated password is shown once to whoever rotates it at a terminal (someone must
+    # type it into the platform); into a pipe or a file only when asked.
+    shown = generate and (show or app.screen())
+    seen = shown or not generate  # a typed secret is known to its typist
     row = app.change(lambda op: rotate_credential(op, account_id, kind, secret, seen=seen),
                      otp=otp)
+    if shown:
+        done(f"Rotated {account_id}'s {kind} to version {row['version']}. The new {kind}, "
+             "shown this once (you can reveal it again with 'accessgov cred reveal "
+             f"{account_id}'):")
+        click.echo(secret)
+        done("Change it on the platform now.")
+        return
     done(f"Rotated {account_id}'s {kind} to version {row['version']}. Change it on the "
-         "platform as well.")
-    if show:
-        click.echo(secret, nl=sys.stdout.isatty())
+         f"platform as well{_reveal_hint(generate, account_id)}.")
+
+
+def _reveal_hint(generate: bool, account_id: str) -> str:
+    return f" (read it with 'accessgov cred reveal {account_id}')" if generate else ""
 
 
 @cred.command("adopt")

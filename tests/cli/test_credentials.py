@@ -151,3 +151,34 @@ def test_a_volunteer_without_authority_cannot_set(org: Shell) -> None:
     result = org.run(f"cred set instagram-main --kind password --stdin {org.as_('jdoe')}",
                      input="pw\n", expect=3)
     assert "jdoe is not the CEO, a trustee or a delegate" in one_line_error(result)
+
+
+def test_a_rotated_password_is_shown_once_at_a_terminal_and_its_rotator_can_reveal_it(
+        shared: Shell) -> None:
+    """Issue 16: `cred rotate --generate` left a password nobody could use: never shown, and
+    the rotating CEO (no grant) could not reveal it; `--show` ended without a line break."""
+    at_terminal = shared.run(f"cred rotate tiktok-main --generate --length 30 "
+                             f"{shared.as_('vperkins')}", interactive=True)
+    lines = at_terminal.stdout.splitlines()
+    (shown,) = [line for line in lines if len(line) == 30 and " " not in line]
+    assert at_terminal.stdout.endswith("Change it on the platform now.\n")
+    assert lines.index(shown) == 1  # its own line, with a clear line after it
+    (password,) = creds(shared, "tiktok-main")
+    assert "vperkins" in password["exposed_to_current"]  # shown: she knows it
+
+    piped = shared.run(f"cred rotate tiktok-main --generate {shared.as_('vperkins')}")
+    assert "cred reveal tiktok-main" in piped.stdout and len(piped.stdout.splitlines()) == 1
+    # vperkins holds no grant on tiktok-main and is not its owner, but she stored it.
+    revealed = shared.run(f"cred reveal tiktok-main {shared.as_('vperkins')}")
+    assert len(revealed.stdout) == 24  # alone, for a pipe
+    event = json.loads(shared.run("audit log --format json").stdout)[-1]
+    assert (event["action"], event["actor"]) == ("cred.reveal", "vperkins")
+    (password,) = creds(shared, "tiktok-main")
+    assert "vperkins" in password["exposed_to_current"]
+
+    with_show = shared.run(f"cred rotate tiktok-main --generate --show "
+                           f"{shared.as_('vperkins')}")
+    assert with_show.stdout.endswith("Change it on the platform now.\n")
+    # Someone else who neither holds a grant nor stored it still may not reveal it.
+    refused = shared.run(f"cred reveal tiktok-main {shared.as_('spatel')}", expect=3)
+    assert "spatel" in refused.stderr

@@ -74,7 +74,7 @@ class Shell:
         that person's own device (their own session folder)."""
         args = shlex.split(command) if isinstance(command, str) else command
         app = App(backend_factory=self.backend_factory, clock=self.clock,
-                  interactive=lambda: interactive,
+                  interactive=lambda: interactive, screen=lambda: interactive,
                   env=None if device is None else self.device_env(device))
         result = CliRunner().invoke(cli, [*self.where, *args], obj=app, input=input)
         if expect is not None and result.exit_code != expect:
