@@ -150,11 +150,13 @@ def carry_out(op: Operation, case: Row, record: Record) -> None:
     for child in ("exposures", "delegations"):
         records.require_children(op.register, child, person["id"])
     grants = _end_grants(op, case, record)
+    # An expiry ends a grant in the register, not on the platform: those stay on the list.
+    expired = cases.expired_grants_of(op.register, person["id"])
     delegations = _end_delegations(op, case, record)
     mfa_note, ended = _remove_own_mfa(op, person["id"])
     op.register.update("people", {"id": person["id"]}, {
         "status": "left", "leave_date": case["leave_date"], "updated_at": op.at})
-    items = checklist(op.register, person, grants, delegations, mfa_note,
+    items = checklist(op.register, person, grants + expired, delegations, mfa_note,
                       signed=op.trust.events.signed)
     for number, item in enumerate(items, start=1):
         done = item["status"] == "done"
@@ -232,7 +234,8 @@ def checklist(register: Register, person: Row, grants: list[Row], delegations: l
     """The numbered checklist for a leaver, in order: platform roles, credentials, accounts
     they oversee, own or recover, delegations, their own MFA."""
     who = f"{person['name']} ({person['id']})"
-    items = [_removal(grant, who) for grant in grants if grant["status"] == "active"]
+    items = [_removal(grant, who) for grant in grants
+             if grant["status"] in ("active", "expired")]
     items += [_rotation(register, known, person["id"])
               for known in exposures.current_versions_known_by(register, person["id"])]
     items += [_handover(account) for account in _accounts(register, "overseer", person)]
@@ -289,6 +292,8 @@ def _removal(grant: Row, who: str) -> dict[str, Any]:
             steps = [f"Remove {who} from {grant['handle']}'s people on {platform.name}."]
         action = (f"Remove {who} as {word} ({grant['role']}) from {where} "
                   f"(grant {grant['id']})")
+    if grant["status"] == "expired":
+        action += f"; it expired in the register on {grant['expires']}, not on the platform"
     return _item("remove-access", action, steps=steps, account=grant["account"],
                  grant_id=grant["id"])
 

@@ -175,3 +175,25 @@ def test_the_leaver_is_refused_on_the_day_even_before_anyone_else_acts(leaver: S
     assert events(leaver, "refused")[-1]["actor"] == "jdoe"
     leaver.run(f"account update x-main --purpose 'News and events' {leaver.as_('vperkins')}")
     assert show(leaver)["status"] == "open"
+
+
+def test_a_grant_that_expired_before_the_leave_is_still_on_the_checklist(leaver: Shell) -> None:
+    """Issue 16: a leaver's editor grant ended by expiry before the offboarding was carried
+    out; the checklist closed at once and never said to remove him from the platform."""
+    today = leaver.clock.now.date()
+    leave_day = type(today).fromordinal(today.toordinal() + 2).isoformat()
+    ends = type(today).fromordinal(today.toordinal() + 7).isoformat()
+    leaver.run(f"account add facebook-page --platform facebook --handle InterAct --owner "
+               f"vperkins --purpose News {leaver.as_('spatel')}")
+    leaver.run(f"grant add jdoe facebook-page --role editor --reason Events --expires {ends} "
+               f"{leaver.as_('vperkins')}")
+    leaver.run(f"offboard start jdoe --leave-date {leave_day} {leaver.as_('vperkins')}")
+    leaver.clock.advance(40 * 24 * 3600)  # nobody changes anything until well after both
+    leaver.run(f"person add newbie --name New --email n@example.org --category volunteer "
+               f"{leaver.as_('spatel')}")
+    case = show(leaver)
+    removals = {i["account"]: i for i in case["items"] if i["kind"] == "remove-access"}
+    assert "facebook-page" in removals, case["items"]
+    assert removals["facebook-page"]["status"] == "open"
+    assert "expired" in removals["facebook-page"]["action"]
+    assert case["status"] == "open"

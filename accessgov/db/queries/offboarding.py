@@ -72,6 +72,15 @@ def grants_to_end(register: Register, person: str) -> list[Row]:
         "WHERE g.person = ? AND g.status IN ('active', 'pending') ORDER BY g.num", (person,))
 
 
+def expired_grants_of(register: Register, person: str) -> list[Row]:
+    """A person's grants that ended by expiry (in the register only: nobody confirmed that
+    the platform took them off), with their account's platform, handle and access model."""
+    return register.rows(
+        "SELECT g.*, a.platform, a.handle, a.access FROM grants g "
+        "JOIN accounts a ON a.id = g.account "
+        "WHERE g.person = ? AND g.status = 'expired' ORDER BY g.num", (person,))
+
+
 # Open self-ticking items of open cases that the register now shows settled: a credential
 # at a later version, an account with another overseer, owner or recovery email, or archived.
 _SATISFIED = """
