@@ -60,6 +60,7 @@ class Pack:
             "summary": progress | {"findings": checks.counts(self.findings)},
             "sign_off": _sign_off(self.register, campaign),
             "changes": review.changes_since(self.register, self.campaign, previous),
+            "during_review": review.during(self.register, self.campaign, self.generated_at),
             "findings": [finding.as_dict() for finding in self.findings],
             "store_checked": self.store_checked,
         }

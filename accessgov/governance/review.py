@@ -125,3 +125,12 @@ def changes_since(register: Register, campaign: Row, previous: Row | None) -> di
 def _holdings(register: Register, quarter: str) -> dict[tuple[str, str], Row]:
     """(account, person) -> the grant held in a campaign's snapshot."""
     return {(row["account"], row["person"]): row for row in reviews.holdings(register, quarter)}
+
+
+def during(register: Register, campaign: Row, now: str) -> list[Row]:
+    """Grants approved, revoked or run out while the review ran (from its start to its close,
+    or to `now` while it is open): the items were taken at the start, so these are not among
+    them, and the Board sees them here."""
+    end = campaign["closed_at"] or now
+    return reviews.grant_changes_between(register, campaign["started_at"], end)
+

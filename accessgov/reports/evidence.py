@@ -19,6 +19,8 @@ MARKDOWN_ITEMS = ("item", "account", "person", "person_name", "role", "approved_
                   "decided_by", "findings")
 FINDING_COLUMNS = ("severity", "rule", "subject", "message", "heading")
 CHANGE_COLUMNS = ("account", "person", "person_name", "role", "grant_id")
+DURING_COLUMNS = ("at", "change", "grant_id", "person", "account", "role", "decided_by",
+                  "authority", "status_now")
 ROLE_COLUMNS = ("account", "person", "person_name", "role_before", "role_after")
 
 
@@ -66,7 +68,7 @@ def _markdown(document: EvidencePack, view: View) -> str:
                 "snapshot SHA-256": campaign["snapshot_sha256"],
                 "generated": header["generated_at"]}
     sections = [Section(heading="Summary", fields=overview), _sign_off(header["sign_off"]),
-                _changes(header["changes"]),
+                _changes(header["changes"]), _during(header["during_review"]),
                 Section(heading="Items", rows=Rows(columns=document.pack.columns,
                                                    records=items,
                                                    markdown_columns=MARKDOWN_ITEMS)),
@@ -100,12 +102,23 @@ def _changes(changes: Mapping[str, Any]) -> Section:
                 rows=Rows(columns=ROLE_COLUMNS, records=changes["role_changed"]))])
 
 
+def _during(changes: list[Mapping[str, Any]]) -> Section:
+    heading = "Grants changed during the review"
+    if not changes:
+        return Section(heading=heading, text="No grant was given, revoked or ran out while "
+                                             "the review ran.")
+    return Section(heading=heading, text="These happened after the items were taken, so they "
+                                         "are not among them:",
+                   rows=Rows(columns=DURING_COLUMNS, records=changes))
+
+
 def _html(document: EvidencePack, _view: View) -> str:
     from accessgov.reports.html import render_html
 
     return render_html("review.html.j2", **document.pack.header(),
                        items=list(document.pack.items()),
-                       change_columns=CHANGE_COLUMNS, role_columns=ROLE_COLUMNS)
+                       change_columns=CHANGE_COLUMNS, role_columns=ROLE_COLUMNS,
+                       during_columns=DURING_COLUMNS)
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)

@@ -310,3 +310,27 @@ def test_an_empty_review_can_be_closed_at_once(org: Shell) -> None:
     assert "0 items, 0 revoked" in result.stdout
     listed = validate_output("review-list", org.run("review list --format json").stdout)
     assert [c["status"] for c in listed] == ["closed"]  # type: ignore[index]
+
+
+def test_grants_changed_during_the_review_are_in_the_boards_pack(started: Shell) -> None:
+    """Issue 15: a grant made, or revoked and given again, after `review start` never
+    appeared in the pack, which said "4 items" as though nothing else had happened."""
+    sh, q = started, quarter(started)
+    quiet = validate_output("review-export", sh.run(f"review export {q} --format json").stdout)
+    assert quiet["during_review"] == []
+    assert "No grant was given, revoked or ran out while the review ran." in sh.run(
+        f"review export {q} --format md").stdout
+    sh.clock.advance(60)
+    sh.run(f"grant approve G-0006 {sh.as_('spatel')}")
+    sh.run(f"grant revoke G-0004 --reason Moved {sh.as_('spatel')}")
+    sh.run(f"grant add jdoe x-main --role admin --reason Promoted {sh.as_('vperkins')}")
+    pack = validate_output("review-export", sh.run(f"review export {q} --format json").stdout)
+    assert [(c["change"], c["grant_id"], c["decided_by"]) for c in pack["during_review"]] == [
+        ("approved", "G-0006", "spatel"), ("revoked", "G-0004", "spatel"),
+        ("approved", "G-0007", "vperkins")]
+    assert "G-0007" not in {item["grant_id"] for item in pack["items"]}
+    markdown = sh.run(f"review export {q} --format md").stdout
+    during = markdown.split("## Grants changed during the review", 1)[1].split("## ", 1)[0]
+    assert "G-0006" in during and "G-0007" in during and "Moved" in during
+    html = sh.run(f"review export {q} --format html").stdout
+    assert "Grants changed during the review" in html and "G-0007" in html

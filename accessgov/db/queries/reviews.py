@@ -142,3 +142,23 @@ def kept_persons(register: Register, quarter: str) -> tuple[str, ...]:
 def decided_count(register: Register, quarter: str) -> int:
     """The campaign record's own count of decided items."""
     return int(register.value("SELECT decided FROM review_campaigns WHERE id = ?", (quarter,)))
+
+
+def grant_changes_between(register: Register, start: str, end: str) -> list[Row]:
+    """Grants approved, revoked or run out between two times (start exclusive, end inclusive),
+    one row per change, oldest first, with who decided it."""
+    return register.rows(
+        "SELECT ap.at AS at, 'approved' AS change, g.id AS grant_id, g.person, g.account, "
+        "g.role, ap.approver AS decided_by, ap.authority, g.status AS status_now "
+        "FROM approvals ap JOIN grants g ON g.id = ap.grant_id "
+        "WHERE ap.decision = 'approved' AND ap.at > :start AND ap.at <= :end "
+        "UNION ALL "
+        "SELECT g.revoked_at, 'revoked', g.id, g.person, g.account, g.role, g.revoked_by, "
+        "g.revoke_reason, g.status FROM grants g "
+        "WHERE g.revoked_at IS NOT NULL AND g.revoked_at > :start AND g.revoked_at <= :end "
+        "UNION ALL "
+        "SELECT g.expires, 'expired', g.id, g.person, g.account, g.role, 'accessgov', "
+        "'its end date', g.status FROM grants g "
+        "WHERE g.expires IS NOT NULL AND g.status IN ('active', 'expired') "
+        "AND g.expires >= substr(:start, 1, 10) AND g.expires < substr(:end, 1, 10) "
+        "ORDER BY 1, 3", {"start": start, "end": end})
