@@ -8,6 +8,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
+from accessgov.common.words import count
 from accessgov.errors import ExitCode, InputError, Refused
 
 
@@ -31,8 +32,10 @@ def backup(ctx: click.Context, target: Path | None) -> None:
 
     app: App = ctx.obj
     manifest = backups.take_backup(app.workspace, target, app.workspace.now(check_clock=False))
-    done(f"Backed up the register of {manifest.org} to {target}: {manifest.head_seq} events, "
-         f"{sum(manifest.counts.values())} rows, SHA-256 {manifest.sha256[:16]}...; manifest "
+    rows = count(sum(manifest.counts.values()), "row")
+    done(f"Backed up the register of {manifest.org} to {target}: "
+         f"{count(manifest.head_seq, 'event')}, {rows}, SHA-256 {manifest.sha256[:16]}...; "
+         "manifest "
          f"at {backups.manifest_path(target)}. Check it with 'accessgov backup verify "
          f"{target}'.")
 

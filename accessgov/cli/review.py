@@ -10,6 +10,7 @@ from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import WholeNumber
 from accessgov.cli.report import format_option, output_file_option, require_folder
+from accessgov.common.words import count
 
 if TYPE_CHECKING:
     from accessgov.reports.document import Document
@@ -42,7 +43,7 @@ def start(app: App, quarter: str | None, due: str | None, otp: str | None) -> No
     from accessgov.governance import reviewing as core
 
     campaign = app.change(lambda op: core.start(op, quarter, due), otp=otp)
-    done(f"Started the {campaign['id']} access review: {_count(campaign['items'], 'item')}, due "
+    done(f"Started the {campaign['id']} access review: {count(campaign['items'], 'item')}, due "
          f"{campaign['due']}. See them with 'accessgov review show {campaign['id']}'.")
 
 
@@ -125,7 +126,7 @@ def close(app: App, quarter: str, otp: str | None) -> None:
 
     closing = app.change(lambda op: core.close(op, quarter), otp=otp)
     campaign = closing.campaign
-    done(f"Closed the {quarter} access review: {_count(campaign['items'], 'item')}, "
+    done(f"Closed the {quarter} access review: {count(campaign['items'], 'item')}, "
          f"{len(closing.revocations)} revoked. Audit head: event {campaign['head_seq']}, "
          f"{campaign['head_mac']}.")
     for revocation in closing.revocations:
@@ -181,10 +182,6 @@ def _shown(item: dict[str, Any]) -> dict[str, Any]:
     from accessgov.governance.review import ITEM_COLUMNS
 
     return {column: item[column] for column in ITEM_COLUMNS}
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _items(numbers: list[int]) -> str:

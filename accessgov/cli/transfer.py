@@ -11,6 +11,7 @@ import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import board_minute_option, emit_document, otp_option
+from accessgov.common.words import count
 
 KINDS = ("people", "accounts", "delegations", "grants")
 SHOWN_CHANGES = 200  # a dry run's table lists this many rows; JSON lists them all
@@ -124,7 +125,7 @@ def _show(report: dict[str, Any], fmt: str) -> None:
     if report["problems"]:
         rows = Rows(columns=("row", "kind", "column", "reason"), records=report["problems"])
         if report["more_problems"]:
-            more = (f"... and {report['more_problems']} more problem(s).",)
+            more = (f"... and {count(report['more_problems'], 'more problem')}.",)
     elif report["dry_run"] and report["changes"]:
         rows = Rows(columns=("row", "kind", "id", "action"),
                     records=report["changes"][:SHOWN_CHANGES])
@@ -145,7 +146,7 @@ def _summary(report: dict[str, Any]) -> str:
     else:
         verdict = "Imported."
         counts = counts.replace("to add", "added")
-    return f"{report['file']}: {report['rows']} rows read ({counts}). {verdict}"
+    return f"{report['file']}: {count(report['rows'], 'row')} read ({counts}). {verdict}"
 
 
 @click.command("export")

@@ -24,6 +24,8 @@ def cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list) and all(isinstance(item, str | int) for item in value):
+        return ", ".join(map(str, value))  # people, ids: as a person writes a list
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False) if value else ""
     return str(value)

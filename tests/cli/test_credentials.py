@@ -182,3 +182,9 @@ def test_a_rotated_password_is_shown_once_at_a_terminal_and_its_rotator_can_reve
     # Someone else who neither holds a grant nor stored it still may not reveal it.
     refused = shared.run(f"cred reveal tiktok-main {shared.as_('spatel')}", expect=3)
     assert "spatel" in refused.stderr
+
+
+def test_cred_list_names_people_as_a_person_writes_a_list(shared: Shell) -> None:
+    """Issue 16: the table showed who could know a password as `["a", "b"]`."""
+    table = shared.run("cred list").stdout
+    assert "jdoe" in table and '["' not in table

@@ -96,7 +96,7 @@ def test_json_is_the_rows_or_the_record_or_the_payload() -> None:
 def test_csv_is_the_rows_with_every_column() -> None:
     assert parsed_csv(render(grants(), "csv")) == [
         list(COLUMNS),
-        ["G-0001", "Zoë <b>Lee</b>", "Posts *events*", "2026-01-05T09:00:00Z", '["a", "b"]'],
+        ["G-0001", "Zoë <b>Lee</b>", "Posts *events*", "2026-01-05T09:00:00Z", "a, b"],
         ["G-0002", "李雷", "", "2026-01-06T10:30:00Z", ""]]
 
 

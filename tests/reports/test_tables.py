@@ -28,10 +28,10 @@ def test_a_small_table_is_drawn_exactly() -> None:
     ]
     columns = ("id", "person", "version", "mfa_verified", "accounts", "expires")
     assert as_table(rows, columns) == (
-        "id      person  version  mfa verified  accounts         expires\n"
-        "------  ------  -------  ------------  ---------------  ----------\n"
-        "G-0001  jdoe    1.10     yes           [\"tiktok-main\"]\n"
-        "G-0002  spatel  2        no                             2027-01-31\n"
+        "id      person  version  mfa verified  accounts     expires\n"
+        "------  ------  -------  ------------  -----------  ----------\n"
+        "G-0001  jdoe    1.10     yes           tiktok-main\n"
+        "G-0002  spatel  2        no                         2027-01-31\n"
     )
 
 

@@ -111,7 +111,7 @@ def test_problems_are_listed_up_to_a_limit_then_counted(org: Shell, tmp_path: Pa
     data = report(org, f"import {path} --kind people {org.as_('vperkins')}", expect=2)
     assert (len(data["problems"]), data["problems_total"], data["more_problems"]) == (20, 30, 10)
     result = org.run(f"import {path} --kind people {org.as_('vperkins')}", expect=2)
-    assert "... and 10 more problem(s)." in result.stdout
+    assert "... and 10 more problems." in result.stdout
     assert "30 problems in people.csv (the first 20 are listed)" in one_line_error(result)
 
 

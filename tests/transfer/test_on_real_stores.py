@@ -61,7 +61,7 @@ def test_a_long_import_shows_progress_only_on_a_terminal(
     code, stdout, shown = _on_a_terminal(term, ["import", str(people), "--kind", "people"])
     assert code == 0, shown
     assert "Importing" in shown and "100%" in shown
-    assert "3000 rows read" in stdout
+    assert "3,000 rows read" in stdout
     more = tmp_path / "more.csv"
     more.write_text("id,name,email,category\nq1,Q One,q@example.org,volunteer\n",
                     encoding="utf-8")
