@@ -96,11 +96,12 @@ def rotate(app: App, account_id: str, kind: str, generate: bool, length: int, sh
     row = app.change(lambda op: rotate_credential(op, account_id, kind, secret, seen=seen),
                      otp=otp)
     if shown:
-        done(f"Rotated {account_id}'s {kind} to version {row['version']}. The new {kind}, "
-             "shown this once (you can reveal it again with 'accessgov cred reveal "
-             f"{account_id}'):")
+        # The secret last, alone on its line: a script reads the last line, a person sees it
+        # under the sentence that says what to do with it.
+        done(f"Rotated {account_id}'s {kind} to version {row['version']}. Change it on the "
+             f"platform now; the new {kind}, shown this once (read it again with "
+             f"'accessgov cred reveal {account_id}'):")
         click.echo(secret)
-        done("Change it on the platform now.")
         return
     done(f"Rotated {account_id}'s {kind} to version {row['version']}. Change it on the "
          f"platform as well{_reveal_hint(generate, account_id)}.")
