@@ -77,9 +77,9 @@ def show(app: App, quarter: str | None, account_id: str | None, undecided: bool,
 @click.argument("decision", metavar="[keep|revoke]", type=click.Choice(["keep", "revoke"]),
                 required=False)
 @click.option("--all-keep", is_flag=True,
-              help="Keep every undecided item on --account (one recorded decision each).")
+              help="Keep every undecided item you may decide (one recorded decision each).")
 @click.option("--account", "account_id", metavar="ACCOUNT",
-              help="With --all-keep: the account whose items are kept.")
+              help="With --all-keep: only the items on this account.")
 @click.option("--note", help="Why (recorded with the decision).")
 @otp_option
 @click.pass_obj
@@ -87,16 +87,16 @@ def decide(app: App, quarter: str, item: int | None, decision: str | None, all_k
            account_id: str | None, note: str | None, otp: str | None) -> None:
     """Decide an item keep or revoke: `review decide 2026-Q4 7 revoke`.
 
-    An approver for the item's account, with MFA; never on your own grant. With --all-keep
-    --account A, every undecided item on A is kept, each as its own decision (items you may
-    not decide are left for another approver).
+    An approver for the item's account, with MFA; never on your own grant. With --all-keep,
+    every undecided item (on --account A only, if given) is kept, each as its own decision
+    (items you may not decide are left for another approver).
     """
     from accessgov.governance import reviewing as core
 
     if all_keep:
-        if item is not None or decision is not None or not account_id:
+        if item is not None or decision is not None:
             raise click.UsageError("use either 'review decide Q ITEM keep|revoke' or "
-                                   "'review decide Q --all-keep --account ACCOUNT'")
+                                   "'review decide Q --all-keep [--account ACCOUNT]'")
         account = account_id
         result = app.change(lambda op: core.keep_all(op, quarter, account, note), otp=otp)
     else:

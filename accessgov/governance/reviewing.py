@@ -85,16 +85,19 @@ def decide(op: Operation, quarter: str, item: int, decision: str,
     return Decided([item], [])
 
 
-def keep_all(op: Operation, quarter: str, account_id: str, note: str | None = None) -> Decided:
-    """Keep every undecided item on one account, each as its own recorded decision. Items the
-    operator may not decide (their own grant, or one of whoever enrolled their MFA) are left
-    for another approver."""
+def keep_all(op: Operation, quarter: str, account_id: str | None,
+             note: str | None = None) -> Decided:
+    """Keep every undecided item on one account (or on every account), each as its own
+    recorded decision. Items the operator may not decide (their own grant, one of whoever
+    enrolled their MFA, an account beyond their delegation) are left for another approver."""
     _, note = _check_decision("keep", note)
     campaign = _open_campaign(op.register, quarter)
-    account = accounts.get(op.register, account_id)
+    if account_id is not None:
+        accounts.get(op.register, account_id)  # an unknown account is said as such
     undecided = reviews.undecided_on(op.register, quarter, account_id)
+    where = f" on {account_id}" if account_id else ""
     if not undecided:
-        raise InputError(f"{quarter} has no undecided items on {account_id}")
+        raise InputError(f"{quarter} has no undecided items{where}")
     decided, left = [], []
     for entry in undecided:
         grant = grants.get(op.register, entry["grant_id"])
@@ -102,14 +105,21 @@ def keep_all(op: Operation, quarter: str, account_id: str, note: str | None = No
         if why:
             left.append((entry["item"], why))
             continue
-        authority = authorise(op, "review.decide", grant["id"], account=account,
-                              concerned=grant["person"], grant=grant)
+        account = accounts.get(op.register, grant["account"])
+        try:
+            authority = authorise(op, "review.decide", grant["id"], account=account,
+                                  concerned=grant["person"], grant=grant)
+        except Refused as refused:
+            if account_id is not None:
+                raise
+            left.append((entry["item"], str(refused)))  # another approver's account
+            continue
         _record(op, campaign, entry["item"], grant, "keep", note, str(authority))
         decided.append(entry["item"])
     if not decided:
         op.attempt = ("review.decide", quarter)  # the refusal is recorded as such
-        raise Refused(f"{op.operator['id']} may decide none of the undecided items on "
-                      f"{account_id} ({left[0][1]}); another approver must")
+        raise Refused(f"{op.operator['id']} may decide none of the undecided items{where} "
+                      f"({left[0][1]}); another approver must")
     _count(op, campaign, len(decided))
     return Decided(decided, left)
 

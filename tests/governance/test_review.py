@@ -234,7 +234,6 @@ CASES = [
     ("review decide {q} 99 keep {spatel}", 2, "has no item 99 (items 1 to 4)"),
     ("review decide {q} 1 maybe {spatel}", 2, "Invalid value"),
     ("review decide {q} 0 keep {spatel}", 2, "Invalid value"),
-    ("review decide {q} --all-keep {spatel}", 2, "--all-keep --account ACCOUNT"),
     ("review decide {q} 1 keep --account x-main {spatel}", 2, "give the item number"),
     ("review decide {q} --all-keep --account nowhere {spatel}", 2, "no account 'nowhere'"),
     ("review decide {q} 1 keep --note '' {spatel}", 2, "note cannot be empty"),
@@ -334,3 +333,14 @@ def test_grants_changed_during_the_review_are_in_the_boards_pack(started: Shell)
     assert "G-0006" in during and "G-0007" in during and "Moved" in during
     html = sh.run(f"review export {q} --format html").stdout
     assert "Grants changed during the review" in html and "G-0007" in html
+
+
+def test_all_keep_without_an_account_keeps_every_item_one_may_decide(started: Shell) -> None:
+    """Issue 16: 17 items took 9 commands, one --all-keep per account."""
+    sh, q = started, quarter(started)
+    result = sh.run(f"review decide {q} --all-keep {sh.as_('vperkins')}")
+    assert f"Decided 3 items (1, 2, 4) of {q}: keep." in result.stdout
+    assert "3" in result.stdout.split("keep.", 1)[1]  # her own grant, item 3, is left
+    decided = {i["item"]: i["decided_by"] for i in show(sh)["items"]}
+    assert decided == {1: "vperkins", 2: "vperkins", 3: None, 4: "vperkins"}
+    assert len([e for e in events(sh, "review.decide")]) == 3  # one decision each

@@ -108,15 +108,15 @@ def holdings(register: Register, quarter: str) -> Iterator[Row]:
         "JOIN people p ON p.id = g.person WHERE c.id = ?", (quarter,))
 
 
-def undecided_on(register: Register, quarter: str, account: str) -> list[Row]:
-    """The undecided items (item, grant_id) of a campaign on one account, in order."""
+def undecided_on(register: Register, quarter: str, account: str | None) -> list[Row]:
+    """The undecided items (item, grant_id) of a campaign on one account (or all), in order."""
+    on_account = " AND g.account = ?" if account else ""
     return register.rows(
         "SELECT j.key + 1 AS item, j.value AS grant_id FROM review_campaigns c, "
         f"{register.dialect.json_items('c.grants', 'j')} JOIN grants g ON g.id = j.value "
-        "WHERE c.id = ? "
-        "AND g.account = ? AND NOT EXISTS (SELECT 1 FROM review_decisions d "
+        f"WHERE c.id = ?{on_account} AND NOT EXISTS (SELECT 1 FROM review_decisions d "
         "WHERE d.campaign = c.id AND d.item = j.key + 1) ORDER BY j.key",
-        (quarter, account))
+        (quarter, account) if account else (quarter,))
 
 
 def decision(register: Register, quarter: str, item: int) -> Row | None:
