@@ -48,7 +48,7 @@ def add_account(op: Operation, account_id: str, *, platform: str, handle: str, o
     entry = catalogue.platform(platform)
     if accounts.exists(op.register, account_id):
         raise AlreadyExists(f"there is already an account {account_id!r} in the register")
-    access = access or ("delegated" if entry.delegated_access else "shared-login")
+    access = access or entry.default_access
     validate.one_of(access, ACCESS_MODELS, "access model")
     if access == "delegated" and not entry.delegated_access:
         raise InputError(

@@ -29,6 +29,7 @@ class Platform:
     kind: str
     roles: Mapping[str, str]
     delegated_access: bool
+    default_access: str
     mfa_methods: tuple[str, ...]
     offboarding: Mapping[str, tuple[str, ...]]
     shared_login_steps: tuple[str, ...]
@@ -94,6 +95,8 @@ def _platform(entry: dict[str, Any]) -> Platform:
         kind=entry["kind"],
         roles=MappingProxyType(dict(entry["roles"])),
         delegated_access=entry["delegated_access"],
+        default_access=entry.get("default_access") or (
+            "delegated" if entry["delegated_access"] else "shared-login"),
         mfa_methods=tuple(entry["mfa_methods"]),
         offboarding=MappingProxyType({role: tuple(s) for role, s in offboarding.items()}),
         shared_login_steps=tuple(shared_login),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from accessgov.access import catalogue, exposures
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
-from accessgov.db.queries import accounts, people
+from accessgov.db.queries import accounts, people, records
 from accessgov.db.queries import grants as grant_rows
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError
@@ -103,6 +103,37 @@ def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
     return get_grant(op.register, grant_id, op.today)
 
 
+def confirm_claims(op: Operation, grant_ids: list[str] | None) -> list[str]:
+    """The person an imported grant's file named as its approver confirms, with their MFA, that
+    they did approve it (every grant waiting for them when `grant_ids` is None)."""
+    if grant_ids is None:
+        grant_ids = grant_rows.claims_to_confirm(op.register, op.operator["id"])
+        if not grant_ids:
+            raise InputError(f"no imported grant is waiting for {op.operator['id']} to confirm "
+                             "it")
+    for grant_id in grant_ids:
+        grant = grant_rows.get(op.register, grant_id)
+        records.require_children(op.register, "approval_claims", grant_id)
+        claim = grant_rows.claim(op.register, grant_id)
+        if claim is None:
+            raise InputError(f"{grant_id} was not imported: its approval was given in this "
+                             "register, so there is nothing to confirm")
+        authorise(op, "grant.confirm", grant_id, concerned=claim["claimed_by"])
+        if claim["claimed_by"] == claim["imported_by"]:
+            raise InputError(f"{grant_id} was imported by {claim['imported_by']} themselves: "
+                             "the approval is already theirs")
+        if claim["confirmed_at"]:
+            raise InputError(f"{grant_id} was already confirmed on {claim['confirmed_at'][:10]}")
+        proof = op.proof
+        op.register.update("approval_claims", {"grant_id": grant_id}, {
+            "confirmed_at": op.at,
+            "confirmed_verified_by": proof.describe() if proof else None})
+        op.record("grant.confirm", grant_id, person=grant["person"], account=grant["account"],
+                  claimed_at=claim["claimed_at"], authority=claim["authority"],
+                  imported_by=claim["imported_by"])
+    return grant_ids
+
+
 def _check_request(op: Operation, person_id: str, account_id: str, role: str, reason: str,
                    expires: str | None) -> tuple[Row, dict[str, object]]:
     """The account and the new grant's fields, or an InputError about the request."""
@@ -169,6 +200,9 @@ def _ensure_grantee_can_hold(op: Operation, grant: Row) -> None:
 def expire_due_grants(op: Operation) -> None:
     """Grants whose end date has passed become expired, each with its audit event."""
     for grant in grant_rows.past_their_end(op.register, op.today):
+        # Read through the checked path first: a row this change has vouched for stays
+        # trusted after the change writes to it (the command may act on the same grant).
+        grant_rows.get(op.register, grant["id"])
         op.register.update("grants", {"id": grant["id"]}, {"status": "expired"})
         op.record_system("grant.expire", grant["id"], person=grant["person"],
                          account=grant["account"])

@@ -37,6 +37,8 @@ COMMANDS = {
     "db": ("accessgov.cli.db", "db", "The register's PostgreSQL database: the operators' role."),
     "restore": ("accessgov.cli.backup", "restore",
                 "Put the register back from a backup (an approver's audited act)."),
+    "todo": ("accessgov.cli.todo", "todo",
+             "Grants that ended in the register: remove the people on the platform too."),
     "offboard": ("accessgov.cli.offboard", "offboard",
                  "Someone leaves: revoke access and work the checklist."),
     "import": ("accessgov.cli.transfer", "import_",

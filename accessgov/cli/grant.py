@@ -11,6 +11,7 @@ from accessgov.access.catalogue import ROLES
 from accessgov.access.grants import (
     STATUSES,
     add_grant,
+    confirm_claims,
     decide_grant,
     get_grant,
     list_grants,
@@ -20,15 +21,16 @@ from accessgov.access.grants import (
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import GRANT_ID
+from accessgov.common.words import count
 
 LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "reason", "status",
                 "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
                 "board_minute", "mfa_verified", "verified_by", "decided_at", "revoked_by",
-                "revoked_at", "revoke_reason")
+                "revoked_at", "revoke_reason", "approval_note")
 TABLE_COLUMNS = ("id", "person", "person_name", "account", "role", "status", "decided_by",
-                 "authority", "decided_at", "expires")
+                 "authority", "decided_at", "expires", "approval_note")
 # Hidden on a narrow terminal, first named first (`grant show` has them all).
-DROPPABLE_COLUMNS = ("decided_at", "authority", "decided_by", "role", "person")
+DROPPABLE_COLUMNS = ("approval_note", "decided_at", "authority", "decided_by", "role", "person")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,7 +113,28 @@ def revoke(app: App, grant_id: str, reason: str, otp: str | None) -> None:
     """End someone's access. Remember to remove them on the platform itself too."""
     row = app.change(lambda op: revoke_grant(op, grant_id, reason=reason), otp=otp)
     done(f"Revoked {grant_id}: remove {row['person']} from {row['account']} "
-         f"({row['platform']}) on the platform as well.")
+         f"({row['platform']}) on the platform as well; 'accessgov todo' lists it, with the "
+         "steps, until an approver ticks it.")
+
+
+@grant.command("confirm")
+@click.argument("grant_ids", nargs=-1, metavar="[GRANT]...", type=GRANT_ID)
+@click.option("--all", "every", is_flag=True,
+              help="Every imported grant recorded as approved by you and not yet confirmed.")
+@otp_option
+@click.pass_obj
+def confirm(app: App, grant_ids: tuple[str, ...], every: bool, otp: str | None) -> None:
+    """Confirm, with your MFA, that you approved grants someone else imported in your name.
+
+    An imported grant is approved by whoever imported it; the file's approver is kept as
+    "recorded as approved by X on D (imported by Y)", and 'accessgov check' lists it until X
+    confirms it here (or has left).
+    """
+    if bool(grant_ids) == every:
+        raise click.UsageError("name the grants to confirm, or give --all")
+    confirmed = app.change(lambda op: confirm_claims(op, list(grant_ids) or None), otp=otp)
+    done(f"Confirmed {count(len(confirmed), 'imported grant')} as approved by you: "
+         f"{', '.join(confirmed)}.")
 
 
 @grant.command("list")

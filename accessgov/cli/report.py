@@ -88,7 +88,8 @@ def access(app: App, person_id: str | None, account_id: str | None, fmt: str,
                        "approval, and who could know its current credentials.")
     rows = Rows(columns=columns, values=values, heading="Access", bom=True,
                 table_columns=access_report.TABLE_COLUMNS, empty="Nothing to show.",
-                droppable=("authority", "expires", "person_mfa", "account_mfa", "approved_by"))
+                droppable=("approval_note", "authority", "expires", "person_mfa", "account_mfa",
+                           "approved_by"))
     emit_document(Document(title=title, html_title=html_title, description=description,
                            organisation=app.register.setting("org") or "",
                            generated_at=iso(app.clock()), rows=rows), fmt, output_file)

@@ -80,9 +80,11 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
 
     CSV is UTF-8 (with or without a byte-order mark), its first row naming the columns of
     schemas/import-<kind>.schema.json. All rows or none: every bad row is reported with its
-    row number, column and reason, and then nothing is imported. Grants are records of past
-    approvals: each names who approved it (decided_by), their authority and the date. The
-    CEO or a trustee imports; only the CEO imports delegations.
+    row number, column and reason, and then nothing is imported. The CEO or a trustee
+    imports; only the CEO imports delegations. You approve the grants you import (with your
+    MFA, under the rules of grant add); the approver, authority and date a row names are kept
+    as "recorded as approved by X on D (imported by you)" until X confirms them with
+    'accessgov grant confirm'.
 
     A file is refused whole beyond 256 MB, 1,000,000 rows, 100 columns, 10,000 characters
     in a cell, JSON nested more than 32 deep, or a JSON number of more than 20 characters.

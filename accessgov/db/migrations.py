@@ -279,9 +279,34 @@ def _v7_signatures(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE audit ADD COLUMN signature TEXT")
 
 
+def _v8_approval_claims(db: sqlite_utils.Database) -> None:
+    """What an imported grant's file says about its approval (who, with what authority, when),
+    kept as a claim beside the importer's own approval, until the person named confirms it."""
+    _sealed_table(db, "approval_claims", {
+        "grant_id": str, "claimed_by": str, "authority": str, "claimed_at": str,
+        "board_minute": str, "imported_by": str, "imported_at": str, "confirmed_at": str,
+        "confirmed_verified_by": str,
+    }, pk="grant_id", not_null={"claimed_by", "authority", "claimed_at", "imported_by",
+                                "imported_at"},
+        foreign_keys=[("grant_id", "grants", "id"), ("claimed_by", "people", "id"),
+                      ("imported_by", "people", "id")])
+    db.table("approval_claims").create_index(["claimed_by", "confirmed_at"])
+
+
+def _v9_platform_removals(db: sqlite_utils.Database) -> None:
+    """Who confirmed that a grant which ended in the register (revoked, expired, taken away by
+    a review) was also removed on the platform. A grant that ended and has no row here is on
+    the to-do list (`accessgov todo`); a leaver's grants are on their offboarding checklist."""
+    _sealed_table(db, "platform_removals", {
+        "grant_id": str, "done_by": str, "done_at": str, "authority": str,
+        "verified_by": str, "note": str,
+    }, pk="grant_id", not_null={"done_by", "done_at", "authority"},
+        foreign_keys=[("grant_id", "grants", "id"), ("done_by", "people", "id")])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding, _v6_child_counts,
-    _v7_signatures,
+    _v7_signatures, _v8_approval_claims, _v9_platform_removals,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

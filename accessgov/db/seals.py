@@ -44,6 +44,8 @@ SEALED: dict[str, tuple[str, ...]] = {
     "review_decisions": ("campaign", "item"),
     "offboarding_cases": ("id",),
     "offboarding_items": ("case_id", "item"),
+    "approval_claims": ("grant_id",),
+    "platform_removals": ("grant_id",),
 }
 SEAL_COLUMNS = ("sealed_seq", "seal")
 
@@ -53,6 +55,7 @@ COUNTED: dict[str, tuple[str, str]] = {
     "delegations": ("people", "delegate"),
     "exposures": ("people", "person"),
     "approvals": ("grants", "grant_id"),
+    "approval_claims": ("grants", "grant_id"),
 }
 COUNTING = sorted({parent for parent, _ in COUNTED.values()})
 
@@ -206,7 +209,7 @@ def require_sealed(sealer: RowSeals, register: Register, table: str,
 # an event of that family about a row, later than the row's seal, means the row was put back.
 FAMILIES = {"people": "person.%", "accounts": "account.%", "grants": "grant.%",
             "delegations": "delegation.%", "mfa": "mfa.%", "sessions": "session.%",
-            "review_campaigns": "review.%"}
+            "review_campaigns": "review.%", "approval_claims": "grant.confirm"}
 
 
 LATER_EVENT = "SELECT MAX(seq) FROM audit WHERE subject = ? AND action LIKE ? AND seq > ?"

@@ -21,9 +21,9 @@ from accessgov.db.register import Register, Row
 
 COLUMNS = ("account", "platform", "handle", "owner", "reach", "person", "person_name",
            "person_status", "role", "grant", "approved_by", "approved_at", "authority",
-           "expires", "account_mfa", "person_mfa", "exposures")
+           "approval_note", "expires", "account_mfa", "person_mfa", "exposures")
 TABLE_COLUMNS = ("account", "reach", "person", "role", "approved_by", "authority",
-                 "account_mfa", "person_mfa", "exposures", "expires")
+                 "approval_note", "account_mfa", "person_mfa", "exposures", "expires")
 REACH = ("grant", "credential", "owner", "overseer", "recovery email", "none")
 
 
@@ -96,5 +96,6 @@ def _row(account: Row, reach: str, person: Row, mfa: str) -> Row:
             "handle": account["handle"], "owner": account["owner"], "reach": reach,
             "person": person["id"], "person_name": person["name"],
             "person_status": person["status"], "role": None, "grant": None,
-            "approved_by": None, "approved_at": None, "authority": None, "expires": None,
+            "approved_by": None, "approved_at": None, "authority": None,
+            "approval_note": None, "expires": None,
             "account_mfa": account["mfa_method"], "person_mfa": mfa, "exposures": None}

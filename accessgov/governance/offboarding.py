@@ -234,7 +234,7 @@ def checklist(register: Register, person: Row, grants: list[Row], delegations: l
     """The numbered checklist for a leaver, in order: platform roles, credentials, accounts
     they oversee, own or recover, delegations, their own MFA."""
     who = f"{person['name']} ({person['id']})"
-    items = [_removal(grant, who) for grant in grants
+    items = [removal_item(grant, who) for grant in grants
              if grant["status"] in ("active", "expired")]
     items += [_rotation(register, known, person["id"])
               for known in exposures.current_versions_known_by(register, person["id"])]
@@ -278,7 +278,8 @@ def _where(account: str, handle: str, platform_id: str) -> str:
     return f"{account} ({handle} on {catalogue.platform(platform_id).name})"
 
 
-def _removal(grant: Row, who: str) -> dict[str, Any]:
+def removal_item(grant: Row, who: str) -> dict[str, Any]:
+    """The item that says to take someone's ended grant off the platform, with its steps."""
     platform = catalogue.platform(grant["platform"])
     where = _where(grant["account"], grant["handle"], grant["platform"])
     if grant["access"] == "shared-login":

@@ -24,8 +24,8 @@ _QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")  # ASCII digits: \d also takes oth
 
 ITEM_COLUMNS = ("item", "grant_id", "account", "platform", "handle", "person", "person_name",
                 "person_status", "role", "grant_status", "expires", "approved_by",
-                "approved_at", "authority", "account_mfa", "person_mfa", "exposures", "decision",
-                "decided_by", "decided_at", "decided_authority", "note")
+                "approved_at", "authority", "approval_note", "account_mfa", "person_mfa",
+                "exposures", "decision", "decided_by", "decided_at", "decided_authority", "note")
 CAMPAIGN_COLUMNS = ("id", "status", "started_by", "started_at", "due", "items", "decided",
                     "snapshot_sha256", "closed_by", "closed_at", "closed_verified_by",
                     "revoked", "head_seq", "head_mac")

@@ -126,15 +126,24 @@ def _refuse_proxy(op: Operation, attempt: Attempt) -> None:
     could make their codes), may not decide that person's grants, requests, review items,
     offboarding or return. A sock puppet approves nothing for its maker."""
     me = op.operator["id"]
-    placed = placed_by(op, me)
-    for person in attempt.benefits:
+    requester = attempt.grant["requested_by"] if attempt.grant else None
+    problem = proxy_problem(me, placed_by(op, me), attempt.benefits, requester)
+    if problem:
+        raise Refused(problem)
+
+
+def proxy_problem(me: str, placed: Mapping[str, str], benefits: tuple[str, ...],
+                  requester: str | None) -> str | None:
+    """Why `me`, put in place as `placed` says, may not decide in favour of `benefits` (or on
+    a request `requester` made), if they may not."""
+    for person in benefits:
         if person != me and person in placed:
-            raise Refused(_proxy_refusal(me, person, placed[person]))
+            return _proxy_refusal(me, person, placed[person])
     # Whoever enrolled the approver's MFA can make their codes, and so act as them outright:
     # their requests (for anyone) are theirs to approve, not the approver's.
-    requester = attempt.grant["requested_by"] if attempt.grant else None
     if requester and requester != me and placed.get(requester, "").startswith("enrolled"):
-        raise Refused(_proxy_refusal(me, requester, placed[requester]))
+        return _proxy_refusal(me, requester, placed[requester])
+    return None
 
 
 def _proxy_refusal(me: str, maker: str, what: str) -> str:
@@ -147,26 +156,34 @@ def _proxy_refusal(me: str, maker: str, what: str) -> str:
 
 
 def placed_by(op: Operation, person: str) -> dict[str, str]:
-    """Everyone who put `person` in place, with what they did (first act each): from the
-    sealed log (added, made an approver, imported, reinstated, delegated to, enrolled before
-    invitations) and from the MFA record (who enrolled the seed in use)."""
+    """Everyone who put `person` in place, with what they did (first act each), cached for the
+    change (see `placers`); the log's events must carry their seals."""
     key = f"placed_by:{person}"
     if key not in op.facts:
-        found: dict[str, str] = {}
-        state = mfa_rows.state(op.register, person)
-        if state and state["enrolled_by"] and state["enrolled_by"] != person:
-            found[state["enrolled_by"]] = f"enrolled {person}'s MFA"
-        for event in events.placing(op.register, person):
-            if not op.trust.events.holds(event):
-                raise Tampered(f"the audit log's event {event['seq']} does not carry its seal: "
-                               "the register was changed outside accessgov; run 'accessgov "
-                               "audit verify'")
-            what = _placing(event, person)
-            if what and event["actor"] != person and people.exists(op.register, event["actor"]):
-                found.setdefault(event["actor"], what)
-        op.facts[key] = found
+        op.facts[key] = placers(op.register, person, op.trust.events.holds)
     placed: dict[str, str] = op.facts[key]  # type: ignore[assignment]
     return placed
+
+
+def placers(register: Register, person: str,
+            holds: Callable[[Row], bool] | None = None) -> dict[str, str]:
+    """Everyone who put `person` in place, with what they did (first act each): from the log
+    (added, made an approver, imported, reinstated, delegated to, enrolled before
+    invitations) and from the MFA record (who enrolled the seed in use). `holds` checks each
+    event's seal (a dry run, which decides nothing, reads them unchecked)."""
+    found: dict[str, str] = {}
+    state = mfa_rows.state(register, person)
+    if state and state["enrolled_by"] and state["enrolled_by"] != person:
+        found[state["enrolled_by"]] = f"enrolled {person}'s MFA"
+    for event in events.placing(register, person):
+        if holds is not None and not holds(event):
+            raise Tampered(f"the audit log's event {event['seq']} does not carry its seal: "
+                           "the register was changed outside accessgov; run 'accessgov "
+                           "audit verify'")
+        what = _placing(event, person)
+        if what and event["actor"] != person and people.exists(register, event["actor"]):
+            found.setdefault(event["actor"], what)
+    return found
 
 
 def _placing(event: Row, person: str) -> str | None:
@@ -266,6 +283,9 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
          never_self=True),
     Rule("grant.add", "grant access", "account", "approvers", (PROXY,), never_self=True),
     Rule("grant.revoke", "revoke access", "grant", "approvers"),
+    Rule("grant.confirm", "confirm an imported approval recorded in their name", "grant",
+         "self", (_note("until then 'check' lists it (ACC-007); the approval itself is the "
+                        "importer's"),)),
     Rule("cred.set", "store credentials", "account", "managers"),
     Rule("cred.rotate", "rotate credentials", "account", "managers"),
     Rule("cred.adopt", "adopt credentials", "account", "managers"),
@@ -302,12 +322,15 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("offboard.start", "start offboarding someone who leaves", "person", "board",
          (LEAVER_APPROVER, PROXY,
           _note("delegations the leaver gave lapse with them")), never_self=True),
+    Rule("todo.done", "tick platform removals on the to-do list", "grant", "approvers",
+         (_note("once the person is off the platform itself"),), never_self=True),
     Rule("offboard.done", "tick offboarding items", "case", "approvers",
          (_note("an item about an account: an approver for that account"),)),
     Rule("person.reinstate", "reinstate a leaver", "person", "board",
          (ONE_CEO, RETURNING_APPROVER, PROXY), never_self=True),
     Rule("register.import", "import records from a spreadsheet", "organisation", "board",
-         (_note("imported approvals keep their original approver, authority and date"),
+         (_note("an imported grant is approved by the importer, under the rules of grant "
+                "add; the approver, authority and date the file names are kept as a claim"),
           _note("the rules of the one-by-one commands hold for every row"),
           _note("only the CEO imports delegations"))),
 )}

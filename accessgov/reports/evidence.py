@@ -15,8 +15,8 @@ from typing import Any, ClassVar, Protocol
 from accessgov.reports.document import Document, Renderer, Rows, Section, View
 
 MARKDOWN_ITEMS = ("item", "account", "person", "person_name", "role", "approved_by",
-                  "authority", "account_mfa", "person_mfa", "exposures", "decision",
-                  "decided_by", "findings")
+                  "authority", "approval_note", "account_mfa", "person_mfa", "exposures",
+                  "decision", "decided_by", "findings")
 FINDING_COLUMNS = ("severity", "rule", "subject", "message", "heading")
 CHANGE_COLUMNS = ("account", "person", "person_name", "role", "grant_id")
 DURING_COLUMNS = ("at", "change", "grant_id", "person", "account", "role", "decided_by",

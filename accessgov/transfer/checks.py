@@ -16,6 +16,7 @@ from accessgov.common.validate import MAX_NUMBER
 from accessgov.db.register import Row
 from accessgov.errors import InputError
 from accessgov.identity import rules
+from accessgov.identity.authority import proxy_problem
 from accessgov.identity.rules import is_approver_category
 from accessgov.transfer import reading, rowschema
 from accessgov.transfer.exporting import grant_by_id
@@ -223,8 +224,7 @@ class AccountsChecker(Checker):
 
     def clean(self, record: dict[str, Any]) -> dict[str, Any] | None:
         entry = catalogue.platform(record["platform"])
-        access = record.get("access") or ("delegated" if entry.delegated_access
-                                          else "shared-login")
+        access = record.get("access") or entry.default_access
         method = record.get("mfa_method") or "unknown"
         status = record.get("status") or "active"
         verified = self.date("mfa_verified_on", record.get("mfa_verified_on"))
@@ -475,6 +475,12 @@ class GrantsChecker(NumberedChecker):
         if self.operator is not None and cleaned["person"] == self.operator:
             self.problem("person", f"{self.operator} cannot import access for themselves; "
                                    "another approver imports this row", refusal=True)
+        elif self.operator is not None and status == "active":
+            # The importer approves it: the proxy rule of `grant add` holds for them.
+            problem = proxy_problem(self.operator, self.context.placed, (cleaned["person"],),
+                                    cleaned["requested_by"])
+            if problem:
+                self.problem("person", problem, refusal=True)
         approver = self.person("decided_by", cleaned["decided_by"])
         if approver is None:
             return

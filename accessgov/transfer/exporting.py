@@ -10,7 +10,9 @@ file (schemas/export.schema.json describes it). Left out, on purpose:
 - MFA enrolments and sessions: nobody's seed moves; people enrol again in the new register;
 - the audit log: the new register starts its own chain, whose import events name the file;
 - how the approvers proved who they were (session or code): that was this register's check,
-  and stays in this register's log; imported approvals say MFA was not verified by accessgov;
+  and stays in this register's log. An imported grant goes out as its file recorded its
+  decision (its claim), not as the importer's approval: imported again, it becomes the new
+  importer's approval with the same claim;
 - review campaigns, offboarding cases and policy reviews: this register's own workflows.
 
 Timestamps of creation (created_at, updated_at) are bookkeeping and are left out, so that a

@@ -11,12 +11,17 @@ not:
 - a new trustee or CEO needs --board-minute, and there is only one active CEO;
 - nobody imports an account they would own, oversee or recover themselves, nor access for
   themselves; only the CEO imports delegations, never one to themselves;
-- an imported grant is a record of a past approval: it names the approver (decided_by), their
-  authority (ceo, trustee or delegation:D-NNNN) and the date. The approver is a person in the
-  register, never the grantee; a live grant's approver is the CEO or a trustee, or a delegate
-  whose delegation covered the account on that date; nobody who has left holds a live grant;
-  one live grant per person and account. Imported approvals record that accessgov did not see
-  the approver's MFA (mfa_verified false);
+- an imported grant is approved on the importer's own authority, with their MFA: the approval
+  record names the importer (as CEO or trustee), never the person the file names, so nobody
+  can credit a decision to someone else. A live grant is imported under the rules of
+  `grant add`: never the importer's own, never one for someone who put the importer in place
+  (the proxy rule), one live grant per person and account, nobody who has left. What the file
+  says of the decision (decided_by, authority, decided_at, board_minute) is kept as a claim
+  (approval_claims), shown as "recorded as approved by X on D (imported by Y)" wherever the
+  approval is, and `check` (ACC-007) lists live grants whose claim names someone other than
+  the importer until that person confirms it (`grant confirm`) or has left. The claim itself
+  is checked as before: a person in the register, never the grantee, who had not left by
+  then, the CEO or a trustee or a delegate whose delegation covered the account that day;
 - a row whose id is already in the register with the same values is left unchanged (so an
   import can be run again); with other values it is a problem (change it with the command).
 
@@ -42,7 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +55,7 @@ from accessgov.common import validate
 from accessgov.db.queries import people
 from accessgov.db.register import Register, Row
 from accessgov.errors import InputError, Refused
-from accessgov.identity.authority import authorise
+from accessgov.identity.authority import authorise, placed_by, placers
 from accessgov.operation import Operation
 from accessgov.transfer import reading
 from accessgov.transfer.checks import CHECKERS
@@ -137,16 +142,18 @@ def plan(register: Register, path: Path, kind: str | None, operator_id: str | No
     register as it is; write nothing. Rules about the importer are checked when the operator
     is named; whether they may import at all, with their MFA, only by the import itself."""
     operator = people.get(register, operator_id) if operator_id else None
-    source, context = _prepare(path, kind, operator, board_minute, now)
+    placed = placers(register, operator_id) if operator_id else {}
+    source, context = _prepare(path, kind, operator, board_minute, now, placed)
     return _check(source, World.load(register), context, None, progress)
 
 
 def import_file(op: Operation, path: Path, kind: str | None, *,
                 board_minute: str | None = None, progress: Progress | None = None) -> Report:
     """Import the file in this change: every row, or (raising) none."""
-    source, context = _prepare(path, kind, op.operator, board_minute, op.now)
     org = op.register.setting("org_slug") or "register"
     authorise(op, "register.import", org)
+    source, context = _prepare(path, kind, op.operator, board_minute, op.now,
+                               placed_by(op, op.operator["id"]))
     # Managers may be named later in the file; 100,000 rows go into several indexes each, so
     # a page cache of 2 MB (SQLite's default) would write and re-read the same pages all the
     # time (pages are taken only as used).
@@ -160,12 +167,13 @@ def import_file(op: Operation, path: Path, kind: str | None, *,
 
 
 def _prepare(path: Path, kind: str | None, operator: Row | None, board_minute: str | None,
-             now: dt.datetime) -> tuple[reading.Source, ImportContext]:
+             now: dt.datetime, placed: Mapping[str, str]
+             ) -> tuple[reading.Source, ImportContext]:
     """What a dry run and an import both start from: the file read once and checked for its
     form and size (accessgov.transfer.limits), and the board minute checked."""
     source = reading.read(path, kind)
     minute = validate.text(board_minute, "board minute") if board_minute else None
-    return source, ImportContext(operator, minute, now)
+    return source, ImportContext(operator, minute, now, placed)
 
 
 def _check(source: reading.Source, world: World, context: ImportContext,

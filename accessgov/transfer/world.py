@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from accessgov.common.timeutil import iso
@@ -84,6 +85,8 @@ class ImportContext:
     operator: Row | None  # None in a dry run when nobody is named: rules about them skipped
     board_minute: str | None
     now: dt.datetime
+    # Who put the operator in place (accessgov.identity.authority.placers): the proxy rule.
+    placed: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def at(self) -> str:

@@ -24,6 +24,9 @@ class Writer:
         self.board_minute = board_minute
         self.grants: list[tuple[Any, ...]] = []
         self.approvals: list[tuple[Any, ...]] = []
+        self.claims: list[tuple[Any, ...]] = []
+        proof = op.proof
+        self.verified_by = proof.describe() if proof is not None else None
         self.exposed: list[tuple[str, str, int, str]] = []
 
     def write(self, kind: str, number: int, record: dict[str, Any]) -> None:
@@ -56,23 +59,32 @@ class Writer:
             "accounts": record["accounts"] or None})
 
     def _grants(self, number: int, record: dict[str, Any]) -> None:
+        op = self.op
         decided = record["decided_by"] is not None
         decision = "declined" if record["status"] == "declined" else "approved"
         self.grants.append((
             record["id"], record["_num"], record["person"], record["account"], record["role"],
             record["reason"], record["requested_by"], record["requested_at"],
-            record["expires"], record["status"], record["decided_at"], record["revoked_by"],
-            record["revoked_at"], record["revoke_reason"]))
+            record["expires"], record["status"], op.at if decided else None,
+            record["revoked_by"], record["revoked_at"], record["revoke_reason"]))
         if decided:
-            self.approvals.append((record["id"], decision, record["decided_by"],
-                                   record["authority"], record["board_minute"], 0, None,
-                                   record["decided_at"]))
+            # The importer's own decision, on their own authority and MFA; what the file says
+            # of the decision is kept beside it as a claim.
+            self.approvals.append((record["id"], decision, op.operator["id"],
+                                   op.operator["category"], None, int(self.verified_by is not None),
+                                   self.verified_by,
+                                   op.at))
+            self.claims.append((record["id"], record["decided_by"], record["authority"],
+                                record["decided_at"], record["board_minute"],
+                                op.operator["id"], op.at))
         version = self.world.shared_passwords.get(record["account"])
         if record["status"] == "active" and version is not None:
             self.exposed.append((record["person"], record["account"], version, record["id"]))
         details = {key: value for key, value in record.items()
                    if key not in ("id", "_num") and value is not None}
-        self.op.record("grant.import", record["id"], row=number, **details)
+        if decided:
+            details["approved_by"] = op.operator["id"]
+        op.record("grant.import", record["id"], row=number, **details)
         if len(self.grants) >= BATCH:
             self.flush()
 
@@ -82,10 +94,11 @@ class Writer:
             transfer.insert_grants(self.op.register, self.grants)
         if self.approvals:
             transfer.insert_approvals(self.op.register, self.approvals)
+            transfer.insert_claims(self.op.register, self.claims)
         for person, account, version, grant_id in self.exposed:
             exposures.expose(self.op.register, person, account, "password", version,
                              "shared-login grant", grant_id, self.op.at)
-        self.grants, self.approvals, self.exposed = [], [], []
+        self.grants, self.approvals, self.claims, self.exposed = [], [], [], []
 
 
 def _details(record: dict[str, Any]) -> dict[str, Any]:

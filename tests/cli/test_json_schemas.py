@@ -279,7 +279,7 @@ GRANT = {
     "expires": "2099-12-31", "decision": "approved", "decided_by": "vperkins",
     "authority": "ceo", "board_minute": "BM 2026/04", "mfa_verified": True,
     "verified_by": "session S-0001", "decided_at": "2026-11-25T14:27:48Z", "revoked_by": None,
-    "revoked_at": None, "revoke_reason": None,
+    "revoked_at": None, "revoke_reason": None, "approval_note": None,
 }
 PENDING = GRANT | dict.fromkeys(("decision", "decided_by", "authority", "board_minute",
                                  "mfa_verified", "verified_by", "decided_at")) | {

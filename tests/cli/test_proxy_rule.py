@@ -10,6 +10,7 @@ named by `check`.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -121,3 +122,48 @@ def test_the_logs_own_actor_names_are_nobodys_id(org: Shell, reserved: str) -> N
     result = org.run(f"person add {reserved} --name X --email x@example.org --category "
                      f"employee {org.as_('vperkins')}", expect=2)
     assert "cannot be a person's id" in result.stderr
+
+
+def test_a_sock_imports_no_grant_for_its_maker_credited_to_the_ceo(sock: Shell,
+                                                                    tmp_path: Path) -> None:
+    """Issue 15, item 1: the sock imports a grant for spatel 'approved by the CEO'. The
+    importer approves what it imports, and the sock may not approve for its maker."""
+    sock.run(f"account add x-main --platform x --handle @i --owner vperkins --purpose p "
+             f"{sock.as_('spatel')}")
+    path = tmp_path / "grants.csv"
+    path.write_text("person,account,role,reason,decided_by,authority,decided_at\n"
+                    "spatel,x-main,admin,Board,vperkins,ceo,2025-03-01\n", encoding="utf-8")
+    before = sock.run("grant list --format json").stdout
+    result = sock.run(f"import {path} --kind grants --format json {sock.as_('sock')}", expect=3)
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["row"], p["column"]) for p in problems] == [(2, "person")]
+    assert "sock was put in place by spatel (spatel added sock to the register)" in \
+        problems[0]["reason"]
+    assert sock.run("grant list --format json").stdout == before
+    # The dry run says the same, without a code.
+    dry = sock.run(f"import {path} --kind grants --dry-run --format json --as sock", expect=3)
+    assert json.loads(dry.stdout)["problems"] == problems
+    # Someone independent may import it: then it is theirs, and the CEO is only named.
+    sock.run(f"import {path} --kind grants {sock.as_('vperkins')}")
+    grant = json.loads(sock.run("grant show G-0002 --format json").stdout)
+    assert (grant["decided_by"], grant["approval_note"]) == (
+        "vperkins", "recorded as approved by vperkins on 2025-03-01 (imported by vperkins)")
+
+
+def test_a_sock_imported_as_a_trustee_imports_nothing_for_its_maker(org: Shell,
+                                                                     tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("id,name,email,category\nsock,S Ock,sock@example.org,trustee\n",
+                      encoding="utf-8")
+    org.run(f"import {people} --kind people --board-minute anything {org.as_('spatel')}")
+    org.enrol("sock", by="spatel")
+    org.run(f"account add x-main --platform x --handle @i --owner vperkins --purpose p "
+            f"{org.as_('spatel')}")
+    grants = tmp_path / "grants.csv"
+    grants.write_text("person,account,role,reason,decided_by,authority,decided_at\n"
+                      "spatel,x-main,admin,Board,vperkins,ceo,2025-03-01\n", encoding="utf-8")
+    result = org.run(f"import {grants} --kind grants --format json {org.as_('sock')}",
+                     expect=3)
+    assert "spatel imported sock into the register" in \
+        json.loads(result.stdout)["problems"][0]["reason"]
+    assert json.loads(org.run("grant list --format json").stdout) == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.behind import behind_the_log
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
 
@@ -225,7 +226,8 @@ def staff(org: Shell) -> Shell:
     return org
 
 
-def test_grants_are_records_of_past_approvals(staff: Shell, tmp_path: Path) -> None:
+def test_an_imported_grant_is_the_importers_approval_with_the_file_kept_as_a_claim(
+        staff: Shell, tmp_path: Path) -> None:
     path = write(tmp_path, "grants.csv", GRANTS_HEADER + (
         "jdoe,instagram-main,editor,Youth events,vperkins,ceo,2025-03-01,,\n"
         "bkhan,tiktok-main,member,Clips,spatel,trustee,2025-04-01T10:30:00Z,,2099-12-31\n"
@@ -233,15 +235,70 @@ def test_grants_are_records_of_past_approvals(staff: Shell, tmp_path: Path) -> N
     data = report(staff, f"import {path} --kind grants {staff.as_('spatel')}")
     assert data["added"] == {"grants": 3}
     grants = validate_output("grant-list", staff.run("grant list --format json").stdout)
-    assert [(g["id"], g["status"], g["decided_by"], g["authority"], g["decided_at"],
-             g["mfa_verified"], g["verified_by"]) for g in grants] == [  # type: ignore[union-attr]
-        ("G-0001", "active", "vperkins", "ceo", "2025-03-01T00:00:00Z", False, None),
-        ("G-0002", "active", "spatel", "trustee", "2025-04-01T10:30:00Z", False, None),
-        ("G-0003", "expired", "vperkins", "ceo", "2024-01-01T00:00:00Z", False, None)]
+    # spatel imported them, with her MFA: the approvals are hers, on her authority.
+    assert [(g["id"], g["status"], g["decided_by"], g["authority"], g["mfa_verified"],
+             g["verified_by"]) for g in grants] == [  # type: ignore[union-attr]
+        ("G-0001", "active", "spatel", "trustee", True, "totp code"),
+        ("G-0002", "active", "spatel", "trustee", True, "totp code"),
+        ("G-0003", "expired", "spatel", "trustee", True, "totp code")]
+    assert [g["approval_note"] for g in grants] == [  # type: ignore[index]
+        "recorded as approved by vperkins on 2025-03-01 (imported by spatel)",
+        "recorded as approved by spatel on 2025-04-01 (imported by spatel)",
+        "recorded as approved by vperkins on 2024-01-01 (imported by spatel)"]
     # A grant on a shared login: its holder could know the password, as with grant add.
     creds = json.loads(staff.run("cred list --format json").stdout)
     assert "bkhan" in creds[0]["exposed_to_current"]
     assert staff.run("audit verify").exit_code == 0
+    # The export gives back what the file said, so a round trip keeps the history.
+    exported = json.loads(staff.run("export").stdout)["grants"]
+    assert [(g["decided_by"], g["authority"], g["decided_at"]) for g in exported] == [
+        ("vperkins", "ceo", "2025-03-01T00:00:00Z"),
+        ("spatel", "trustee", "2025-04-01T10:30:00Z"),
+        ("vperkins", "ceo", "2024-01-01T00:00:00Z")]
+
+
+def test_a_trustee_cannot_credit_the_ceo_with_an_approval(staff: Shell,
+                                                            tmp_path: Path) -> None:
+    """The attack: a trustee imports a grant 'approved by the CEO'. Every report says who
+    really approved it, and check names the claim until the CEO confirms it herself."""
+    path = write(tmp_path, "grants.csv", GRANTS_HEADER +
+                 "jdoe,instagram-main,editor,Youth events,vperkins,ceo,2025-03-01,,\n")
+    report(staff, f"import {path} --kind grants {staff.as_('spatel')}")
+    note = "recorded as approved by vperkins on 2025-03-01 (imported by spatel)"
+    access = json.loads(staff.run("report access --format json").stdout)
+    row = next(r for r in access if r["grant"] == "G-0001")
+    assert (row["approved_by"], row["approval_note"]) == ("spatel", note)
+    findings = json.loads(staff.run("check --format json", expect=1).stdout)["findings"]
+    claims = [f for f in findings if f["rule"] == "ACC-007"]
+    assert len(claims) == 1 and claims[0]["subject"] == "vperkins"
+    assert "1 live grant imported by" in claims[0]["message"]
+    assert "G-0001" in claims[0]["message"]
+    # Nobody but the person named confirms: not the importer, not another approver.
+    refused = staff.run(f"grant confirm G-0001 {staff.as_('spatel')}", expect=3)
+    assert one_line_error(refused) == ("Error: only the person themselves can confirm an imported "
+                                       "approval recorded in their name; spatel is not")
+    assert staff.run(f"grant confirm G-0001 {staff.as_('vperkins')}").exit_code == 0
+    after = json.loads(staff.run("grant show G-0001 --format json").stdout)
+    assert after["approval_note"].startswith(note[:-1] + "; confirmed by vperkins on ")
+    findings = json.loads(staff.run("check --format json", expect=1).stdout)["findings"]
+    assert not [f for f in findings if f["rule"] == "ACC-007"]
+    again = staff.run(f"grant confirm --all {staff.as_('vperkins')}", expect=2)
+    assert one_line_error(again) == "Error: no imported grant is waiting for vperkins to confirm it"
+    assert staff.run("audit verify").exit_code == 0
+
+
+def test_a_claim_cannot_be_confirmed_behind_the_log(staff: Shell, tmp_path: Path) -> None:
+    path = write(tmp_path, "grants.csv", GRANTS_HEADER +
+                 "jdoe,instagram-main,editor,Youth events,vperkins,ceo,2025-03-01,,\n")
+    report(staff, f"import {path} --kind grants {staff.as_('spatel')}")
+    behind_the_log(staff.db, "UPDATE approval_claims SET confirmed_at = '2026-01-01T00:00:00Z'")
+    assert staff.run("audit verify", expect=1).exit_code == 1
+    refused = staff.run(f"grant confirm G-0001 {staff.as_('vperkins')}", expect=3)
+    assert "the approval_claims row 'G-0001' does not carry accessgov's seal" in \
+        one_line_error(refused)
+    behind_the_log(staff.db, "DELETE FROM approval_claims")
+    refused = staff.run(f"grant confirm G-0001 {staff.as_('vperkins')}", expect=3)
+    assert "G-0001 should have 1 approval_claims record(s)" in one_line_error(refused)
 
 
 @pytest.mark.parametrize(("row", "column", "reason"), [

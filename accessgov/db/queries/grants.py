@@ -15,17 +15,30 @@ EFFECTIVE_STATUS = ("CASE WHEN g.status = 'active' AND g.expires IS NOT NULL "
 # The one spelling of "a grant that gives access today" (alias g, parameter :today).
 LIVE_GRANT = "g.status = 'active' AND (g.expires IS NULL OR g.expires >= :today)"
 
+# An imported grant's file named who approved it: that claim, beside the importer's own
+# approval, in words (alias cl for approval_claims; NULL for a grant not imported).
+CLAIMS_JOIN = "LEFT JOIN approval_claims cl ON cl.grant_id = g.id"
+APPROVAL_NOTE = (
+    "CASE WHEN cl.grant_id IS NULL THEN NULL ELSE 'recorded as ' || "
+    "CASE WHEN g.status = 'declined' THEN 'declined' ELSE 'approved' END || ' by ' || "
+    "cl.claimed_by || ' on ' || substr(cl.claimed_at, 1, 10) || ' (imported by ' || "
+    "cl.imported_by || CASE WHEN cl.confirmed_at IS NULL THEN '' "
+    "WHEN cl.claimed_by = cl.imported_by THEN '' "
+    "ELSE '; confirmed by ' || cl.claimed_by || ' on ' || substr(cl.confirmed_at, 1, 10) END "
+    "|| ')' END")
+
 _WITH_APPROVAL = f"""
 SELECT g.id, g.person, p.name AS person_name, g.account, a.platform, g.role, g.reason,
        {EFFECTIVE_STATUS} AS status,
        g.requested_by, g.requested_at, g.expires,
        ap.decision, ap.approver AS decided_by, ap.authority, ap.board_minute,
        ap.mfa_verified, ap.verified_by, ap.at AS decided_at,
-       g.revoked_by, g.revoked_at, g.revoke_reason
+       g.revoked_by, g.revoked_at, g.revoke_reason, {APPROVAL_NOTE} AS approval_note
 FROM grants g
 JOIN people p ON p.id = g.person
 JOIN accounts a ON a.id = g.account
 LEFT JOIN approvals ap ON ap.grant_id = g.id
+{CLAIMS_JOIN}
 """
 
 
@@ -144,3 +157,28 @@ def open_of_person(register: Register, person: str) -> list[Row]:
         "grants", "SELECT * FROM grants WHERE person = ? AND status IN ('active', 'pending') "
         "ORDER BY num", (person,))
 
+
+def claim(register: Register, grant_id: str) -> Row | None:
+    """An imported grant's claim (checked while a change runs), if the grant has one."""
+    return register.sealed_row("approval_claims",
+                               "SELECT * FROM approval_claims WHERE grant_id = ?", (grant_id,))
+
+
+def claims_to_confirm(register: Register, person: str) -> list[str]:
+    """The grants imported by someone else whose claims name `person` and wait for them."""
+    return [row["id"] for row in register.rows(
+        "SELECT g.id FROM approval_claims cl JOIN grants g ON g.id = cl.grant_id "
+        "WHERE cl.claimed_by = ? AND cl.confirmed_at IS NULL AND cl.imported_by <> cl.claimed_by "
+        "ORDER BY g.num", (person,))]
+
+
+def unconfirmed_live_claims(register: Register, today: str) -> list[Row]:
+    """Live imported grants whose claim names someone other than the importer who has not
+    confirmed it and has not left, by claimant and importer."""
+    return register.rows(
+        "SELECT g.id, g.person, g.account, cl.claimed_by, cl.imported_by "
+        "FROM approval_claims cl JOIN grants g ON g.id = cl.grant_id "
+        "JOIN people c ON c.id = cl.claimed_by "
+        f"WHERE cl.confirmed_at IS NULL AND cl.imported_by <> cl.claimed_by AND {LIVE_GRANT} "
+        "AND c.status <> 'left' ORDER BY cl.claimed_by, cl.imported_by, g.num",
+        {"today": today})

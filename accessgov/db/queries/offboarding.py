@@ -78,7 +78,9 @@ def expired_grants_of(register: Register, person: str) -> list[Row]:
     return register.rows(
         "SELECT g.*, a.platform, a.handle, a.access FROM grants g "
         "JOIN accounts a ON a.id = g.account "
-        "WHERE g.person = ? AND g.status = 'expired' ORDER BY g.num", (person,))
+        "WHERE g.person = ? AND g.status = 'expired' AND NOT EXISTS "
+        "(SELECT 1 FROM platform_removals r WHERE r.grant_id = g.id) ORDER BY g.num",
+        (person,))
 
 
 # Open self-ticking items of open cases that the register now shows settled: a credential

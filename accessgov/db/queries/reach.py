@@ -10,20 +10,21 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from accessgov.db.queries.credentials import known_current_cte
-from accessgov.db.queries.grants import LIVE_GRANT
+from accessgov.db.queries.grants import APPROVAL_NOTE, CLAIMS_JOIN, LIVE_GRANT
 from accessgov.db.register import Register, Row
 
 _ACCOUNT = "a.id AS account, a.platform, a.handle, a.owner, a.mfa_method AS account_mfa"
 _PERSON = ("p.id AS person, p.name AS person_name, p.status AS person_status, "
            "COALESCE(m.status, 'none') AS person_mfa")
 _NO_GRANT = ('NULL AS role, NULL AS "grant", NULL AS approved_by, NULL AS approved_at, '
-             'NULL AS authority, NULL AS expires')
+             'NULL AS authority, NULL AS approval_note, NULL AS expires')
 _GRANTS = f"""
 SELECT {_ACCOUNT}, 'grant' AS reach, {_PERSON}, g.role, g.id AS "grant",
-       ap.approver AS approved_by, ap.at AS approved_at, ap.authority, g.expires,
-       k.versions AS exposures
+       ap.approver AS approved_by, ap.at AS approved_at, ap.authority,
+       {APPROVAL_NOTE} AS approval_note, g.expires, k.versions AS exposures
 FROM grants g JOIN accounts a ON a.id = g.account JOIN people p ON p.id = g.person
 LEFT JOIN approvals ap ON ap.grant_id = g.id AND ap.decision = 'approved'
+{CLAIMS_JOIN}
 LEFT JOIN mfa m ON m.person = p.id
 LEFT JOIN known k ON k.account = g.account AND k.person = g.person
 WHERE {LIVE_GRANT} AND a.status = 'active' AND {{where}}

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from accessgov.db.queries.credentials import known_current_cte
-from accessgov.db.queries.grants import EFFECTIVE_STATUS
+from accessgov.db.queries.grants import APPROVAL_NOTE, CLAIMS_JOIN, EFFECTIVE_STATUS
 from accessgov.db.register import Dialect, Register, Row
 
 
@@ -24,6 +24,7 @@ SELECT j.key + 1 AS item, g.id AS grant_id, g.account, a.platform, a.handle, g.p
        p.name AS person_name, p.status AS person_status, g.role,
        {EFFECTIVE_STATUS} AS grant_status, g.expires,
        ap.approver AS approved_by, ap.at AS approved_at, ap.authority,
+       {APPROVAL_NOTE} AS approval_note,
        a.mfa_method AS account_mfa, COALESCE(m.status, 'none') AS person_mfa,
        k.versions AS exposures,
        d.decision, d.decided_by, d.decided_at, d.authority AS decided_authority, d.note
@@ -32,6 +33,7 @@ JOIN grants g ON g.id = j.value
 JOIN people p ON p.id = g.person
 JOIN accounts a ON a.id = g.account
 LEFT JOIN approvals ap ON ap.grant_id = g.id AND ap.decision = 'approved'
+{CLAIMS_JOIN}
 LEFT JOIN mfa m ON m.person = g.person
 LEFT JOIN known k ON k.account = g.account AND k.person = g.person
 LEFT JOIN review_decisions d ON d.campaign = c.id AND d.item = j.key + 1

@@ -6,20 +6,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from accessgov.db.queries.grants import EFFECTIVE_STATUS
+from accessgov.db.queries.grants import CLAIMS_JOIN, EFFECTIVE_STATUS
 from accessgov.db.register import Register, Row
 
+# An imported grant goes out as its file recorded it (its claim): imported again, it is the
+# new importer's approval, with the same claim.
 _GRANTS = f"""
 SELECT g.id, g.person, g.account, g.role, g.reason, {EFFECTIVE_STATUS} AS status, g.expires,
-       g.requested_by, g.requested_at, ap.approver AS decided_by, ap.authority,
-       ap.at AS decided_at, ap.board_minute, g.revoked_by, g.revoked_at, g.revoke_reason
-FROM grants g LEFT JOIN approvals ap ON ap.grant_id = g.id
+       g.requested_by, g.requested_at, COALESCE(cl.claimed_by, ap.approver) AS decided_by,
+       COALESCE(cl.authority, ap.authority) AS authority,
+       COALESCE(cl.claimed_at, ap.at) AS decided_at,
+       CASE WHEN cl.grant_id IS NULL THEN ap.board_minute ELSE cl.board_minute END
+           AS board_minute, g.revoked_by, g.revoked_at, g.revoke_reason
+FROM grants g LEFT JOIN approvals ap ON ap.grant_id = g.id {CLAIMS_JOIN}
 """
 GRANT_COLUMNS = ("id", "num", "person", "account", "role", "reason", "requested_by",
                  "requested_at", "expires", "status", "decided_at", "revoked_by", "revoked_at",
                  "revoke_reason")
 APPROVAL_COLUMNS = ("grant_id", "decision", "approver", "authority", "board_minute",
                     "mfa_verified", "verified_by", "at")
+CLAIM_COLUMNS = ("grant_id", "claimed_by", "authority", "claimed_at", "board_minute",
+                 "imported_by", "imported_at")
 
 
 def people(register: Register) -> list[Row]:
@@ -76,3 +83,8 @@ def insert_grants(register: Register, rows: Iterable[tuple[Any, ...]]) -> None:
 def insert_approvals(register: Register, rows: Iterable[tuple[Any, ...]]) -> None:
     """Write approvals given as tuples in APPROVAL_COLUMNS order, in one statement."""
     register.insert_many("approvals", APPROVAL_COLUMNS, rows)
+
+
+def insert_claims(register: Register, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Write imported approvals' claims given as tuples in CLAIM_COLUMNS order."""
+    register.insert_many("approval_claims", CLAIM_COLUMNS, rows)

@@ -14,7 +14,9 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 
+from accessgov.common.words import count
 from accessgov.db.queries import findings as rows
+from accessgov.db.queries import grants as rows_of_grants
 from accessgov.db.register import Row
 from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 from accessgov.identity.rules import APPROVER_CATEGORIES, delegation_in_force
@@ -31,8 +33,11 @@ APPROVER_WITHOUT_MFA = PolicyRule("ACC-005", "medium", "an approver who has not 
                                   ACCESS)
 ORPHANED_DELEGATION = PolicyRule("ACC-006", "high", "a delegation still in force though the CEO "
                                  "who gave it has left", ACCESS)
+UNCONFIRMED_CLAIM = PolicyRule("ACC-007", "medium", "a live grant imported as approved by "
+                               "someone other than the importer, who has not confirmed it",
+                               ACCESS)
 RULES = (UNAPPROVED, NO_AUTHORITY, SELF_APPROVED, SOCK_PUPPET, APPROVER_WITHOUT_MFA,
-         ORPHANED_DELEGATION)
+         ORPHANED_DELEGATION, UNCONFIRMED_CLAIM)
 
 
 def findings(context: Context) -> Iterator[Finding]:
@@ -54,6 +59,25 @@ def findings(context: Context) -> Iterator[Finding]:
     yield from _kept_by_sock_puppets(context, history)
     yield from _approvers_without_mfa(context)
     yield from _orphaned_delegations(context)
+    yield from _unconfirmed_claims(context)
+
+
+def _unconfirmed_claims(context: Context) -> Iterator[Finding]:
+    """One finding per person named and importer: an import's file can name anyone."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in rows_of_grants.unconfirmed_live_claims(context.register, context.today):
+        groups[(row["claimed_by"], row["imported_by"])].append(row)
+    for (named, importer), grants in groups.items():
+        ids = [grant["id"] for grant in grants]
+        shown = ", ".join(ids[:10]) + (f" and {count(len(ids) - 10, 'more')}"
+                                       if len(ids) > 10 else "")
+        these = "it" if len(ids) == 1 else "them"
+        yield UNCONFIRMED_CLAIM.finding(
+            named, f"{count(len(ids), 'live grant')} imported by {context.name(importer)} "
+            f"{'is' if len(ids) == 1 else 'are'} recorded as approved by {context.name(named)}, "
+            f"who has not confirmed {these} ({shown}): {importer} approved {these} on "
+            f"importing; {named} confirms with 'accessgov grant confirm --all --as {named}', "
+            f"or an approver reviews {these}.", *(ids if len(ids) == 1 else ()))
 
 
 def _unapproved(context: Context) -> Iterator[Finding]:
