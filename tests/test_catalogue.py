@@ -167,7 +167,8 @@ def test_filled_values_are_not_parsed_again() -> None:
 def test_platform_placeholder_is_the_display_name() -> None:
     p = Platform(
         id="t", name="Test Net", kind="social", roles={"member": "Member"},
-        delegated_access=False, mfa_methods=(), offboarding={"member": ("Leave {platform}.",)},
+        delegated_access=False, default_access="shared-login", mfa_methods=(),
+        offboarding={"member": ("Leave {platform}.",)},
         shared_login_steps=("Change the {platform} password for {handle}.",),
     )  # fmt: skip
     assert p.offboarding_steps("member", "P", "H") == ["Leave Test Net."]

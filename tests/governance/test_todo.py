@@ -11,13 +11,16 @@ import datetime as dt
 import json
 from typing import Any
 
+from tests.support.schemas import validate_output
 from tests.support.shell import Shell, one_line_error
 
 DAY = 24 * 3600
 
 
 def todo(sh: Shell) -> list[dict[str, Any]]:
-    return json.loads(sh.run("todo list --format json").stdout)
+    found = validate_output("todo-list", sh.run("todo list --format json").stdout)
+    assert isinstance(found, list)
+    return found
 
 
 def test_a_grant_that_expires_stays_on_the_list_until_someone_ticks_it(org: Shell) -> None:

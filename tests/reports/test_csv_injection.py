@@ -72,6 +72,8 @@ def hostile(shared: Shell) -> Shell:
     run("review", "decide", quarter, "1", "keep", "--note", LINK, by="spatel")
     run("offboard", "start", "mal", "--reason", LINK)
     run("offboard", "done", "mal", "1", "--note", SUM)
+    run("grant", "add", "eve", "x-main", "--role", "editor", "--reason", SUM)
+    run("grant", "revoke", "G-0004", "--reason", CALC)  # on the to-do list, eve's name first
     return sh
 
 
@@ -119,6 +121,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "review export": ("{quarter}", (LINK,)),
     "review list": ("", ()),
     "backup verify": ("", ()),
+    "todo list": ("", (LINK,)),
 }
 
 
