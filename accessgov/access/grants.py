@@ -103,6 +103,20 @@ def revoke_grant(op: Operation, grant_id: str, *, reason: str) -> Row:
     return get_grant(op.register, grant_id, op.today)
 
 
+def platform_step(register: Register, grant: Row) -> str:
+    """What to do on the platform now that the grant is approved: the register records the
+    access, the platform must be given it too."""
+    account = accounts.get(register, grant["account"])
+    entry = catalogue.platform(account["platform"])
+    if account["access"] == "shared-login":
+        return (f"Next: {grant['person']} takes the login with 'accessgov cred reveal "
+                f"{account['id']} --as {grant['person']}' (recorded as an exposure); nothing "
+                f"changes on {entry.name}.")
+    word = entry.roles.get(grant["role"], grant["role"])
+    return (f"Next, on {entry.name}: add {grant['person_name']} to {account['handle']} as "
+            f"{word}.")
+
+
 def confirm_claims(op: Operation, grant_ids: list[str] | None) -> list[str]:
     """The person an imported grant's file named as its approver confirms, with their MFA, that
     they did approve it (every grant waiting for them when `grant_ids` is None)."""

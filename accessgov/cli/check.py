@@ -14,7 +14,7 @@ from accessgov.governance.checks.base import SEVERITIES, Context
 from accessgov.reports.document import Document, Rows
 
 FORMATS = ("table", "json", "csv", "md")
-COLUMNS = ("severity", "rule", "subject", "message", "heading")
+COLUMNS = ("severity", "rule", "title", "subject", "message", "heading")
 RULE_COLUMNS = ("rule", "severity", "title", "heading")
 
 
@@ -98,4 +98,4 @@ def _findings(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Rows:
     # On a narrow terminal the heading goes first, then the subject; the message wraps.
     return Rows(columns=columns, records=rows, heading="Findings", empty="No findings.",
                 markdown_empty="No findings.",
-                droppable=("heading", "subject") if "message" in columns else ())
+                droppable=("title", "heading", "subject") if "message" in columns else ())

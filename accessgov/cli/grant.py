@@ -15,6 +15,7 @@ from accessgov.access.grants import (
     decide_grant,
     get_grant,
     list_grants,
+    platform_step,
     request_grant,
     revoke_grant,
 )
@@ -27,10 +28,11 @@ LIST_COLUMNS = ("id", "person", "person_name", "account", "platform", "role", "r
                 "requested_by", "requested_at", "expires", "decision", "decided_by", "authority",
                 "board_minute", "mfa_verified", "verified_by", "decided_at", "revoked_by",
                 "revoked_at", "revoke_reason", "approval_note")
-TABLE_COLUMNS = ("id", "person", "person_name", "account", "role", "status", "decided_by",
-                 "authority", "decided_at", "expires", "approval_note")
+TABLE_COLUMNS = ("id", "person", "person_name", "account", "role", "status", "requested_by",
+                 "decided_by", "authority", "decided_at", "expires", "approval_note")
 # Hidden on a narrow terminal, first named first (`grant show` has them all).
-DROPPABLE_COLUMNS = ("approval_note", "decided_at", "authority", "decided_by", "role", "person")
+DROPPABLE_COLUMNS = ("approval_note", "decided_at", "authority", "requested_by", "decided_by",
+                     "role", "person")
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,6 +79,7 @@ def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) 
                                              board_minute=board_minute), otp=otp)
     done(f"Approved {grant_id}: {row['person']} is now {row['role']} on {row['account']} "
          f"(authority: {row['authority']}).")
+    done(platform_step(app.register, row))
 
 
 @grant.command("decline")
@@ -102,6 +105,7 @@ def add(app: App, person_id: str, account_id: str, role: str, reason: str,
                                           expires=expires, board_minute=board_minute), otp=otp)
     done(f"Granted {row['id']}: {person_id} is now {role} on {account_id} "
          f"(approved by {row['decided_by']}, authority: {row['authority']}).")
+    done(platform_step(app.register, row))
 
 
 @grant.command("revoke")

@@ -50,6 +50,8 @@ def enrol(app: App, person_id: str, otp: str | None) -> None:
     click.echo(uri)
     if sys.stdout.isatty():
         _print_qr(uri)
+    if app.interactive():
+        click.echo(f"Key (to type into the app instead of scanning): {_key_of(uri)}", err=True)
     if not app.interactive():
         click.echo(f"Pending: confirm with 'accessgov mfa verify {person_id} --otp CODE'.",
                    err=True)
@@ -94,6 +96,14 @@ def reset(app: App, person_id: str, reason: str, otp: str | None) -> None:
     reason = text(reason, "reason")
     app.change(lambda op: reset_mfa(op, person_id, reason=reason), otp=otp)
     done(f"Reset {person_id}'s MFA; enrol them again with 'accessgov mfa enrol {person_id}'.")
+
+
+def _key_of(uri: str) -> str:
+    """The base32 key of an otpauth link, in groups of four as apps show them."""
+    from urllib.parse import parse_qs, urlparse
+
+    key = parse_qs(urlparse(uri).query)["secret"][0]
+    return " ".join(key[start:start + 4] for start in range(0, len(key), 4))
 
 
 def _enrol_with_store(app: App, person_id: str, work: Any) -> None:

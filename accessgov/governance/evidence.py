@@ -16,6 +16,7 @@ from accessgov.governance import review
 from accessgov.governance.checks import registry as checks
 
 ITEM_COLUMNS = (*review.ITEM_COLUMNS, "findings")
+SELF_REVIEW = "self-review"  # in an item's findings: decided by whoever approved the grant
 _NONE: frozenset[str] = frozenset()
 
 
@@ -41,12 +42,16 @@ class Pack:
         """The items as value tuples in ITEM_COLUMNS order (no record per row: an export may
         hold 100,000)."""
         related = _findings_by_id(self.findings)
-        grant, person, account = (review.ITEM_COLUMNS.index(name)
-                                  for name in ("grant_id", "person", "account"))
+        grant, person, account, approver, decider = (
+            review.ITEM_COLUMNS.index(name)
+            for name in ("grant_id", "person", "account", "approved_by", "decided_by"))
         for values in review.item_rows(self.register, self.campaign["id"], self.today):
             about = related.get(values[grant], _NONE) | related.get(values[person], _NONE) \
                 | related.get(values[account], _NONE)
-            yield (*values, " ".join(sorted(about)))
+            # Someone reviewing a grant they approved themselves is marking their own work.
+            own = [SELF_REVIEW] if values[decider] and values[decider] == values[approver] \
+                else []
+            yield (*values, " ".join([*sorted(about), *own]))
 
     def header(self) -> dict[str, Any]:
         """The pack without its items: campaign, summary, sign-off, changes, findings."""

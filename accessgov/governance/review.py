@@ -113,6 +113,8 @@ def changes_since(register: Register, campaign: Row, previous: Row | None) -> di
     before, after = _holdings(register, previous["id"]), _holdings(register, campaign["id"])
     added = [after[key] for key in sorted(after.keys() - before.keys())]
     removed = [before[key] for key in sorted(before.keys() - after.keys())]
+    ended = reviews.endings(register, [row["grant_id"] for row in removed])
+    removed = [row | {"why": _why_removed(ended.get(row["grant_id"]))} for row in removed]
     changed = [{"account": key[0], "person": key[1], "person_name": after[key]["person_name"],
                 "role_before": before[key]["role"], "role_after": after[key]["role"],
                 "grant_before": before[key]["grant_id"], "grant_after": after[key]["grant_id"]}
@@ -120,6 +122,20 @@ def changes_since(register: Register, campaign: Row, previous: Row | None) -> di
                if before[key]["role"] != after[key]["role"]]
     return {"previous": previous["id"], "added": added, "removed": removed,
             "role_changed": changed}
+
+
+def _why_removed(grant: Row | None) -> str:
+    """Why a grant of the previous review is no longer held, in words."""
+    if grant is None:
+        return "not in the register"
+    if grant["status"] == "revoked":
+        return (f"revoked on {grant['revoked_at'][:10]} by {grant['revoked_by']}: "
+                f"{grant['revoke_reason']}")
+    if grant["status"] == "expired" or grant["expires"]:
+        return f"expired on {grant['expires']}"
+    if grant["person_status"] == "left":
+        return f"the person left on {grant['leave_date']}"
+    return f"now {grant['status']}"
 
 
 def _holdings(register: Register, quarter: str) -> dict[tuple[str, str], Row]:

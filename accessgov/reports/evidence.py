@@ -17,8 +17,9 @@ from accessgov.reports.document import Document, Renderer, Rows, Section, View
 MARKDOWN_ITEMS = ("item", "account", "person", "person_name", "role", "approved_by",
                   "authority", "approval_note", "account_mfa", "person_mfa", "exposures",
                   "decision", "decided_by", "findings")
-FINDING_COLUMNS = ("severity", "rule", "subject", "message", "heading")
+FINDING_COLUMNS = ("severity", "rule", "title", "subject", "message", "heading")
 CHANGE_COLUMNS = ("account", "person", "person_name", "role", "grant_id")
+REMOVED_COLUMNS = (*CHANGE_COLUMNS, "why")
 DURING_COLUMNS = ("at", "change", "grant_id", "person", "account", "role", "decided_by",
                   "authority", "status_now")
 ROLE_COLUMNS = ("account", "person", "person_name", "role_before", "role_after")
@@ -97,7 +98,7 @@ def _changes(changes: Mapping[str, Any]) -> Section:
     return Section(heading=heading, fields={"compared with": changes["previous"]}, sections=[
         Section(heading="Added", rows=Rows(columns=CHANGE_COLUMNS, records=changes["added"])),
         Section(heading="Removed",
-                rows=Rows(columns=CHANGE_COLUMNS, records=changes["removed"])),
+                rows=Rows(columns=REMOVED_COLUMNS, records=changes["removed"])),
         Section(heading="Roles changed",
                 rows=Rows(columns=ROLE_COLUMNS, records=changes["role_changed"]))])
 
@@ -117,7 +118,8 @@ def _html(document: EvidencePack, _view: View) -> str:
 
     return render_html("review.html.j2", **document.pack.header(),
                        items=list(document.pack.items()),
-                       change_columns=CHANGE_COLUMNS, role_columns=ROLE_COLUMNS,
+                       change_columns=CHANGE_COLUMNS, removed_columns=REMOVED_COLUMNS,
+                       role_columns=ROLE_COLUMNS,
                        during_columns=DURING_COLUMNS)
 
 

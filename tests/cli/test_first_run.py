@@ -69,6 +69,12 @@ def test_interactive_enrolment_of_the_ceo_opens_her_session(shell: Shell,
     assert "Logged in as vperkins until" in result.stdout
     assert typed and typed[0] not in result.stdout + result.stderr  # the code is not echoed
     assert "Scan it, then type the code" in result.stderr
+    # The key is shown on its own too, for an app that cannot scan (issue 16, item 6).
+    key_line = next(line for line in result.stderr.splitlines() if line.startswith("Key ("))
+    assert key_line.startswith("Key (to type into the app instead of scanning): ")
+    shown = key_line.split(": ", 1)[1]
+    assert all(len(group) == 4 for group in shown.split()[:-1])
+    assert shown.replace(" ", "") == shell.seeds["vperkins"]
     # The next step of the Quick start, at a person's speed: no code, no reuse of the first.
     shell.clock.advance(5)
     shell.run('person add jdoe --name "Jo Doe" --email j@example.org --category employee')

@@ -117,6 +117,20 @@ def test_each_item_names_the_findings_about_it(closed: Shell) -> None:
     assert "SEC-002" not in items[2]["findings"].split()
 
 
+def test_the_pack_flags_self_review_and_names_each_rule(closed: Shell) -> None:
+    """Item 3 (spatel's grant, approved by vperkins) was kept by vperkins herself: the Board
+    sees she marked her own work. Each finding carries its rule's title beside its code."""
+    data = pack(closed)
+    assert [i["approved_by"] for i in data["items"]] == ["vperkins", "vperkins", "vperkins"]
+    assert data["items"][2]["findings"].split()[-1] == "self-review"
+    assert "self-review" not in data["items"][0]["findings"]  # kept by spatel
+    assert all(finding["title"] for finding in data["findings"])
+    html = export(closed, "html")
+    assert "Person enrolled in MFA" in html and "MFA (account / person)" not in html
+    rule = data["findings"][0]
+    assert f"{rule['rule']}<br><small>{rule['title']}" in html.replace("&#39;", "'")
+
+
 def test_the_pack_says_when_the_store_could_not_be_checked(shared: Shell) -> None:
     from tests.support.memory_backend import MemoryBackend
 

@@ -198,6 +198,9 @@ def test_the_second_closed_review_shows_what_changed(started: Shell) -> None:
     assert [(c["person"], c["account"], c["role"]) for c in changes["added"]] == [
         ("amiller", "instagram-main", "analyst")]
     assert [(c["person"], c["account"]) for c in changes["removed"]] == [("jdoe", "x-main")]
+    # Each removal says why, for a Board that was not there (issue 16, item 6).
+    assert changes["removed"][0]["why"].startswith("revoked on ")
+    assert changes["removed"][0]["why"].endswith(" by spatel: Moved")
     assert [(c["person"], c["role_before"], c["role_after"]) for c in changes["role_changed"]] \
         == [("jdoe", "editor", "admin")]
 

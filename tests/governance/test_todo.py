@@ -102,3 +102,20 @@ def test_a_tiktok_account_is_a_shared_login_unless_told_otherwise(org: Shell) ->
     shown = {a["id"]: a["access"] for a in
              json.loads(org.run("account list --format json").stdout)}
     assert (shown["tiktok-main"], shown["tiktok-bc"]) == ("shared-login", "delegated")
+
+
+def test_granting_says_what_to_do_on_the_platform_and_requests_show_who_asked(
+        org: Shell) -> None:
+    """Issue 16, item 6: the register records access; the platform must be given it too."""
+    added = org.run(f"grant add jdoe instagram-main --role editor --reason Events "
+                    f"{org.as_('vperkins')}").stdout
+    assert added.splitlines()[-1] == ("Next, on Instagram: add Jo Doe to @interact as "
+                                      "Partial access: Content.")
+    org.run(f"account add tiktok-main --platform tiktok --handle @i --owner vperkins "
+            f"--purpose Clips {org.as_('spatel')}")
+    org.run(f"grant request jdoe tiktok-main --role member --reason Clips "
+            f"{org.as_('spatel')}")
+    table = org.run("grant list --status pending").stdout
+    assert "requested" in table and "spatel" in table
+    approved = org.run(f"grant approve G-0002 {org.as_('vperkins')}").stdout
+    assert "accessgov cred reveal tiktok-main --as jdoe" in approved.splitlines()[-1]

@@ -110,6 +110,18 @@ def holdings(register: Register, quarter: str) -> Iterator[Row]:
         "JOIN people p ON p.id = g.person WHERE c.id = ?", (quarter,))
 
 
+def endings(register: Register, grant_ids: list[str]) -> dict[str, Row]:
+    """How each grant stands now, for saying why it left the register's live grants: status,
+    end date, who revoked it and why, and whether its holder has left."""
+    if not grant_ids:
+        return {}
+    marks = ", ".join("?" for _ in grant_ids)
+    return {row["id"]: row for row in register.rows(
+        "SELECT g.id, g.status, g.expires, g.revoked_by, g.revoked_at, g.revoke_reason, "
+        "p.status AS person_status, p.leave_date FROM grants g "
+        f"JOIN people p ON p.id = g.person WHERE g.id IN ({marks})", tuple(grant_ids))}
+
+
 def undecided_on(register: Register, quarter: str, account: str | None) -> list[Row]:
     """The undecided items (item, grant_id) of a campaign on one account (or all), in order."""
     on_account = " AND g.account = ?" if account else ""

@@ -76,12 +76,25 @@ def _few_admins(context: Context) -> Iterator[Finding]:
     here, or losing one locks the charity out (shared logins have no admins to count)."""
     with_admins = [p.id for p in catalogue.all_platforms()
                    if "admin" in p.roles and p.delegated_access]
-    for account in rows.short_of_admins(context.register, context.today, with_admins):
-        admins = account["admins"]
-        who = f"only one active admin ({admins})" if admins else "no active admin"
+    short = list(rows.short_of_admins(context.register, context.today, with_admins))
+    for account in short:
+        if account["admins"]:
+            yield FEW_ADMINS.finding(
+                account["id"], f"{account['id']} has only one active admin "
+                f"({account['admins']}) recorded: if that access is lost, nobody can manage "
+                "the account. Grant admin to a second trusted person.")
+    # Accounts with no admin at all are one finding, not one each: a new register has many.
+    none = [account["id"] for account in short if not account["admins"]]
+    if none:
+        shown = ", ".join(none[:10]) + (f" and {len(none) - 10:,} more" if len(none) > 10
+                                         else "")
+        these = "it" if len(none) == 1 else "each"
         yield FEW_ADMINS.finding(
-            account["id"], f"{account['id']} has {who} recorded: if that access is lost, "
-            "nobody can manage the account. Grant admin to a second trusted person.")
+            "accounts with no admin", f"{shown} {'has' if len(none) == 1 else 'have'} no "
+            f"active admin recorded: if the platform access is lost, nobody can manage "
+            f"{'it' if len(none) == 1 else 'them'}. Grant admin to two trusted people on "
+            f"{these} ('accessgov grant add PERSON ACCOUNT --role admin').",
+            *(none if len(none) <= 10 else ()))
 
 
 def _keyring_approvers(context: Context) -> Iterator[Finding]:

@@ -39,11 +39,12 @@ class Finding:
     message: str
     heading: str
     related: frozenset[str] = frozenset()
+    title: str = ""  # the rule's title: what its code means
 
     def as_dict(self) -> dict[str, str]:
         """The printed form (schemas/check.schema.json)."""
-        return {"rule": self.rule, "severity": self.severity, "subject": self.subject,
-                "message": self.message, "heading": self.heading}
+        return {"rule": self.rule, "title": self.title, "severity": self.severity,
+                "subject": self.subject, "message": self.message, "heading": self.heading}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +59,8 @@ class PolicyRule:
     def finding(self, subject: str, message: str, *related: str | None) -> Finding:
         """A finding of this rule about `subject`; `related` ids: its grant, person, account."""
         ids = frozenset(value for value in (subject, *related) if value)
-        return Finding(self.id, self.severity, subject, message, self.heading, ids)
+        return Finding(self.id, self.severity, subject, message, self.heading, ids,
+                       self.title)
 
     def describe(self) -> dict[str, str]:
         """The rule in words, for `check --list-rules`."""
