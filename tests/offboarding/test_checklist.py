@@ -50,6 +50,16 @@ def test_rotation_reseed_and_reassignment_tick_themselves(started: Shell) -> Non
     assert show(sh)["status"] == "open"  # the platform removals are still to do
 
 
+def test_a_generated_password_nobody_saw_does_not_tick_the_rotation(started: Shell) -> None:
+    """Issue 16, item 2: rotated to a password nobody was shown, the platform still has the
+    old one, so the item stays open until someone able to change it has the new one."""
+    sh, as_ = started, started.as_
+    sh.run(f"cred rotate tiktok-main --generate {as_('vperkins')}")  # piped: not shown
+    assert _status(sh)[3] == "open"
+    sh.run(f"cred reveal tiktok-main {as_('vperkins')}")  # the rotating CEO may reveal it
+    assert _status(sh)[3] == "done"
+
+
 def test_archiving_an_account_settles_its_hand_over(started: Shell) -> None:
     started.run(f"account update linkedin-main --owner vperkins {started.as_('spatel')}")
     started.run(f"account archive whatsapp-youth --reason 'Group closed' "

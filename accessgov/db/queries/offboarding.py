@@ -84,7 +84,7 @@ def expired_grants_of(register: Register, person: str) -> list[Row]:
 
 
 # Open self-ticking items of open cases that the register now shows settled: a credential
-# at a later version, an account with another overseer, owner or recovery email, or archived.
+# at a later version that someone other than the leaver typed, was shown or revealed, an account with another overseer, owner or recovery email, or archived.
 _SATISFIED = """
 SELECT i.case_id, i.item, i.kind, i.account, i.field, i.credential_kind,
        c.person, cr.version AS current_version, a.status AS account_status
@@ -95,7 +95,12 @@ LEFT JOIN accounts a ON a.id = i.account
 LEFT JOIN credentials cr ON cr.account = i.account AND cr.kind = i.credential_kind
 WHERE i.status = 'open' AND i.kind IN ('rotate', 'reseed', 'hand-over', 'reassign')
   AND c.status = 'open' AND (
-     (i.kind IN ('rotate', 'reseed') AND cr.version > i.version)
+     (i.kind IN ('rotate', 'reseed') AND cr.version > i.version
+      -- and someone other than the leaver has the new one, to change it on the platform:
+      -- a generated password nobody was shown changes nothing there yet.
+      AND EXISTS (SELECT 1 FROM exposures e WHERE e.account = i.account
+                  AND e.kind = i.credential_kind AND e.version = cr.version
+                  AND e.how IN ('set', 'reveal') AND e.person <> c.person))
   OR (i.kind IN ('hand-over', 'reassign') AND a.status = 'archived')
   OR (i.kind = 'hand-over' AND a.overseer IS DISTINCT FROM c.person)
   OR (i.kind = 'reassign' AND i.field = 'owner' AND a.owner IS DISTINCT FROM c.person)
