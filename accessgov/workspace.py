@@ -68,6 +68,9 @@ class Workspace:
         # of it, a backup) the register it is a copy of.
         self.tickets_of = tickets_of or db_path
         self.env = dict(env)
+        # Where the secret store is for this run, when not where the register says (only
+        # `store set-address`, whose change must prove itself through the new address).
+        self.store_address: str | None = None
         self.backend_factory = backend_factory
         self.clock = clock
         self.warnings: list[str] = []
@@ -81,7 +84,10 @@ class Workspace:
     def backend(self) -> SecretBackend:
         """The secret store this register was set up with (where each operator is their own
         identity in it, with the token of this machine's session, if there is one)."""
-        backend = self.backend_factory(BackendConfig.from_settings(self.register.settings()))
+        settings = self.register.settings()
+        if self.store_address is not None:  # `store set-address`: the change runs on the new
+            settings = settings | {"backend_vault_url": self.store_address}
+        backend = self.backend_factory(BackendConfig.from_settings(settings))
         if backend.signs:
             ticket = self.ticket()
             if ticket is not None:

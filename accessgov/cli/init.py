@@ -94,10 +94,12 @@ def _complete_backend(ctx: click.Context, _param: click.Parameter,
 @click.option("--backend", metavar="NAME", shell_complete=_complete_backend,
               help="Where secrets live: one of the secret backends below (env "
                    "ACCESSGOV_BACKEND; default keyring).")
+@click.option("--insecure-http", is_flag=True,
+              help="Accept a plain http:// store address on another machine.")
 @as_option
 @click.pass_obj
 def init(app: App, /, org: str, slug: str | None, backend: str | None,
-         **backend_options: str | None) -> None:
+         insecure_http: bool = False, **backend_options: str | None) -> None:
     """Create a register for an organisation and bind it to a secret store.
 
     The store is checked first and receives the audit key. Nothing secret is given on the
@@ -122,6 +124,12 @@ def init(app: App, /, org: str, slug: str | None, backend: str | None,
             raise click.UsageError(f"{option.flag}{alternative} is needed for the {kind} "
                                    "backend")
     config = backends.configure(kind, org_id, given)
+    url = config.settings.get("vault_url")
+    if url and not insecure_http:
+        from accessgov.secrets.vault import plain_http_problem
+
+        if problem := plain_http_problem(str(url)):
+            raise InputError(problem)
     factory = app.backend_factory or backends
     store = factory(config)
     login = _log_in(app, store) if store.signs else None

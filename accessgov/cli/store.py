@@ -1,4 +1,5 @@
-"""accessgov store setup / add-operator / invite / enrol / reset-mfa / disable / enable.
+"""accessgov store show / set-address, and setup / add-operator / invite / enrol / reset-mfa /
+disable / enable.
 
 The OpenBao side of a register whose operators are each their own identity (`init
 --backend openbao`). All but `enrol` are an OpenBao administrator's, with their token in
@@ -15,7 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from accessgov.cli.app import App
-from accessgov.cli.options import done, secret_input
+from accessgov.cli.options import (
+    done,
+    emit_document,
+    otp_option,
+    output_options,
+    secret_input,
+)
 from accessgov.errors import InputError
 
 if TYPE_CHECKING:
@@ -27,7 +34,41 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @click.group()
 def store() -> None:
-    """The OpenBao server behind a register whose operators are each their own identity."""
+    """The secret store: where it is, and the OpenBao server of a register whose operators
+    are each their own identity."""
+
+
+@store.command("show")
+@output_options
+@click.pass_obj
+def show(app: App, fmt: str, output_file: str | None) -> None:
+    """Where this register keeps its secrets (backend, address, mount; never a secret)."""
+    from accessgov.governance.store_address import describe
+    from accessgov.reports.document import Document
+
+    emit_document(Document(record=describe(app.register)), fmt, output_file)
+
+
+@store.command("set-address")
+@click.argument("url", metavar="URL")
+@click.option("--insecure-http", is_flag=True,
+              help="Accept plain http:// to another machine (secrets cross the network in "
+                   "clear).")
+@otp_option
+@click.pass_obj
+def set_address(app: App, url: str, insecure_http: bool, otp: str | None) -> None:
+    """Change the Vault/OpenBao address the register uses (the CEO or a trustee, audited).
+
+    VAULT_ADDR is read only at init; after that the register keeps the address. The change
+    is proved through the new address, so it must be the same store, moved or restored.
+    """
+    from accessgov.governance.store_address import check_address
+    from accessgov.governance.store_address import set_address as change
+
+    url = check_address(app.register.setting("backend"), url, insecure_http)
+    app.workspace.store_address = url
+    before = app.change(lambda op: change(op, url), otp=otp)
+    done(f"The register now uses the secret store at {url} (was {before or 'unset'}).")
 
 
 def _where(function: F) -> F:

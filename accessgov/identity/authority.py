@@ -311,6 +311,9 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("register.restore", "put the register back from a backup",
          "organisation", "board",
          (_note("needs --board-minute; moves the secret store's record of the chain head"),)),
+    Rule("store.address", "change the secret store's address", "organisation", "board",
+         (_note("the change is proved and sealed through the new address, so it must be the "
+                "same store (its audit key, its record of the chain head)"),)),
     Rule("policy.setting", "change the policy checks' settings", "organisation", "board",
          (_note("e.g. the longest a credential may go without rotation"),)),
     Rule("review.start", "start an access review", "organisation", "board",

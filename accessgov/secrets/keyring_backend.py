@@ -231,8 +231,8 @@ def _load_class(class_path: str) -> Any:
         return getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as exc:
         raise BackendUnavailable(
-            f"cannot load the keyring {class_path} chosen at init ({exc}): run init again"
-            " or use --backend vault instead"
+            f"cannot load the keyring {class_path} chosen at init ({exc}): install it again"
+            " on this machine (pip install keyring and its backend)"
         ) from exc
 
 
@@ -241,7 +241,9 @@ def _class_path(ring: object) -> str:
 
 
 def _no_usable(reason: str) -> str:
-    return f"no usable keyring: {reason}; use --backend vault instead"
+    return (f"no usable keyring: {reason}; install one on this machine (a server without a "
+            "desktop keeps a new register's secrets in Vault/OpenBao: 'accessgov init "
+            "--backend vault')")
 
 
 @contextlib.contextmanager
@@ -266,9 +268,9 @@ def _failure_message(exc: Exception) -> str:
     if names & {"InitError", "SecretServiceNotAvailableException"} or isinstance(exc, OSError):
         return (
             f"no Secret Service keyring is running ({_plain_reason(exc)}): log in to a desktop"
-            " session or start gnome-keyring-daemon, or use --backend vault instead"
+            " session or start gnome-keyring-daemon, then try again"
         )
-    return f"the keyring failed ({_plain_reason(exc)}): try again, or use --backend vault instead"
+    return f"the keyring failed ({_plain_reason(exc)}): unlock it and try again"
 
 
 def _plain_reason(exc: BaseException) -> str:

@@ -23,6 +23,7 @@ through `transport_message` on both paths.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import re
@@ -80,6 +81,8 @@ _NOT_KV_MOUNTS = {"sys", "cubbyhole", "identity", "auth"}
 SUMMARY = ("HashiCorp Vault or OpenBao, on a KV version 2 engine (the token comes from "
            "VAULT_TOKEN or ~/.vault-token, never from the command line).")
 DEFAULT_MOUNT = "secret"
+ADDRESS_HINT = ("check the address ('accessgov store show'; 'accessgov store set-address URL' "
+                "changes it)")
 DEFAULT_PREFIX = "accessgov"
 OPTIONS = (
     InitOption("vault_url", "Vault/OpenBao address.", envvar="VAULT_ADDR", required=True),
@@ -91,6 +94,22 @@ OPTIONS = (
                "namespace). Kept with the register: VAULT_NAMESPACE set later does not change "
                "it.", envvar="VAULT_NAMESPACE"),
 )
+
+
+def plain_http_problem(url: str) -> str | None:
+    """Why an http:// address is not to be taken without --insecure-http: secrets and tokens
+    would cross the network in clear. Loopback (this machine) is fine."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "http" or host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (f"{url} is plain http:// to another machine: passwords and tokens would cross the "
+            "network unencrypted; use https://, or give --insecure-http if you accept that")
 
 
 def configure(given: Mapping[str, str | None]) -> Settings:
@@ -657,12 +676,12 @@ def transport_message(url: str, exc: BaseException) -> str:
             return _timeout_message(url)
         if isinstance(cause, ConnectionRefusedError):
             return (
-                f"cannot reach Vault at {url} (connection refused): check VAULT_ADDR and that"
-                " the server is running"
+                f"cannot reach Vault at {url} (connection refused): is the server running? "
+                f"{ADDRESS_HINT}"
             )
         if isinstance(cause, socket.gaierror):
             host = urllib.parse.urlsplit(url).hostname
-            return f"cannot reach Vault at {url} (unknown host {host}): check VAULT_ADDR"
+            return f"cannot reach Vault at {url} (unknown host {host}): {ADDRESS_HINT}"
         if isinstance(cause, (http.client.RemoteDisconnected, ConnectionResetError)):
             return (
                 f"Vault at {url} closed the connection without answering ({_reason(cause)}):"
@@ -674,13 +693,13 @@ def transport_message(url: str, exc: BaseException) -> str:
                 f"Vault at {url} did not answer in HTTP ({_reason(cause)}): check that the"
                 " address is Vault's and uses the right scheme (http or https)"
             )
-    return f"cannot reach Vault at {url} ({_reason(causes[-1])}): check VAULT_ADDR"
+    return f"cannot reach Vault at {url} ({_reason(causes[-1])}): {ADDRESS_HINT}"
 
 
 def _timeout_message(url: str) -> str:
     return (
-        f"Vault at {url} did not answer within {TIMEOUT_SECONDS:g} s: check VAULT_ADDR, the"
-        " network and that the server is running"
+        f"Vault at {url} did not answer within {TIMEOUT_SECONDS:g} s: check the network and "
+        f"that the server is running; {ADDRESS_HINT}"
     )
 
 

@@ -87,6 +87,22 @@ def test_vault_still_needs_its_address(new: Shell) -> None:
         "init --help')")
 
 
+def test_plain_http_to_another_machine_needs_insecure_http(new: Shell) -> None:
+    """Issue 16, item 4: secrets and tokens would cross the network in clear."""
+    result = new.run("init --org InterAct --backend vault --vault-url http://vault.example.org",
+                     expect=2)
+    assert "plain http:// to another machine" in one_line_error(result)
+    assert not new.db.exists()
+
+
+def test_a_keyring_register_has_no_address_to_change(org: Shell) -> None:
+    result = org.run(f"store set-address https://vault.example.org {org.as_('vperkins')}",
+                     expect=2)
+    assert "has no address to change" in one_line_error(result)
+    shown = json.loads(org.run("store show --format json").stdout)
+    assert "vault_url" not in shown and shown["org_slug"]
+
+
 @pytest.mark.parametrize(("how", "source"), [
     ("flag", "--backend"), ("environment", "ACCESSGOV_BACKEND")])
 def test_an_unknown_backend_is_named_with_where_it_came_from_and_the_valid_ones(

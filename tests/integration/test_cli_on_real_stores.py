@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import servers
+from tests.support.schemas import validate_output
 from tests.support.shell import dump
 from tests.support.terminal import Terminal, terminal
 
@@ -109,6 +110,33 @@ def test_unreachable_vault_refuses_changes_and_keeps_everything(vault_org: Termi
     assert "127.0.0.1:9" in result.stderr
     vault_org.run("grant list")  # reading the register needs no Vault
     assert dump(vault_org.db) == before
+
+
+def test_the_store_moves_to_a_new_address_by_an_approvers_audited_act(
+        vault_org: Terminal, openbao: servers.OpenBaoServer) -> None:
+    """Issue 16, item 4: VAULT_ADDR is read only at init; the address is changed with
+    `store set-address`, proved through the new address (so it must be the same store)."""
+    shown = validate_output("store-show", vault_org.run("store show --format json").stdout)
+    assert isinstance(shown, dict)
+    assert (shown["backend"], shown["vault_url"]) == ("vault", openbao.url)
+    port = openbao.url.rsplit(":", 1)[1]
+    before = dump(vault_org.db)
+    # Plain http to another machine is refused without --insecure-http; nothing changes.
+    far = vault_org.run("store set-address http://192.0.2.10:8200", expect=2)
+    assert "plain http:// to another machine" in far.stderr and "--insecure-http" in far.stderr
+    # An address where no store answers: refused, nothing changes.
+    gone = vault_org.run("store set-address http://127.0.0.1:9", expect=4)
+    assert len(gone.stderr.strip().splitlines()) == 1 and "127.0.0.1:9" in gone.stderr
+    assert dump(vault_org.db) == before
+    # The same server under its other name.
+    moved = f"http://localhost:{port}"
+    vault_org.run(f"store set-address {moved}")
+    assert json.loads(vault_org.run("store show --format json").stdout)["vault_url"] == moved
+    vault_org.run('person add kim --name Kim --email k@example.org --category volunteer')
+    event = json.loads(vault_org.run("audit log --action store.address --format json")
+                       .stdout)[0]
+    assert (event["actor"], event["details"]["after"]) == ("vperkins", moved)
+    vault_org.run("audit verify")
 
 
 def test_a_forbidden_token_refuses_changes(vault_org: Terminal,

@@ -198,8 +198,9 @@ class TestUnreachableVault:
                 attempt()
             assert time.monotonic() - started < 6
             assert str(failure.value) == (
-                f"cannot reach Vault at {url} (connection refused): check VAULT_ADDR and that"
-                " the server is running"
+                f"cannot reach Vault at {url} (connection refused): is the server running? "
+                "check the address ('accessgov store show'; 'accessgov store set-address URL' "
+                "changes it)"
             )
 
     def test_a_server_that_never_answers_times_out(

@@ -84,7 +84,8 @@ def expired_grants_of(register: Register, person: str) -> list[Row]:
 
 
 # Open self-ticking items of open cases that the register now shows settled: a credential
-# at a later version that someone other than the leaver typed, was shown or revealed, an account with another overseer, owner or recovery email, or archived.
+# at a later version that someone other than the leaver typed, was shown or revealed; an
+# account with another overseer, owner or recovery email, or archived.
 _SATISFIED = """
 SELECT i.case_id, i.item, i.kind, i.account, i.field, i.credential_kind,
        c.person, cr.version AS current_version, a.status AS account_status
