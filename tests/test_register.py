@@ -29,7 +29,7 @@ def test_init_without_db_creates_a_private_folder_and_file(isolated_environment:
     from tests.support.memory_backend import MemoryBackend
 
     result = CliRunner().invoke(
-        cli, ["init", "--org", "InterAct", "--backend", "vault", "--vault-url", "http://v"],
+        cli, ["init", "--org", "InterAct", "--backend", "vault", "--vault-url", "https://v"],
         obj=App(backend_factory=lambda config: MemoryBackend("x", store)))
     assert result.exit_code == 0, result.output
     db = isolated_environment / ".local" / "share" / "accessgov" / "register.db"

@@ -14,6 +14,7 @@ from accessgov.cli.options import board_minute_option, emit_document, otp_option
 from accessgov.common.words import count
 
 KINDS = ("people", "accounts", "delegations", "grants")
+DATE_FORMATS = ("dd/mm/yyyy", "mm/dd/yyyy")  # as accessgov.transfer.reading has them
 SHOWN_CHANGES = 200  # a dry run's table lists this many rows; JSON lists them all
 
 
@@ -63,19 +64,22 @@ def _estimate_rows(file: Path) -> int:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(KINDS),
               help="What the file holds (needed for CSV and JSON lists; a file written by "
                    "'accessgov export' holds every kind).")
 @click.option("--dry-run", is_flag=True,
               help="Check the file and show what would change; write nothing.")
 @board_minute_option
+@click.option("--date-format", type=click.Choice(DATE_FORMATS), default=DATE_FORMATS[0],
+              show_default=True, help="How the file writes dates such as 31/12/2026 (ISO "
+                                      "dates, 2026-12-31, are read whatever this says).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True, help="How to show the report.")
 @otp_option
 @click.pass_obj
 def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute: str | None,
-            fmt: str, otp: str | None) -> None:
+            date_format: str, fmt: str, otp: str | None) -> None:
     """Import people, accounts, delegations or grants from a CSV or JSON file.
 
     CSV is UTF-8 (with or without a byte-order mark), its first row naming the columns of
@@ -86,22 +90,35 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
     as "recorded as approved by X on D (imported by you)" until X confirms them with
     'accessgov grant confirm'.
 
+    'accessgov import template --kind K' prints a CSV to fill in: the columns (titles such
+    as "Job title" or "Line manager" are understood too) and an example row. UTF-8,
+    Windows-1252 and UTF-16 files, separated by commas, semicolons or tabs, are read.
+
     A file is refused whole beyond 256 MB, 1,000,000 rows, 100 columns, 10,000 characters
     in a cell, JSON nested more than 32 deep, or a JSON number of more than 20 characters.
     Ids such as G-0001 have 4 to 9 digits.
     """
+    if str(file) == "template" and not file.exists():
+        if kind is None:
+            raise click.UsageError("say which template with --kind people, accounts, "
+                                   "delegations or grants")
+        from accessgov.transfer.template import template
+
+        click.echo(template(kind), nl=False)
+        return
     from accessgov.transfer.importing import ImportRefused, ImportRejected
 
     try:
         if dry_run:
-            report = _plan(app, file, kind, board_minute)
+            report = _plan(app, file, kind, board_minute, date_format)
         else:
             from accessgov.transfer.importing import import_file
 
             with _Progress(file) as progress:
                 report = app.change(
                     lambda op: import_file(op, file, kind, board_minute=board_minute,
-                                           progress=progress if sys.stderr.isatty() else None),
+                                           progress=progress if sys.stderr.isatty() else None,
+                                           date_format=date_format),
                     otp=otp)
     except (ImportRejected, ImportRefused) as failure:
         _show(failure.report.as_dict(), fmt)
@@ -109,12 +126,14 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
     _show(report.as_dict(), fmt)
 
 
-def _plan(app: App, file: Path, kind: str | None, board_minute: str | None) -> Any:
+def _plan(app: App, file: Path, kind: str | None, board_minute: str | None,
+          date_format: str) -> Any:
     """A dry run: the same checks on the register as it is, with no transaction."""
     from accessgov.transfer.importing import plan
 
     operator_id = app.workspace.operator_id(app.operator)
-    return plan(app.register, file, kind, operator_id, board_minute, app.clock())
+    return plan(app.register, file, kind, operator_id, board_minute, app.clock(),
+                date_format=date_format)
 
 
 def _show(report: dict[str, Any], fmt: str) -> None:

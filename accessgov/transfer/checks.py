@@ -359,7 +359,7 @@ class DelegationsChecker(NumberedChecker):
     def _people_rules(self, cleaned: dict[str, Any]) -> None:
         delegate = self.person("delegate", cleaned["delegate"])
         if delegate and is_approver_category(delegate["category"]):
-            self.problem("delegate", f"{delegate['id']} is a {delegate['category']} and "
+            self.problem("delegate", f"{delegate['id']} is {_article(delegate['category'])} and "
                                      "approves already")
         giver = self.person("granted_by", cleaned["granted_by"])
         if giver and giver["category"] != "ceo":
@@ -495,7 +495,7 @@ class GrantsChecker(NumberedChecker):
             self._delegated(cleaned, authority.removeprefix("delegation:"), day)
         elif authority and status == "active" and \
                 not is_approver_category(approver["category"]):
-            self.problem("authority", f"{approver['id']} is a {approver['category']}, not "
+            self.problem("authority", f"{approver['id']} is {_article(approver['category'])}, not "
                                       f"the CEO or a trustee, so cannot have approved it as "
                                       f"{authority}")
 
@@ -571,6 +571,11 @@ class GrantsChecker(NumberedChecker):
         self.taken(record["_num"])
         if record["status"] in ("active", "pending"):
             self.world.live[(record["person"], record["account"])] = record["id"]
+
+
+def _article(word: str) -> str:
+    """`an employee`, `a volunteer`."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _moment(value: str, now: dt.datetime) -> tuple[str | None, str | None]:

@@ -136,24 +136,25 @@ class ImportRefused(Refused):
 # -- running an import ----------------------------------------------------------------------------
 
 def plan(register: Register, path: Path, kind: str | None, operator_id: str | None,
-         board_minute: str | None, now: dt.datetime, progress: Progress | None = None
-         ) -> Report:
+         board_minute: str | None, now: dt.datetime, progress: Progress | None = None,
+         date_format: str = reading.DAY_FIRST) -> Report:
     """`--dry-run`: the import's own checks (`_prepare` and `_check`, the same code) on the
     register as it is; write nothing. Rules about the importer are checked when the operator
     is named; whether they may import at all, with their MFA, only by the import itself."""
     operator = people.get(register, operator_id) if operator_id else None
     placed = placers(register, operator_id) if operator_id else {}
-    source, context = _prepare(path, kind, operator, board_minute, now, placed)
+    source, context = _prepare(path, kind, operator, board_minute, now, placed, date_format)
     return _check(source, World.load(register), context, None, progress)
 
 
 def import_file(op: Operation, path: Path, kind: str | None, *,
-                board_minute: str | None = None, progress: Progress | None = None) -> Report:
+                board_minute: str | None = None, progress: Progress | None = None,
+                date_format: str = reading.DAY_FIRST) -> Report:
     """Import the file in this change: every row, or (raising) none."""
     org = op.register.setting("org_slug") or "register"
     authorise(op, "register.import", org)
     source, context = _prepare(path, kind, op.operator, board_minute, op.now,
-                               placed_by(op, op.operator["id"]))
+                               placed_by(op, op.operator["id"]), date_format)
     # Managers may be named later in the file; 100,000 rows go into several indexes each, so
     # a page cache of 2 MB (SQLite's default) would write and re-read the same pages all the
     # time (pages are taken only as used).
@@ -167,11 +168,11 @@ def import_file(op: Operation, path: Path, kind: str | None, *,
 
 
 def _prepare(path: Path, kind: str | None, operator: Row | None, board_minute: str | None,
-             now: dt.datetime, placed: Mapping[str, str]
+             now: dt.datetime, placed: Mapping[str, str], date_format: str
              ) -> tuple[reading.Source, ImportContext]:
     """What a dry run and an import both start from: the file read once and checked for its
     form and size (accessgov.transfer.limits), and the board minute checked."""
-    source = reading.read(path, kind)
+    source = reading.read(path, kind, date_format)
     minute = validate.text(board_minute, "board minute") if board_minute else None
     return source, ImportContext(operator, minute, now, placed)
 

@@ -31,6 +31,52 @@ from accessgov.transfer.exporting import FORMAT as EXPORT_FORMAT
 from accessgov.transfer.exporting import VERSION as EXPORT_VERSION
 
 KINDS = ("people", "accounts", "delegations", "grants")
+DAY_FIRST, MONTH_FIRST = "dd/mm/yyyy", "mm/dd/yyyy"
+DATE_FORMATS = (DAY_FIRST, MONTH_FIRST)
+# The dates a row holds (a time may follow a date: 2026-12-31T09:00:00Z).
+DATE_COLUMNS = {"start_date", "leave_date", "mfa_verified_on", "archived_at", "expires",
+                "requested_at", "decided_at", "revoked_at", "valid_from", "valid_until",
+                "created_at"}
+# Column titles charities use, as header_name spells them -> the column (per kind).
+HEADER_ALIASES: dict[str, dict[str, str]] = {
+    "people": {"type": "category", "staff_type": "category", "person_type": "category",
+               "job_title": "title", "job": "title", "position": "title",
+               "line_manager": "manager", "manager_id": "manager", "full_name": "name",
+               "email_address": "email", "e_mail": "email", "person_id": "id",
+               "username": "id", "started": "start_date", "start": "start_date",
+               "left": "leave_date", "end_date": "leave_date"},
+    "accounts": {"account": "id", "account_id": "id", "site": "platform",
+                 "network": "platform", "service": "platform", "username": "handle",
+                 "account_name": "handle", "what_for": "purpose", "owned_by": "owner",
+                 "two_factor": "mfa_method", "2fa": "mfa_method", "mfa": "mfa_method",
+                 "recovery": "recovery_email", "link": "url", "web_address": "url"},
+    "grants": {"who": "person", "person_id": "person", "account_id": "account",
+               "access": "role", "access_level": "role", "level": "role", "why": "reason",
+               "approved_by": "decided_by", "approved_on": "decided_at",
+               "approved_at": "decided_at", "until": "expires", "end_date": "expires",
+               "expiry": "expires"},
+    "delegations": {"person": "delegate", "given_by": "granted_by", "from": "valid_from",
+                    "until": "valid_until"},
+}
+# Values as charities write them (lower case, spaces single) -> the value, per column.
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "platform": {"twitter": "x", "x (twitter)": "x", "twitter/x": "x", "x/twitter": "x",
+                 "fb": "facebook", "ig": "instagram", "insta": "instagram",
+                 "tik tok": "tiktok", "you tube": "youtube", "linked in": "linkedin"},
+    "category": {"staff": "employee", "member of staff": "employee", "board": "trustee",
+                 "board member": "trustee", "chief executive": "ceo",
+                 "chief executive officer": "ceo", "freelancer": "contractor",
+                 "agency worker": "agency"},
+    "role": {"administrator": "admin", "content creator": "editor",
+             "viewer": "analyst"},
+    "mfa_method": {"authenticator app": "totp", "app": "totp", "text": "sms",
+                   "text message": "sms", "security key": "security-key",
+                   "yubikey": "security-key", "push": "app-prompt"},
+    "access": {"shared": "shared-login", "shared login": "shared-login",
+               "own login": "delegated", "own logins": "delegated"},
+    "kind": {"group": "messaging-group", "messaging group": "messaging-group",
+             "whatsapp group": "messaging-group"},
+}
 _TRUE, _FALSE = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 _LIST_SEPARATOR = re.compile(r"[\s;,]+")
 
@@ -62,25 +108,41 @@ class Source:
     sha256: str = ""  # of the bytes read, for the import's audit event
 
 
-def read(path: Path, kind: str | None) -> Source:
+def read(path: Path, kind: str | None, date_format: str = DAY_FIRST) -> Source:
     """The file at `path`, checked for its form and its size (not yet its rows)."""
     data = _read_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(f"{path.name} is not UTF-8 text (byte {error.start + 1}); save it "
-                         "from the spreadsheet as 'CSV UTF-8'") from None
-    source = _source(path, text, kind)
+    text = _decode(path.name, data)
+    source = _source(path, text, kind, date_format)
     return dataclasses.replace(source, sha256=hashlib.sha256(data).hexdigest())
 
 
-def _source(path: Path, text: str, kind: str | None) -> Source:
+def _decode(name: str, data: bytes) -> str:
+    """The file's text: UTF-16 (with its byte-order mark), UTF-8 (with or without one), or
+    else Windows-1252, what Excel's plain "CSV" writes on a British Windows machine."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise InputError(f"{name} starts as UTF-16 text but byte {error.start + 1} is not; "
+                             "save it from the spreadsheet as 'CSV UTF-8'") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InputError(f"{name} is neither UTF-8 nor Windows-1252 text (byte "
+                             f"{error.start + 1}); save it from the spreadsheet as 'CSV "
+                             "UTF-8'") from None
+
+
+def _source(path: Path, text: str, kind: str | None, date_format: str) -> Source:
     if _is_json(path, text):
         return _json_source(path.name, text, kind)
     if kind is None:
         raise InputError(f"say what {path.name} holds with --kind people, accounts, "
                          "delegations or grants")
-    return Source(path.name, "csv", (_csv_section(path.name, kind, text),))
+    return Source(path.name, "csv", (_csv_section(path.name, kind, text, date_format),))
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -109,22 +171,34 @@ def _is_json(path: Path, text: str) -> bool:
 
 # -- CSV ------------------------------------------------------------------------------------------
 
-def header_name(cell: str) -> str:
-    """`Start date` -> `start_date`: how a spreadsheet's column title maps to a column."""
-    return re.sub(r"[\s-]+", "_", cell.strip().lower())
+def header_name(cell: str, kind: str | None = None) -> str:
+    """`Start date` -> `start_date`, `Line manager` -> `manager`: how a spreadsheet's column
+    title maps to a column (HEADER_ALIASES: the titles charities use)."""
+    name = re.sub(r"[\s-]+", "_", cell.strip().lower())
+    return HEADER_ALIASES.get(kind or "", {}).get(name, name)
 
 
-def _csv_section(name: str, kind: str, text: str) -> Section:
+def _delimiter(text: str) -> str:
+    """The separator the header row uses: a comma, or a semicolon (Excel where the decimal
+    mark is a comma) or a tab (a sheet saved as text)."""
+    first = text.split("\n", 1)[0]
+    counts = {mark: first.count(mark) for mark in (",", ";", "\t")}
+    best = max(counts, key=lambda mark: counts[mark])
+    return best if counts[best] else ","
+
+
+def _csv_section(name: str, kind: str, text: str, date_format: str = DAY_FIRST) -> Section:
     schema = rowschema.load(kind)
-    _count_csv_rows(name, text)
+    delimiter = _delimiter(text)
+    _count_csv_rows(name, text, delimiter)
     try:
-        header = next(csv.reader(io.StringIO(text)), None)
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
     except csv.Error as error:
         raise InputError(f"the file is not readable as CSV ({_csv_problem(error)})") from None
     if not header or not any(cell.strip() for cell in header):
         raise InputError("the file is empty: the first row must name the columns")
     _check_header(name, header)
-    names = [header_name(cell) for cell in header]
+    names = [header_name(cell, kind) for cell in header]
     problems = [(column or f"column {number}", schema.unknown_column(column) if column else
                  "has no title in the header row")
                 for number, column in enumerate(names, start=1) if column not in schema.columns]
@@ -136,10 +210,11 @@ def _csv_section(name: str, kind: str, text: str) -> Section:
     problems += [(column, "is missing from the header row (it is required)")
                  for column in schema.required if column not in seen]
 
-    converters = [_converter(schema.columns.get(column)) for column in names]
+    converters = [_converter(schema.columns.get(column), column, date_format)
+                  for column in names]
 
     def rows() -> Iterator[ReadRow]:
-        for number, cells in _cells(name, text):
+        for number, cells in _cells(name, text, delimiter):
             record: Record = {}
             for column, cell, convert in zip(names, cells, converters, strict=False):
                 value = cell.strip()
@@ -154,17 +229,18 @@ def _csv_section(name: str, kind: str, text: str) -> Section:
     def ids() -> Iterator[Any]:
         if "id" in names:
             at = names.index("id")
-            yield from (cells[at].strip() for _, cells in _cells(name, text) if len(cells) > at)
+            yield from (cells[at].strip() for _, cells in _cells(name, text, delimiter)
+                        if len(cells) > at)
 
     return Section(kind, rows, ids, tuple(problems))
 
 
-def _count_csv_rows(name: str, text: str) -> None:
+def _count_csv_rows(name: str, text: str, delimiter: str) -> None:
     """Refuse a file of more than MAX_ROWS rows before reading any: a row ends at a line
     break, so only a file of more lines than that needs counting (a cell may hold breaks)."""
     if text.count("\n") <= limits.MAX_ROWS:
         return
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         rows = sum(1 for _ in reader) - 1  # after the header
     except csv.Error:
@@ -184,9 +260,9 @@ def _check_header(name: str, header: list[str]) -> None:
                              f"characters long; at most {limits.MAX_COLUMN_NAME}")
 
 
-def _cells(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
+def _cells(name: str, text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells) of every row after the header that is not blank."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     next(reader, None)
     number = 1
     try:
@@ -218,14 +294,41 @@ def _csv_problem(error: csv.Error) -> str:
     return str(error)
 
 
-def _converter(column: rowschema.Column | None) -> Callable[[str], Any]:
-    """How a cell becomes the column's value: text as it is, yes/no as true/false, and a
-    list from ids separated by spaces or ';'."""
+def _converter(column: rowschema.Column | None, name: str = "",
+               date_format: str = DAY_FIRST) -> Callable[[str], Any]:
+    """How a cell becomes the column's value: text as it is, yes/no as true/false, a list
+    from ids separated by spaces or ';', a choice in any case or as charities write it
+    ("Twitter", "Staff"), and a date as the spreadsheet shows it (31/12/2026)."""
     if column is not None and "boolean" in column.types:
         return _yes_no
     if column is not None and "array" in column.types:
         return lambda value: [entry for entry in _LIST_SEPARATOR.split(value) if entry]
+    if column is not None and column.enum is not None:
+        choices = {str(choice) for choice in column.enum if choice is not None}
+        aliases = VALUE_ALIASES.get(name, {})
+        return lambda value: _choice(value, choices, aliases)
+    if name in DATE_COLUMNS:
+        return lambda value: _iso_date(value, date_format)
     return str
+
+
+def _choice(value: str, choices: set[str], aliases: dict[str, str]) -> str:
+    lowered = re.sub(r"\s+", " ", value.strip().lower())
+    found = aliases.get(lowered, lowered)
+    return found if found in choices else value
+
+
+_SLASHED = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+
+
+def _iso_date(value: str, date_format: str) -> str:
+    """31/12/2026 (or 31.12.2026, 31-12-2026) as 2026-12-31; ISO dates as they are."""
+    found = _SLASHED.fullmatch(value.strip())
+    if found is None:
+        return value
+    first, second, year = found.groups()
+    day, month = (first, second) if date_format == DAY_FIRST else (second, first)
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def _yes_no(value: str) -> Any:

@@ -105,6 +105,9 @@ class RowSchema:
             if column is None or (value is None and name in self.required):
                 continue
             problem = column.problem(value)
+            if problem and (column.enum is not None or problem.startswith("must be ")) and \
+                    isinstance(value, str):
+                problem = f"{problem} (it is {_value(value)})"  # what to look for in the file
             if problem:
                 found.append((name, problem))
         return found
@@ -164,3 +167,8 @@ def load(kind: str) -> RowSchema:
     text = resources.files("accessgov").joinpath("data").joinpath(
         f"{name}.schema.json").read_text(encoding="utf-8")
     return compile_schema(name, json.loads(text))
+
+
+def _value(value: Any) -> str:
+    """The value a problem is about, short enough for one line."""
+    return reprlib.repr(value)

@@ -122,6 +122,7 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "review list": ("", ()),
     "backup verify": ("", ()),
     "todo list": ("", (LINK,)),
+    "store show": ("", ()),
 }
 
 

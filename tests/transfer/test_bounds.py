@@ -5,6 +5,7 @@ as it was; no grant number can overflow the register's integers."""
 from __future__ import annotations
 
 import json
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,8 @@ def test_a_file_bigger_than_an_import_reads(shared: Shell, tmp_path: Path,
 ])
 def test_a_crafted_grant_id_is_a_problem_of_its_row(shared: Shell, tmp_path: Path,
                                                      grant_id: str, reason: str) -> None:
+    if reason.startswith("must be"):  # the problem names the value, to find it in the file
+        reason += f" (it is {reprlib.repr(grant_id)})"
     for name, text in [("ids.csv", REVOKED + revoked_row(grant_id)),
                        ("ids.json", json.dumps([{
                            "id": grant_id, "person": "jdoe", "account": "instagram-main",
@@ -192,7 +195,8 @@ def test_an_id_ending_in_a_line_break_is_not_an_id(shared: Shell, tmp_path: Path
     for result in both_runs(shared, path, "delegations", extra="--format json"):
         problems = validate_output("import", result.stdout)["problems"]  # type: ignore[index]
         assert problems == [{"kind": "delegations", "row": 1, "column": "id", "reason":
-                             "must be a delegation id such as D-0001 (D- and 4 to 9 digits)"}]
+                             "must be a delegation id such as D-0001 (D- and 4 to 9 digits) "
+                             "(it is 'D-0001\\n')"}]
 
 
 def test_the_highest_grant_number_leaves_numbering_working(shared: Shell,

@@ -117,14 +117,14 @@ def test_problems_are_listed_up_to_a_limit_then_counted(org: Shell, tmp_path: Pa
 
 
 def test_a_bad_header_is_reported_before_any_row(org: Shell, tmp_path: Path) -> None:
-    path = write(tmp_path, "people.csv", "id,name,e-mail,category,,name\nx,X,x@e.org,other,,\n")
+    path = write(tmp_path, "people.csv", "id,name,mail-address,category,,name\nx,X,x@e.org,other,,\n")
     data = report(org, f"import {path} --kind people {org.as_('vperkins')}", expect=2)
     assert {(p["row"], p["column"]) for p in data["problems"]} == {
-        (1, "e_mail"), (1, "column 5"), (1, "name"), (1, "email")}
+        (1, "mail_address"), (1, "column 5"), (1, "name"), (1, "email")}
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (b"id,name\n\xff\xfe,bad\n", "people.csv is not UTF-8 text (byte 9)"),
+    (b"id,name\n\x81\xfe,bad\n", "people.csv is neither UTF-8 nor Windows-1252 text (byte 9)"),
     (b"", "the file is empty"),
     (b"id,name\n\"unterminated,x\n", None),
 ])
@@ -309,17 +309,17 @@ def test_a_claim_cannot_be_confirmed_behind_the_log(staff: Shell, tmp_path: Path
     ("jdoe,instagram-main,editor,x,ghost,ceo,2025-01-01,,", "decided_by",
      "ghost is not a person in the register"),
     ("jdoe,instagram-main,editor,x,bkhan,ceo,2025-01-01,,", "authority",
-     "bkhan is a employee, not the CEO or a trustee, so cannot have approved it as ceo"),
+     "bkhan is an employee, not the CEO or a trustee, so cannot have approved it as ceo"),
     ("jdoe,instagram-main,editor,x,bkhan,delegation:D-0009,2025-01-01,,", "authority",
      "D-0009 is not a delegation in the register"),
     ("jdoe,instagram-main,editor,x,vperkins,boss,2025-01-01,,", "authority",
-     "must be ceo, trustee or delegation:D-NNNN"),
+     "must be ceo, trustee or delegation:D-NNNN (it is 'boss')"),
     ("jdoe,instagram-main,editor,x,vperkins,ceo,2025-02-30,,", "decided_at",
      "2025-02-30 is not a real date and time"),
     ("jdoe,instagram-main,editor,x,vperkins,ceo,2999-01-01,,", "decided_at",
      "2999-01-01 is in the future"),
     ("jdoe,instagram-main,owner,x,vperkins,ceo,2025-01-01,,", "role",
-     "must be one of: admin, editor, moderator, analyst, member"),
+     "must be one of: admin, editor, moderator, analyst, member (it is 'owner')"),
     ("jdoe,instagram-main,member,x,vperkins,ceo,2025-01-01,,", "role",
      "Instagram does not have a 'member' role; choose one of: admin, editor, moderator, "
      "analyst"),
@@ -332,7 +332,7 @@ def test_a_claim_cannot_be_confirmed_behind_the_log(staff: Shell, tmp_path: Path
     ("jdoe,instagram-main,editor,x,vperkins,ceo,2025-01-01,revoked,", "revoked_by",
      "is required for a revoked grant"),
     ("jdoe,instagram-main,editor,x,vperkins,ceo,2025-01-01,granted,", "status",
-     "must be one of: pending, active, declined, revoked, expired"),
+     "must be one of: pending, active, declined, revoked, expired (it is 'granted')"),
 ])
 def test_a_bad_grant_row_is_named(staff: Shell, tmp_path: Path, row: str, column: str,
                                   reason: str) -> None:
