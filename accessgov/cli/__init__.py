@@ -50,6 +50,8 @@ COMMANDS = {
     "policy": ("accessgov.cli.policy", "policy", "The policy's annual review and settings."),
     "report": ("accessgov.cli.report", "report", "Reports: who can reach which account."),
     "review": ("accessgov.cli.review", "review", "Quarterly access reviews and evidence."),
+    "schema": ("accessgov.cli.schema", "schema",
+               "Print the JSON Schemas of accessgov's files and JSON output."),
     "store": ("accessgov.cli.store", "store",
               "The OpenBao server of a register whose operators are each their own identity."),
 }

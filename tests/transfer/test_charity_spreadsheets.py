@@ -74,3 +74,11 @@ def test_the_template_is_a_file_that_imports(org: Shell, tmp_path: Path) -> None
     assert report["added"] == {"people": 1} and report["problems"] == []
     for kind in ("accounts", "delegations", "grants"):
         assert org.run(f"import template --kind {kind}").stdout.count("\n") == 2
+
+
+def test_the_schemas_ship_inside_the_package(org: Shell) -> None:
+    names = org.run("schema").stdout.split()
+    assert {"import-people", "grant-list", "todo-list", "export"} <= set(names)
+    shown = json.loads(org.run("schema import-people").stdout)
+    assert shown["title"] and "category" in shown["properties"]
+    assert "there is no schema 'nope'" in org.run("schema nope", expect=2).stderr

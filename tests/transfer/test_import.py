@@ -117,7 +117,8 @@ def test_problems_are_listed_up_to_a_limit_then_counted(org: Shell, tmp_path: Pa
 
 
 def test_a_bad_header_is_reported_before_any_row(org: Shell, tmp_path: Path) -> None:
-    path = write(tmp_path, "people.csv", "id,name,mail-address,category,,name\nx,X,x@e.org,other,,\n")
+    path = write(tmp_path, "people.csv",
+                 "id,name,mail-address,category,,name\nx,X,x@e.org,other,,\n")
     data = report(org, f"import {path} --kind people {org.as_('vperkins')}", expect=2)
     assert {(p["row"], p["column"]) for p in data["problems"]} == {
         (1, "mail_address"), (1, "column 5"), (1, "name"), (1, "email")}
