@@ -74,12 +74,15 @@ def _estimate_rows(file: Path) -> int:
 @click.option("--date-format", type=click.Choice(DATE_FORMATS), default=DATE_FORMATS[0],
               show_default=True, help="How the file writes dates such as 31/12/2026 (ISO "
                                       "dates, 2026-12-31, are read whatever this says).")
+@click.option("--update", is_flag=True,
+              help="People already in the register take the file's name, email, title, "
+                   "manager and start date (each change audited).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True, help="How to show the report.")
 @otp_option
 @click.pass_obj
 def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute: str | None,
-            date_format: str, fmt: str, otp: str | None) -> None:
+            date_format: str, update: bool, fmt: str, otp: str | None) -> None:
     """Import people, accounts, delegations or grants from a CSV or JSON file.
 
     CSV is UTF-8 (with or without a byte-order mark), its first row naming the columns of
@@ -110,7 +113,7 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
 
     try:
         if dry_run:
-            report = _plan(app, file, kind, board_minute, date_format)
+            report = _plan(app, file, kind, board_minute, date_format, update)
         else:
             from accessgov.transfer.importing import import_file
 
@@ -118,7 +121,7 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
                 report = app.change(
                     lambda op: import_file(op, file, kind, board_minute=board_minute,
                                            progress=progress if sys.stderr.isatty() else None,
-                                           date_format=date_format),
+                                           date_format=date_format, update=update),
                     otp=otp)
     except (ImportRejected, ImportRefused) as failure:
         _show(failure.report.as_dict(), fmt)
@@ -127,13 +130,13 @@ def import_(app: App, file: Path, kind: str | None, dry_run: bool, board_minute:
 
 
 def _plan(app: App, file: Path, kind: str | None, board_minute: str | None,
-          date_format: str) -> Any:
+          date_format: str, update: bool) -> Any:
     """A dry run: the same checks on the register as it is, with no transaction."""
     from accessgov.transfer.importing import plan
 
     operator_id = app.workspace.operator_id(app.operator)
     return plan(app.register, file, kind, operator_id, board_minute, app.clock(),
-                date_format=date_format)
+                date_format=date_format, update=update)
 
 
 def _show(report: dict[str, Any], fmt: str) -> None:
@@ -159,14 +162,17 @@ def _show(report: dict[str, Any], fmt: str) -> None:
 
 def _summary(report: dict[str, Any]) -> str:
     counts = "; ".join(f"{kind}: {report['added'][kind]} to add, "
-                       f"{report['unchanged'][kind]} already there" for kind in report["kinds"])
+                       + (f"{report['updated'][kind]} to update, "
+                          if report["updated"][kind] else "")
+                       + f"{report['unchanged'][kind]} already there"
+                       for kind in report["kinds"])
     if report["problems_total"]:
         verdict = "Nothing was imported."
     elif report["dry_run"]:
         verdict = "Dry run: nothing was written."
     else:
         verdict = "Imported."
-        counts = counts.replace("to add", "added")
+        counts = counts.replace("to add", "added").replace("to update", "updated")
     return f"{report['file']}: {count(report['rows'], 'row')} read ({counts}). {verdict}"
 
 

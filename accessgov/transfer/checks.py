@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from accessgov.access import catalogue
 from accessgov.common import validate
@@ -59,6 +59,9 @@ class Checker:
         """The row with defaults filled in and every rule checked (problems via `problem`)."""
         raise NotImplementedError
 
+    updatable: tuple[str, ...] = ()  # the columns `--update` may change
+    UPDATE_HINTS: ClassVar[dict[str, str]] = {}
+
     def existing(self, record_id: str) -> dict[str, Any] | None:
         """The register's record with this id, in the form rows are compared in."""
         raise NotImplementedError
@@ -93,6 +96,16 @@ class Checker:
                      if not key.startswith("_") and cleaned[key] != existing.get(key)]
         if not differing:
             return Accepted(cleaned, unchanged=True)
+        if self.context.update and self.updatable:
+            fixed = [key for key in differing if key not in self.updatable]
+            if not fixed:
+                self.remember(existing | cleaned)
+                return Accepted(cleaned, changed=tuple(differing))
+            return [Problem(self.kind, self.number, key,
+                            f"{record_id}'s {key} cannot be changed by an import (it is "
+                            f"{existing.get(key)!r} in the register); "
+                            f"{self.UPDATE_HINTS.get(key, 'use the accessgov command')}")
+                    for key in fixed]
         return [Problem(self.kind, self.number, "id",
                         f"{record_id} is already in the register with a different "
                         f"{', '.join(differing)}; change it with the accessgov command, not "
@@ -158,9 +171,18 @@ class Checker:
 
 
 class PeopleChecker(Checker):
-    """People: the same rules as `person add`."""
+    """People: the same rules as `person add` (and, with --update, `person update` for their
+    details; a change of category or a leaver is for the commands that decide those)."""
 
     kind = "people"
+    updatable = ("name", "email", "title", "manager", "start_date")
+    UPDATE_HINTS: ClassVar[dict[str, str]] = {
+        "category": "use 'accessgov person update' (an approver's category needs a board "
+                    "minute)",
+        "status": "someone leaves with 'accessgov offboard start', and comes back with "
+                  "'accessgov person reinstate'",
+        "leave_date": "someone leaves with 'accessgov offboard start'",
+    }
 
     def __init__(self, world: World, context: ImportContext, section: reading.Section) -> None:
         super().__init__(world, context, section)

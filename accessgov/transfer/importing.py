@@ -23,7 +23,9 @@ not:
   is checked as before: a person in the register, never the grantee, who had not left by
   then, the CEO or a trustee or a delegate whose delegation covered the account that day;
 - a row whose id is already in the register with the same values is left unchanged (so an
-  import can be run again); with other values it is a problem (change it with the command).
+  import can be run again); with other values it is a problem (change it with the command),
+  except that with `--update` a person's name, email, title, manager and start date take the
+  file's values (a `person.update` event each; category and leaving have their commands).
 
 Records of the past import as they were: people who have left (status left), archived
 accounts, revoked, declined and expired grants, revoked delegations, and an account whose
@@ -81,6 +83,7 @@ class Report:
     rows: int = 0
     added: dict[str, int] = dataclasses.field(default_factory=dict)
     unchanged: dict[str, int] = dataclasses.field(default_factory=dict)
+    updated: dict[str, int] = dataclasses.field(default_factory=dict)
     problems: list[Problem] = dataclasses.field(default_factory=list)
     problems_total: int = 0
     refused: bool = False
@@ -100,6 +103,7 @@ class Report:
             "operator": self.operator, "kinds": self.kinds, "rows": self.rows,
             "added": {kind: self.added.get(kind, 0) for kind in self.kinds},
             "unchanged": {kind: self.unchanged.get(kind, 0) for kind in self.kinds},
+            "updated": {kind: self.updated.get(kind, 0) for kind in self.kinds},
             "problems": [problem.as_dict() for problem in self.problems],
             "problems_total": self.problems_total,
             "more_problems": self.problems_total - len(self.problems),
@@ -137,24 +141,25 @@ class ImportRefused(Refused):
 
 def plan(register: Register, path: Path, kind: str | None, operator_id: str | None,
          board_minute: str | None, now: dt.datetime, progress: Progress | None = None,
-         date_format: str = reading.DAY_FIRST) -> Report:
+         date_format: str = reading.DAY_FIRST, update: bool = False) -> Report:
     """`--dry-run`: the import's own checks (`_prepare` and `_check`, the same code) on the
     register as it is; write nothing. Rules about the importer are checked when the operator
     is named; whether they may import at all, with their MFA, only by the import itself."""
     operator = people.get(register, operator_id) if operator_id else None
     placed = placers(register, operator_id) if operator_id else {}
-    source, context = _prepare(path, kind, operator, board_minute, now, placed, date_format)
+    source, context = _prepare(path, kind, operator, board_minute, now, placed, date_format,
+                               update)
     return _check(source, World.load(register), context, None, progress)
 
 
 def import_file(op: Operation, path: Path, kind: str | None, *,
                 board_minute: str | None = None, progress: Progress | None = None,
-                date_format: str = reading.DAY_FIRST) -> Report:
+                date_format: str = reading.DAY_FIRST, update: bool = False) -> Report:
     """Import the file in this change: every row, or (raising) none."""
     org = op.register.setting("org_slug") or "register"
     authorise(op, "register.import", org)
     source, context = _prepare(path, kind, op.operator, board_minute, op.now,
-                               placed_by(op, op.operator["id"]), date_format)
+                               placed_by(op, op.operator["id"]), date_format, update)
     # Managers may be named later in the file; 100,000 rows go into several indexes each, so
     # a page cache of 2 MB (SQLite's default) would write and re-read the same pages all the
     # time (pages are taken only as used).
@@ -168,13 +173,13 @@ def import_file(op: Operation, path: Path, kind: str | None, *,
 
 
 def _prepare(path: Path, kind: str | None, operator: Row | None, board_minute: str | None,
-             now: dt.datetime, placed: Mapping[str, str], date_format: str
-             ) -> tuple[reading.Source, ImportContext]:
+             now: dt.datetime, placed: Mapping[str, str], date_format: str,
+             update: bool) -> tuple[reading.Source, ImportContext]:
     """What a dry run and an import both start from: the file read once and checked for its
     form and size (accessgov.transfer.limits), and the board minute checked."""
     source = reading.read(path, kind, date_format)
     minute = validate.text(board_minute, "board minute") if board_minute else None
-    return source, ImportContext(operator, minute, now, placed)
+    return source, ImportContext(operator, minute, now, placed, update)
 
 
 def _check(source: reading.Source, world: World, context: ImportContext,
@@ -211,10 +216,15 @@ def _check(source: reading.Source, world: World, context: ImportContext,
 
 def _accept(kind: str, number: int, accepted: Accepted, report: Report,
             writer: Writer | None) -> None:
-    counts = report.unchanged if accepted.unchanged else report.added
+    counts = report.updated if accepted.changed else \
+        report.unchanged if accepted.unchanged else report.added
     counts[kind] = counts.get(kind, 0) + 1
+    action = "update" if accepted.changed else "unchanged" if accepted.unchanged else "add"
     if report.dry_run:
         report.changes.append({"kind": kind, "row": number, "id": accepted.record["id"],
-                               "action": "unchanged" if accepted.unchanged else "add"})
+                               "action": action})
     elif writer is not None and not accepted.unchanged and not report.problems_total:
-        writer.write(kind, number, accepted.record)
+        if accepted.changed:
+            writer.update(kind, number, accepted.record, accepted.changed)
+        else:
+            writer.write(kind, number, accepted.record)

@@ -41,6 +41,7 @@ class Accepted:
 
     record: dict[str, Any]
     unchanged: bool = False
+    changed: tuple[str, ...] = ()  # `--update`: the columns of a record already present
 
 
 @dataclasses.dataclass
@@ -87,6 +88,7 @@ class ImportContext:
     now: dt.datetime
     # Who put the operator in place (accessgov.identity.authority.placers): the proxy rule.
     placed: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    update: bool = False  # `--update`: people already present take the file's details
 
     @property
     def at(self) -> str:

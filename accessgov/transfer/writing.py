@@ -33,6 +33,19 @@ class Writer:
         """Store one accepted row and record its event."""
         getattr(self, f"_{kind}")(number, record)
 
+    def update(self, kind: str, number: int, record: dict[str, Any],
+               changed: tuple[str, ...]) -> None:
+        """`--update`: change the columns of a record already present, as `person update`
+        would, with its event (what was, what is)."""
+        assert kind == "people"
+        op = self.op
+        before = op.register.row(f"SELECT {', '.join(changed)} FROM people WHERE id = ?",
+                                 (record["id"],))
+        op.register.update("people", {"id": record["id"]},
+                           {key: record[key] for key in changed} | {"updated_at": op.at})
+        op.record("person.update", record["id"], row=number, via="import", before=before,
+                  after={key: record[key] for key in changed})
+
     def _people(self, number: int, record: dict[str, Any]) -> None:
         op = self.op
         op.register.insert("people", record | {"created_at": op.at, "updated_at": op.at})

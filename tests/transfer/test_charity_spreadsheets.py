@@ -82,3 +82,31 @@ def test_the_schemas_ship_inside_the_package(org: Shell) -> None:
     shown = json.loads(org.run("schema import-people").stdout)
     assert shown["title"] and "category" in shown["properties"]
     assert "there is no schema 'nope'" in org.run("schema nope", expect=2).stderr
+
+
+def test_update_brings_peoples_details_up_to_date_and_nothing_more(org: Shell,
+                                                                  tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("id,name,email,category,title\n"
+                    "jdoe,Jo Doe,jo.new@example.org,employee,Head of Youth\n", encoding="utf-8")
+    refused = org.run(f"import {path} --kind people --format json {org.as_('vperkins')}",
+                      expect=2)
+    assert "already in the register with a different" in refused.stdout
+    dry = json.loads(org.run(f"import {path} --kind people --update --dry-run --format json")
+                     .stdout)
+    assert dry["updated"] == {"people": 1} and dry["changes"][0]["action"] == "update"
+    done = org.run(f"import {path} --kind people --update {org.as_('vperkins')}").stdout
+    assert "1 updated" in done
+    jo = person(org, "jdoe")
+    assert (jo["email"], jo["title"]) == ("jo.new@example.org", "Head of Youth")
+    event = json.loads(org.run("audit log --action person.update --format json").stdout)[-1]
+    assert event["details"]["before"]["email"] == "j@example.org"
+    assert event["details"]["via"] == "import"
+    # A category (here: making jdoe a trustee) is not an import's to change.
+    path.write_text("id,name,email,category\njdoe,Jo Doe,jo.new@example.org,trustee\n",
+                    encoding="utf-8")
+    result = org.run(f"import {path} --kind people --update --format json "
+                     f"{org.as_('vperkins')}", expect=2)
+    reason = json.loads(result.stdout)["problems"][0]["reason"]
+    assert "category cannot be changed by an import" in reason
+    assert org.run("audit verify").exit_code == 0
