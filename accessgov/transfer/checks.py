@@ -6,6 +6,8 @@ such records one by one (see accessgov.transfer.importing for the list).
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -187,11 +189,15 @@ class PeopleChecker(Checker):
     def __init__(self, world: World, context: ImportContext, section: reading.Section) -> None:
         super().__init__(world, context, section)
         self.managers: list[tuple[int, str]] = []
+        # For rows without an id: the person with the row's email, in the register or file.
+        self.by_email = {str(p["email"]).lower(): str(p["id"])
+                         for p in world.people.values() if p.get("email")}
 
     def clean(self, record: dict[str, Any]) -> dict[str, Any] | None:
         status = record.get("status") or "active"
         cleaned = {
-            "id": record["id"], "name": self.text("name", record["name"], 200),
+            "id": record.get("id") or self._id_for(record), "name": self.text(
+                "name", record["name"], 200),
             "email": self.checked("email", validate.email, record["email"]),
             "category": record["category"],
             "title": self.text("title", record.get("title"), 200),
@@ -214,6 +220,25 @@ class PeopleChecker(Checker):
         if self.world.people.get(cleaned["id"]) is None:
             self._new_person_rules(cleaned)
         return cleaned
+
+    def _id_for(self, record: dict[str, Any]) -> str:
+        """A row without an id: the person already in the register (or earlier in the file)
+        with its email, else one made from the name (Jo Doe: jdoe; then jdoe2...)."""
+        email = str(record.get("email") or "").strip().lower()
+        if email and email in self.by_email:
+            return self.by_email[email]
+        words = re.findall(r"[a-z0-9]+", unicodedata.normalize("NFKD", str(record["name"]))
+                           .encode("ascii", "ignore").decode().lower())
+        base = (words[0][0] + words[-1] if len(words) > 1 else words[0] if words
+                else "person")[:60]
+        made, number = base, 1
+        while made in self.world.people or made in self.first_row or \
+                rules.reserved_id(made):
+            number += 1
+            made = f"{base}{number}"
+        if email:
+            self.by_email[email] = made
+        return made
 
     def _new_person_rules(self, cleaned: dict[str, Any]) -> None:
         if cleaned["status"] != "active" or not is_approver_category(cleaned["category"]):

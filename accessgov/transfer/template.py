@@ -33,8 +33,10 @@ EXAMPLES: dict[str, dict[str, str]] = {
 def template(kind: str) -> str:
     """The template's text: a header row and one example row (dates as dd/mm/yyyy)."""
     schema = rowschema.load(kind)
-    columns = [*schema.required, *(name for name in schema.columns
-                                   if name not in schema.required)]
+    first = ["id"] if "id" in schema.columns else []  # ids first, as a register lists them
+    columns = [*first, *(name for name in schema.required if name not in first),
+               *(name for name in schema.columns if name not in schema.required
+                 and name not in first)]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)

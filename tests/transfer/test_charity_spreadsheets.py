@@ -110,3 +110,19 @@ def test_update_brings_peoples_details_up_to_date_and_nothing_more(org: Shell,
     reason = json.loads(result.stdout)["problems"][0]["reason"]
     assert "category cannot be changed by an import" in reason
     assert org.run("audit verify").exit_code == 0
+
+
+def test_a_sheet_without_ids_gets_them_from_names(org: Shell, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text("Full name,Email address,Type\n"
+                    "Zoë Lee,zoe@example.org,Staff\n"
+                    "Jo Doe,other.jo@example.org,Volunteer\n"   # jdoe is taken: jdoe2
+                    "Jay Doe,jay@example.org,Volunteer\n", encoding="utf-8")
+    dry = json.loads(org.run(f"import {path} --kind people --dry-run --format json").stdout)
+    assert [change["id"] for change in dry["changes"]] == ["zlee", "jdoe2", "jdoe3"]
+    org.run(f"import {path} --kind people {org.as_('vperkins')}")
+    assert person(org, "zlee")["name"] == "Zoë Lee"
+    # Run again: each row finds its person by email; nothing is added twice.
+    again = json.loads(org.run(f"import {path} --kind people --format json "
+                               f"{org.as_('vperkins')}").stdout)
+    assert again["added"] == {"people": 0} and again["unchanged"] == {"people": 3}
