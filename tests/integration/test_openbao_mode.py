@@ -302,3 +302,35 @@ def test_a_revoked_token_is_refused(office: Office) -> None:
         env=env_token, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 3, result.stderr
     assert "no longer honours your login" in result.stderr
+
+
+def test_an_imported_approval_is_signed_by_the_importer_and_confirmed_by_the_ceo(
+        office: Office) -> None:
+    """Issue 15, item 1, on real OpenBao: a trustee imports a grant 'approved by the CEO'.
+    The approval is hers, signed with her own key; the CEO's name is a claim that `check`
+    lists until the CEO confirms it, signed with the CEO's key."""
+    office.run("spatel", ["account", "add", "x-main", "--platform", "x", "--handle", "@i",
+                          "--owner", "vperkins", "--purpose", "News"])
+    sheet = office.folder / "grants.csv"
+    sheet.write_text("person,account,role,reason,decided_by,authority,decided_at\n"
+                     "jdoe,x-main,editor,News,vperkins,ceo,2025-03-01\n", encoding="utf-8")
+    office.run("spatel", ["import", str(sheet), "--kind", "grants"])
+    grants = json.loads(office.run("jdoe", ["grant", "list", "--account", "x-main",
+                                            "--format", "json"]).stdout)
+    assert [(g["decided_by"], g["authority"], g["approval_note"]) for g in grants] == [
+        ("spatel", "trustee",
+         "recorded as approved by vperkins on 2025-03-01 (imported by spatel)")]
+    imported = [e for e in events(office) if e["action"] == "register.import"][-1]
+    assert (imported["actor"], imported["signer"]) == ("spatel", "spatel")  # the change's
+    # last event carries its signature
+    found = json.loads(office.run("spatel", ["check", "--no-store", "--format", "json"],
+                                  expect=1).stdout)["findings"]
+    assert [f["subject"] for f in found if f["rule"] == "ACC-007"] == ["vperkins"]
+    office.run("spatel", ["grant", "confirm", grants[0]["id"]], expect=3)  # not hers
+    office.run("vperkins", ["login", "--as", "vperkins", "--password-stdin", "--otp",
+                            office.code("vperkins")], stdin=PASSWORDS["vperkins"] + "\n")
+    office.run("vperkins", ["grant", "confirm", "--all"])
+    confirmed = [e for e in events(office) if e["action"] == "grant.confirm"][-1]
+    assert (confirmed["actor"], confirmed["signer"]) == ("vperkins", "vperkins")
+    verified = json.loads(office.run("spatel", ["audit", "verify", "--format", "json"]).stdout)
+    assert verified["ok"] is True
