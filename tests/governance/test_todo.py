@@ -119,3 +119,20 @@ def test_granting_says_what_to_do_on_the_platform_and_requests_show_who_asked(
     assert "requested" in table and "spatel" in table
     approved = org.run(f"grant approve G-0002 {org.as_('vperkins')}").stdout
     assert "accessgov cred reveal tiktok-main --as jdoe" in approved.splitlines()[-1]
+
+
+def test_check_names_removals_left_for_over_a_week(org: Shell) -> None:
+    org.run(f"grant add jdoe instagram-main --role editor --reason Events {org.as_('vperkins')}")
+    org.run(f"grant revoke G-0001 --reason 'Moved team' {org.as_('vperkins')}")
+
+    def overdue() -> list[dict[str, Any]]:
+        data = json.loads(org.run("check --no-store --format json", expect=None).stdout)
+        return [f for f in data["findings"] if f["rule"] == "GRT-003"]
+
+    assert overdue() == []  # a week to do it
+    org.clock.advance(8 * DAY)
+    [finding] = overdue()
+    assert finding["subject"] == "instagram-main"
+    assert "jdoe (G-0001, revoked " in finding["message"]
+    org.run(f"todo done G-0001 {org.as_('spatel')}")
+    assert overdue() == []

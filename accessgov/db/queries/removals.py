@@ -16,7 +16,7 @@ SELECT g.id AS grant_id, g.person, p.name AS person_name, g.account, a.platform,
        CASE WHEN g.status = 'revoked' THEN 'revoked' ELSE 'expired' END AS ended,
        CASE WHEN g.status = 'revoked' THEN substr(g.revoked_at, 1, 10) ELSE g.expires END
            AS ended_on,
-       g.revoked_by, g.revoke_reason
+       g.revoked_by, g.revoke_reason, g.status AS recorded_status
 FROM grants g
 JOIN people p ON p.id = g.person
 JOIN accounts a ON a.id = g.account

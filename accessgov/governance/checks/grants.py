@@ -6,15 +6,22 @@ a grant's end date is part of what was approved.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterator
 
 from accessgov.db.queries import findings as rows
+from accessgov.db.queries import removals
+from accessgov.db.register import Row
 from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 
 LEAVER = PolicyRule("GRT-001", "high", "someone who has left still holds a grant", ACCESS)
 PAST_EXPIRY = PolicyRule("GRT-002", "medium", "a grant past its last day still recorded as active",
                          ACCESS)
-RULES = (LEAVER, PAST_EXPIRY)
+REMOVAL_OVERDUE = PolicyRule("GRT-003", "medium", "people still to be removed on a platform more "
+                             "than 7 days after their grant ended in the register", ACCESS)
+RULES = (LEAVER, PAST_EXPIRY, REMOVAL_OVERDUE)
+OVERDUE_DAYS = 7
 
 
 def findings(context: Context) -> Iterator[Finding]:
@@ -29,5 +36,25 @@ def findings(context: Context) -> Iterator[Finding]:
         yield PAST_EXPIRY.finding(
             grant["id"], f"{grant['id']} ({context.name(grant['person'])}, {grant['role']} on "
             f"{grant['account']}) ended on {grant['expires']}: make sure they have been removed "
-            "on the platform (the register marks it expired at its next change).",
-            grant["person"], grant["account"])
+            "on the platform, then tick it with 'accessgov todo done "
+            f"{grant['id']}'.", grant["person"], grant["account"])
+    yield from _overdue_removals(context)
+
+
+def _overdue_removals(context: Context) -> Iterator[Finding]:
+    """One finding per account: the removals on 'accessgov todo' waiting over a week (a grant
+    past its last day but not yet recorded so is GRT-002's)."""
+    since = (dt.date.fromisoformat(context.today) - dt.timedelta(days=OVERDUE_DAYS)).isoformat()
+    waiting: dict[str, list[Row]] = defaultdict(list)
+    for item in removals.open_items(context.register, context.today):
+        if (item["ended_on"] or "") < since and item["recorded_status"] != "active":
+            waiting[item["account"]].append(item)
+    for account, items in waiting.items():
+        who = ", ".join(f"{item['person']} ({item['grant_id']}, {item['ended']} "
+                        f"{item['ended_on']})" for item in items[:10])
+        more = f" and {len(items) - 10:,} more" if len(items) > 10 else ""
+        yield REMOVAL_OVERDUE.finding(
+            account, f"{account}: {who}{more} may still be on the platform, more than "
+            f"{OVERDUE_DAYS} days after their access ended in the register: remove them "
+            "there ('accessgov todo' has the steps), then tick each with 'accessgov todo "
+            "done GRANT'.", *(item["grant_id"] for item in items[:10]))
