@@ -25,10 +25,10 @@ def test_the_matrix_shows_every_account_and_who_reaches_it(shared: Shell) -> Non
            f"--mfa sms --recovery-email j@example.org {sh.as_('vperkins')}")
     rows = report(sh)
     assert [(r["account"], r["reach"], r["person"]) for r in rows] == [
-        ("instagram-main", "none", None),
+        ("instagram-main", "owner", "vperkins"),  # an owner may reveal its credentials
         ("tiktok-main", "grant", "jdoe"),
         ("tiktok-main", "credential", "vperkins"),  # she typed the password in
-        ("x-main", "none", None),
+        ("x-main", "owner", "spatel"),
     ]
     grant = rows[1]
     assert (grant["grant"], grant["role"], grant["approved_by"], grant["authority"]) == (
@@ -42,7 +42,8 @@ def test_a_rotation_ends_an_exposure_in_the_matrix(shared: Shell) -> None:
     shared.run(f"cred rotate tiktok-main --generate {shared.as_('vperkins')}")
     rows = report(shared, "--account tiktok-main")
     assert [(r["reach"], r["person"], r["exposures"]) for r in rows] == [
-        ("grant", "jdoe", "password v2")]  # the holder knows the new one; vperkins did not see it
+        ("grant", "jdoe", "password v2"),  # the holder knows the new one
+        ("owner", "vperkins", None)]  # she did not see it, but as the owner she may reveal it
 
 
 def test_everything_one_person_can_reach(shared: Shell) -> None:

@@ -1,7 +1,8 @@
 """Named queries of the access report: who can reach each official account.
 
 The matrix has one row per live grant, a row for everyone who could know an account's current
-credential without holding a grant on it, and a row for each account nobody holds.
+credential without holding a grant on it, and a row for each account's owner (who may reveal
+its credentials) when neither of those shows them.
 """
 
 from __future__ import annotations
@@ -36,12 +37,17 @@ LEFT JOIN mfa m ON m.person = p.id
 WHERE a.status = 'active' AND {{where}} AND NOT EXISTS (SELECT 1 FROM grants g
     WHERE g.account = k.account AND g.person = k.person AND {LIVE_GRANT})
 """
-_NOBODY = f"""
-SELECT {_ACCOUNT}, 'none' AS reach, NULL AS person, NULL AS person_name,
-       NULL AS person_status, NULL AS person_mfa, {_NO_GRANT}, NULL AS exposures
-FROM accounts a WHERE a.status = 'active' AND {{where}}
-AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.account = a.id AND {LIVE_GRANT})
-AND NOT EXISTS (SELECT 1 FROM known k WHERE k.account = a.id)
+# The owner may reveal the account's credentials (and answers for it), whether or not they
+# hold a grant: a row of their own unless a grant or a known credential already shows them.
+# Every account has an owner, so every active account appears.
+_OWNING = f"""
+SELECT {_ACCOUNT}, 'owner' AS reach, {_PERSON}, {_NO_GRANT}, NULL AS exposures
+FROM accounts a JOIN people p ON p.id = a.owner
+LEFT JOIN mfa m ON m.person = p.id
+WHERE a.status = 'active' AND {{where}}
+AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.account = a.id AND g.person = a.owner
+                AND {LIVE_GRANT})
+AND NOT EXISTS (SELECT 1 FROM known k WHERE k.account = a.id AND k.person = a.owner)
 """
 
 
@@ -49,7 +55,7 @@ def matrix(register: Register, columns: Sequence[str], today: str,
            account: str | None) -> Iterator[tuple[Any, ...]]:
     """The access matrix as plain value tuples in `columns` order, ordered by account."""
     where = "a.id = :account" if account else "1 = 1"
-    parts = " UNION ALL ".join(part.format(where=where) for part in (_GRANTS, _KNOWING, _NOBODY))
+    parts = " UNION ALL ".join(part.format(where=where) for part in (_GRANTS, _KNOWING, _OWNING))
     quoted = ", ".join(f'"{column}"' for column in columns)
     sql = (f"WITH {known_current_cte(register.dialect)} SELECT {quoted} "
            f"FROM ({parts}) matrix ORDER BY account, "
