@@ -160,8 +160,10 @@ def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: 
     from accessgov.reports.evidence import document
 
     require_folder(output_file)
+    typed = " ".join(["accessgov review export", quarter, "--format", fmt,
+                      *(["--no-store"] if no_store else [])])
     pack = evidence.build(app.register, quarter, app.today(), iso(app.clock()),
-                          checks_context(app, store=not no_store))
+                          checks_context(app, store=not no_store), command=typed)
     emit_document(document(pack), fmt, output_file)
 
 

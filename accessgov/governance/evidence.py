@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from accessgov.db.queries import people
+from accessgov.db.queries import census, events, people
 from accessgov.db.register import Register, Row
 from accessgov.governance import review
 from accessgov.governance.checks import registry as checks
@@ -30,6 +30,7 @@ class Pack:
     campaign: Row
     findings: list[checks.Finding]
     store_checked: bool
+    command: str = ""  # the command that made the pack, as typed
     columns = ITEM_COLUMNS
 
     def items(self) -> Iterator[Row]:
@@ -68,16 +69,39 @@ class Pack:
             "during_review": review.during(self.register, self.campaign, self.generated_at),
             "findings": [finding.as_dict() for finding in self.findings],
             "store_checked": self.store_checked,
+            "population": self._population(campaign),
+        }
+
+    def _population(self, campaign: Row) -> dict[str, Any]:
+        """How the items were produced and what the register held when the pack was made,
+        so that an auditor can see the population is complete and reproduce it."""
+        from accessgov import __version__
+
+        head = events.head(self.register)
+        counts = census.row_counts(self.register)
+        return {
+            "method": (f"Every grant live when the review was started ({campaign['started_at']}"
+                       f" by {campaign['started_by']}), listed in one transaction; the "
+                       "snapshot SHA-256 covers that list. Grants given or ended since are "
+                       "under 'Grants changed during the review'."),
+            "produced_by": self.command or None,
+            "accessgov_version": __version__,
+            "generated_at": self.generated_at,
+            "items": campaign["items"],
+            "snapshot_sha256": campaign["snapshot_sha256"],
+            "audit_head": {"seq": head["seq"], "mac": head["mac"]} if head else None,
+            "row_counts": {name: counts.get(name, 0)
+                           for name in ("people", "accounts", "grants", "audit")},
         }
 
 
 def build(register: Register, quarter: str, today: str, generated_at: str,
-          context: checks.Context) -> Pack:
+          context: checks.Context, command: str = "") -> Pack:
     """The pack for campaign `quarter`, with the findings of every policy check now."""
     campaign = review.get_campaign(register, quarter)
     findings = checks.run(context)
     return Pack(register, today, generated_at, campaign, findings,
-                checks.store_reconciled(context, findings))
+                checks.store_reconciled(context, findings), command)
 
 
 def _findings_by_id(findings: Iterable[checks.Finding]) -> dict[str, set[str]]:

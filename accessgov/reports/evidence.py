@@ -74,9 +74,24 @@ def _markdown(document: EvidencePack, view: View) -> str:
                                                    records=items,
                                                    markdown_columns=MARKDOWN_ITEMS)),
                 Section(heading="Findings of the policy checks",
-                        rows=Rows(columns=FINDING_COLUMNS, records=header["findings"]))]
+                        rows=Rows(columns=FINDING_COLUMNS, records=header["findings"])),
+                _population(header["population"])]
     title = f"Access review {campaign['id']}: evidence pack for the Board"
     return draw_markdown(Document(title=title, sections=sections), view)
+
+
+def _population(population: Mapping[str, Any]) -> Section:
+    head = population["audit_head"] or {}
+    return Section(heading="How the population was produced", text=population["method"],
+                   fields={"produced by": population["produced_by"] or "",
+                           "accessgov version": population["accessgov_version"],
+                           "generated at": population["generated_at"],
+                           "items": population["items"],
+                           "snapshot SHA-256": population["snapshot_sha256"],
+                           "audit head event": head.get("seq", ""),
+                           "audit head seal": head.get("mac", ""),
+                           **{f"{name} rows": count
+                              for name, count in population["row_counts"].items()}})
 
 
 def _sign_off(sign_off: Mapping[str, Any] | None) -> Section:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,22 @@ def test_the_pack_flags_self_review_and_names_each_rule(closed: Shell) -> None:
     assert "Person enrolled in MFA" in html and "MFA (account / person)" not in html
     rule = data["findings"][0]
     assert f"{rule['rule']}<br><small>{rule['title']}" in html.replace("&#39;", "'")
+
+
+def test_the_pack_says_how_its_population_was_produced(closed: Shell) -> None:
+    """Issue 17, item 4 (in part): what an auditor needs to see the population is complete."""
+    data = pack(closed)
+    population = data["population"]
+    q = data["campaign"]["id"]
+    assert population["produced_by"] == f"accessgov review export {q} --format json"
+    assert population["items"] == 3
+    assert population["snapshot_sha256"] == data["campaign"]["snapshot_sha256"]
+    head = json.loads(closed.run("audit head").stdout)
+    assert (population["audit_head"]["seq"], population["audit_head"]["mac"]) == (
+        head["seq"], head["mac"])
+    assert population["row_counts"]["grants"] == 3
+    assert "How the population was produced" in export(closed, "md")
+    assert population["snapshot_sha256"] in export(closed, "html")
 
 
 def test_the_pack_says_when_the_store_could_not_be_checked(shared: Shell) -> None:
