@@ -54,7 +54,10 @@ def set_address(op: Operation, url: str) -> str:
     """Record the store's new address (the change already runs against it); returns the old."""
     org = op.register.setting("org_slug") or "register"
     authorise(op, "store.address", org)
-    before = op.register.setting("backend_vault_url") or ""
+    # Through the checked path: an address changed behind the log is refused, not resealed.
+    row = op.register.sealed_row("settings", "SELECT * FROM settings WHERE key = ?",
+                                 ("backend_vault_url",))
+    before = row["value"] if row else ""
     if before == url:
         raise InputError(f"the register already uses {url}")
     op.register.set_setting("backend_vault_url", url)

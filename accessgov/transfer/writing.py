@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from accessgov.access import exposures
-from accessgov.db.queries import transfer
+from accessgov.db.queries import people, transfer
 from accessgov.identity.rules import is_approver_category
 from accessgov.operation import Operation
 from accessgov.transfer.world import World
@@ -39,8 +39,9 @@ class Writer:
         would, with its event (what was, what is)."""
         assert kind == "people"
         op = self.op
-        before = op.register.row(f"SELECT {', '.join(changed)} FROM people WHERE id = ?",
-                                 (record["id"],))
+        # Through the checked path: a row changed behind the log is refused, not resealed.
+        current = people.get(op.register, record["id"])
+        before = {key: current[key] for key in changed}
         op.register.update("people", {"id": record["id"]},
                            {key: record[key] for key in changed} | {"updated_at": op.at})
         op.record("person.update", record["id"], row=number, via="import", before=before,

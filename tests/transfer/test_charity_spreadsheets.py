@@ -126,3 +126,16 @@ def test_a_sheet_without_ids_gets_them_from_names(org: Shell, tmp_path: Path) ->
     again = json.loads(org.run(f"import {path} --kind people --format json "
                                f"{org.as_('vperkins')}").stdout)
     assert again["added"] == {"people": 0} and again["unchanged"] == {"people": 3}
+
+
+def test_update_does_not_reseal_a_person_changed_behind_the_log(org: Shell,
+                                                                tmp_path: Path) -> None:
+    from tests.support.behind import behind_the_log
+
+    behind_the_log(org.db, "UPDATE people SET category = 'trustee' WHERE id = 'jdoe'")
+    path = tmp_path / "people.csv"
+    path.write_text("id,name,email,category\njdoe,Jo Doe,jo.new@example.org,trustee\n",
+                    encoding="utf-8")
+    result = org.run(f"import {path} --kind people --update {org.as_('vperkins')}", expect=3)
+    assert "changed outside accessgov" in result.stderr
+    assert org.run("audit verify", expect=1).exit_code == 1  # still named
