@@ -14,8 +14,8 @@ from accessgov.governance.checks.base import SEVERITIES, Context
 from accessgov.reports.document import Document, Rows
 
 FORMATS = ("table", "json", "csv", "md")
-COLUMNS = ("severity", "rule", "title", "subject", "message", "heading")
-RULE_COLUMNS = ("rule", "severity", "title", "heading")
+COLUMNS = ("severity", "rule", "title", "subject", "message", "heading", "cyber_essentials")
+RULE_COLUMNS = ("rule", "severity", "title", "heading", "cyber_essentials")
 
 
 @click.command()
@@ -98,4 +98,5 @@ def _findings(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> Rows:
     # On a narrow terminal the heading goes first, then the subject; the message wraps.
     return Rows(columns=columns, records=rows, heading="Findings", empty="No findings.",
                 markdown_empty="No findings.",
-                droppable=("title", "heading", "subject") if "message" in columns else ())
+                droppable=("cyber_essentials", "title", "heading", "subject")
+                if "message" in columns else ("cyber_essentials",))

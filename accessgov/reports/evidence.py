@@ -17,7 +17,8 @@ from accessgov.reports.document import Document, Renderer, Rows, Section, View
 MARKDOWN_ITEMS = ("item", "account", "person", "person_name", "role", "approved_by",
                   "authority", "approval_note", "account_mfa", "person_mfa", "exposures",
                   "decision", "decided_by", "findings")
-FINDING_COLUMNS = ("severity", "rule", "title", "subject", "message", "heading")
+FINDING_COLUMNS = ("severity", "rule", "title", "subject", "message", "heading",
+                   "cyber_essentials")
 CHANGE_COLUMNS = ("account", "person", "person_name", "role", "grant_id")
 REMOVED_COLUMNS = (*CHANGE_COLUMNS, "why")
 DURING_COLUMNS = ("at", "change", "grant_id", "person", "account", "role", "decided_by",

@@ -97,7 +97,8 @@ def test_the_threshold_filters_findings_and_decides_the_exit_code(org: Shell) ->
 
 def test_findings_in_csv_and_markdown(org: Shell) -> None:
     csv_text = org.run("check --format csv", expect=1).stdout
-    assert csv_text.splitlines()[0] == "severity,rule,title,subject,message,heading"
+    assert csv_text.splitlines()[0] == \
+        "severity,rule,title,subject,message,heading,cyber_essentials"
     assert len(csv_text.splitlines()) == 4
     markdown = org.run("check --format md", expect=1).stdout
     assert markdown.startswith("# Policy check\n")

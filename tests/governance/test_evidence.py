@@ -169,3 +169,16 @@ def test_the_pack_says_when_the_store_could_not_be_checked(shared: Shell) -> Non
         f"review export {q} --format json --no-store").stdout)
     assert skipped["store_checked"] is False  # type: ignore[index]
     assert "STO-003" not in {f["rule"] for f in skipped["findings"]}  # type: ignore[index]
+
+
+def test_each_finding_names_the_cyber_essentials_requirement_it_evidences(
+        closed: Shell) -> None:
+    rules = {rule["rule"]: rule["cyber_essentials"]
+             for rule in json.loads(closed.run("check --list-rules --format json").stdout)}
+    assert rules["ACC-001"].startswith("user accounts are approved")
+    assert rules["SEC-001"].startswith("MFA on cloud services")
+    assert rules["GRT-001"].startswith("accounts of leavers are removed")
+    assert rules["POL-001"] is None  # the charity's own policy only
+    data = pack(closed)
+    assert all(f["cyber_essentials"] == rules[f["rule"]] for f in data["findings"])
+    assert "Cyber Essentials requirement" in export(closed, "html")

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from accessgov.db.queries import findings as rows
 from accessgov.db.register import Register, Row
+from accessgov.governance.checks.requirements import CYBER_ESSENTIALS
 from accessgov.secrets.base import SecretBackend
 
 SEVERITIES = ("low", "medium", "high")
@@ -40,11 +41,13 @@ class Finding:
     heading: str
     related: frozenset[str] = frozenset()
     title: str = ""  # the rule's title: what its code means
+    cyber_essentials: str | None = None  # the requirement it gives evidence for
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | None]:
         """The printed form (schemas/check.schema.json)."""
         return {"rule": self.rule, "title": self.title, "severity": self.severity,
-                "subject": self.subject, "message": self.message, "heading": self.heading}
+                "subject": self.subject, "message": self.message, "heading": self.heading,
+                "cyber_essentials": self.cyber_essentials}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,12 +63,12 @@ class PolicyRule:
         """A finding of this rule about `subject`; `related` ids: its grant, person, account."""
         ids = frozenset(value for value in (subject, *related) if value)
         return Finding(self.id, self.severity, subject, message, self.heading, ids,
-                       self.title)
+                       self.title, CYBER_ESSENTIALS.get(self.id))
 
-    def describe(self) -> dict[str, str]:
+    def describe(self) -> dict[str, str | None]:
         """The rule in words, for `check --list-rules`."""
         return {"rule": self.id, "severity": self.severity, "title": self.title,
-                "heading": self.heading}
+                "heading": self.heading, "cyber_essentials": CYBER_ESSENTIALS.get(self.id)}
 
 
 class Family(Protocol):
