@@ -8,7 +8,6 @@ The requirements, in the words the pack prints them:
 from __future__ import annotations
 
 APPROVAL = "user accounts are approved before they are given (account approval)"
-SHARED = "no shared accounts without a recorded exception"
 LEAVERS = "accounts of leavers are removed or disabled promptly"
 MFA = "MFA on cloud services, social media included"
 ADMIN = "admin rights only for those who need them, and managed"
