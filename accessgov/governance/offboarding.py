@@ -371,7 +371,8 @@ def mark_done(op: Operation, person_id: str, item_number: int,
                          f"({json.loads(item['steps'])[-1]}); to tick it by hand, say why "
                          "with --note")
     account = accounts.get(op.register, item["account"]) if item["account"] else None
-    authorise(op, "offboard.done", case["id"], account=account)
+    # A tick says the leaver is off the platform: never by someone they put in place.
+    authorise(op, "offboard.done", case["id"], account=account, benefits=(person_id,))
     _tick(op, case["id"], item_number, note)
     op.record("offboard.done", case["id"], person=person_id, item=item_number,
               kind=item["kind"], account=item["account"], note=note)

@@ -52,7 +52,10 @@ def tick(op: Operation, grant_ids: list[str], note: str | None) -> list[str]:
         if not removals.open_items(op.register, op.today, grant_id=grant_id):
             raise InputError(_not_on_the_list(op, grant))
         account = accounts.get(op.register, grant["account"])
-        used = authorise(op, "todo.done", grant_id, account=account, concerned=grant["person"])
+        # A tick says the person is off the platform: never by them, nor by someone they
+        # put in place (the grant makes them the one it favours).
+        used = authorise(op, "todo.done", grant_id, account=account, concerned=grant["person"],
+                         grant=grant)
         proof = op.proof
         op.register.insert("platform_removals", {
             "grant_id": grant_id, "done_by": op.operator["id"], "done_at": op.at,

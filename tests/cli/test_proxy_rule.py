@@ -167,3 +167,18 @@ def test_a_sock_imported_as_a_trustee_imports_nothing_for_its_maker(org: Shell,
     assert "spatel imported sock into the register" in \
         json.loads(result.stdout)["problems"][0]["reason"]
     assert json.loads(org.run("grant list --format json").stdout) == []
+
+
+def test_a_sock_ticks_no_platform_removal_of_its_maker(sock: Shell) -> None:
+    """Ticking a removal says the person is off the platform: a sock would hide that its
+    maker is still on the Page, on the to-do list or on her offboarding checklist."""
+    sock.run(f"account add x-main --platform x --handle @i --owner vperkins --purpose p "
+             f"{sock.as_('spatel')}")
+    sock.run(f"grant add spatel x-main --role editor --reason Posts {sock.as_('vperkins')}")
+    sock.run(f"grant revoke G-0002 --reason 'Board term over' {sock.as_('vperkins')}")
+    line = refused(sock, f"todo done G-0002 {sock.as_('sock')}")
+    assert "sock was put in place by spatel" in line
+    sock.run(f"offboard start spatel --board-minute 'BM 2026/12' {sock.as_('vperkins')}")
+    line = refused(sock, f"offboard done spatel 1 --note done {sock.as_('sock')}")
+    assert "sock was put in place by spatel" in line
+    sock.run(f"offboard done spatel 1 --note done {sock.as_('vperkins')}")  # independent
