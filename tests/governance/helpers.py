@@ -1,11 +1,27 @@
-"""Helpers for the governance tests: the checks' JSON."""
+"""Helpers for the governance tests: the checks' JSON, and a store that behaves otherwise."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tests.support.memory_backend import MemoryBackend
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell
+
+
+def store_behaving(sh: Shell, **behaviour: bool) -> None:
+    """From now on, every store the shell opens has these attributes set (`broken=True`: it
+    cannot be reached; `can_list=False`: it cannot list its entries, as a keyring)."""
+    factory = sh.backend_factory
+
+    def changed(config: object) -> MemoryBackend:
+        backend = factory(config)  # type: ignore[arg-type]
+        assert isinstance(backend, MemoryBackend)
+        for name, value in behaviour.items():
+            setattr(backend, name, value)
+        return backend
+
+    sh.backend_factory = changed  # type: ignore[assignment]
 
 
 def check(sh: Shell, options: str = "", *, expect: int | None = None) -> dict[str, Any]:

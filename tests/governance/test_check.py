@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from accessgov.governance.checks import registry as checks
-from tests.governance.helpers import check, found, message
+from tests.governance.helpers import check, found, message, store_behaving
 from tests.support.behind import approved_before_the_proxy_rule, behind_the_log
 from tests.support.memory_backend import MemoryBackend
 from tests.support.schemas import load_schema, validate_output
@@ -336,19 +336,6 @@ def test_a_totp_seed_needs_its_recovery_codes(shared: Shell) -> None:
 
 # -- the secret store -----------------------------------------------------------------------------
 
-def keyring_like(sh: Shell) -> None:
-    """Make the shell's store behave as a keyring does: it cannot list its entries."""
-    factory = sh.backend_factory
-
-    def unlisted(config: object) -> MemoryBackend:
-        backend = factory(config)  # type: ignore[arg-type]
-        assert isinstance(backend, MemoryBackend)
-        backend.can_list = False
-        return backend
-
-    sh.backend_factory = unlisted  # type: ignore[assignment]
-
-
 def store_of(sh: Shell) -> MemoryBackend:
     from accessgov.secrets.config import BackendConfig
 
@@ -368,7 +355,7 @@ def test_secrets_without_records_and_records_without_secrets(shared: Shell,
                                                              listing: str) -> None:
     sh = shared
     if listing == "keyring-like":
-        keyring_like(sh)
+        store_behaving(sh, can_list=False)  # as a keyring: it cannot list its entries
     store = store_of(sh)
     store.write("tiktok-main/password", "Newer-Outside-1", expect_version=1)  # not recorded
     store.write("orphan-acct/password", "Nobody-Knows-2", expect_version=0)  # never recorded
@@ -394,15 +381,7 @@ def test_a_recorded_credential_the_store_lost(shared: Shell) -> None:
 
 
 def test_an_unreachable_store_is_a_finding_and_no_store_skips_it(shared: Shell) -> None:
-    factory = shared.backend_factory
-
-    def broken(config: object) -> MemoryBackend:
-        backend = factory(config)  # type: ignore[arg-type]
-        assert isinstance(backend, MemoryBackend)
-        backend.broken = True
-        return backend
-
-    shared.backend_factory = broken  # type: ignore[assignment]
+    store_behaving(shared, broken=True)
     data = check(shared)
     assert found(data, "STO-003") == {"secret store"}
     assert "test: store down" in message(data, "STO-003", "secret store")
@@ -451,15 +430,7 @@ def test_a_high_threshold_still_counts_every_finding_and_an_unchecked_store_is_h
     shown = shared.run("check --severity high", expect=None).stdout
     assert f"medium findings: {everything['counts']['medium']}" in shown
 
-    factory = shared.backend_factory
-
-    def broken(config: object) -> MemoryBackend:
-        backend = factory(config)  # type: ignore[arg-type]
-        assert isinstance(backend, MemoryBackend)
-        backend.broken = True
-        return backend
-
-    shared.backend_factory = broken  # type: ignore[assignment]
+    store_behaving(shared, broken=True)
     result = shared.run("check --severity high --format json", expect=1)
     data = json.loads(result.stdout)
     assert found(data, "STO-003") == {"secret store"}

@@ -14,6 +14,7 @@ import pytest
 
 from accessgov.governance.evidence import ITEM_COLUMNS
 from accessgov.governance.review import quarter_of
+from tests.governance.helpers import store_behaving
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell
 
@@ -149,18 +150,8 @@ def test_the_pack_says_how_its_population_was_produced(closed: Shell) -> None:
 
 
 def test_the_pack_says_when_the_store_could_not_be_checked(shared: Shell) -> None:
-    from tests.support.memory_backend import MemoryBackend
-
     shared.run(f"review start {shared.as_('vperkins')}")
-    factory = shared.backend_factory
-
-    def broken(config: Any) -> MemoryBackend:
-        backend = factory(config)
-        assert isinstance(backend, MemoryBackend)
-        backend.broken = True
-        return backend
-
-    shared.backend_factory = broken  # type: ignore[assignment]
+    store_behaving(shared, broken=True)
     data = pack(shared)
     assert data["store_checked"] is False
     assert "STO-003" in {finding["rule"] for finding in data["findings"]}
