@@ -15,6 +15,7 @@ from accessgov.access import catalogue
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
 from accessgov.common.validate import MAX_NUMBER
+from accessgov.common.words import a_category
 from accessgov.db.register import Row
 from accessgov.errors import InputError
 from accessgov.identity import rules
@@ -406,7 +407,7 @@ class DelegationsChecker(NumberedChecker):
     def _people_rules(self, cleaned: dict[str, Any]) -> None:
         delegate = self.person("delegate", cleaned["delegate"])
         if delegate and is_approver_category(delegate["category"]):
-            self.problem("delegate", f"{delegate['id']} is {_article(delegate['category'])} and "
+            self.problem("delegate", f"{delegate['id']} is {a_category(delegate['category'])} and "
                                      "approves already")
         giver = self.person("granted_by", cleaned["granted_by"])
         if giver and giver["category"] != "ceo":
@@ -542,9 +543,9 @@ class GrantsChecker(NumberedChecker):
             self._delegated(cleaned, authority.removeprefix("delegation:"), day)
         elif authority and status == "active" and \
                 not is_approver_category(approver["category"]):
-            self.problem("authority", f"{approver['id']} is {_article(approver['category'])}, not "
-                                      f"the CEO or a trustee, so cannot have approved it as "
-                                      f"{authority}")
+            self.problem("authority", f"{approver['id']} is "
+                                      f"{a_category(approver['category'])}, not the CEO or a "
+                                      f"trustee, so cannot have approved it as {authority}")
 
     def _delegated(self, cleaned: dict[str, Any], delegation_id: str, day: str) -> None:
         delegation = self.world.delegations.get(delegation_id)
@@ -618,11 +619,6 @@ class GrantsChecker(NumberedChecker):
         self.taken(record["_num"])
         if record["status"] in ("active", "pending"):
             self.world.live[(record["person"], record["account"])] = record["id"]
-
-
-def _article(word: str) -> str:
-    """`an employee`, `a volunteer`."""
-    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _moment(value: str, now: dt.datetime) -> tuple[str | None, str | None]:

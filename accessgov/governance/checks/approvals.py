@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 
-from accessgov.common.words import count
+from accessgov.common.words import a_category, count
 from accessgov.db.queries import findings as rows
 from accessgov.db.queries import grants as rows_of_grants
 from accessgov.db.register import Row
@@ -318,8 +318,4 @@ class _History:
 
 
 def _article(category: str | None) -> str:
-    if category is None:
-        return "not in the register"
-    if category == "ceo":
-        return "the CEO"
-    return f"{'an' if category[:1] in 'aeiou' else 'a'} {category}"
+    return "not in the register" if category is None else a_category(category)
