@@ -1,14 +1,14 @@
 """Check imported rows against their JSON Schema, with messages charity staff can act on.
 
 The schemas are the ones in schemas/ (import-people, import-accounts, import-delegations,
-import-grants), shipped in the package as accessgov/data/*.schema.json. They use a small part
-of JSON Schema (draft 2020-12): an object with `required` columns, no other columns, and for
-each column its type, `enum`, `pattern`, `minLength`, `maxLength`, and for lists `items` and
-`minItems`. This module checks exactly that part, fast enough for 100,000 rows, and refuses a
-schema using anything else, so a schema can never say more than is checked. (jsonschema, a
-much slower general validator, checks in the tests that both agree.) A pattern's final `$` is
-the end of the text, as in JSON Schema's ECMA-262 patterns: in Python's, `$` also matches
-before a final line break, which would let an id end with one.
+import-grants), shipped in the package as accessgov/schemas (schemas/ points there). They use a
+small part of JSON Schema (draft 2020-12): an object with `required` columns, no other columns,
+and for each column its type, `enum`, `pattern`, `minLength`, `maxLength`, and for lists
+`items` and `minItems`. This module checks exactly that part, fast enough for 100,000 rows, and
+refuses a schema using anything else, so a schema can never say more than is checked.
+(jsonschema, a much slower general validator, checks in the tests that both agree.) A pattern's
+final `$` is the end of the text, as in JSON Schema's ECMA-262 patterns: in Python's, `$` also
+matches before a final line break, which would let an id end with one.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def load(kind: str) -> RowSchema:
     from importlib import resources
 
     name = f"import-{kind}"
-    text = resources.files("accessgov").joinpath("data").joinpath(
+    text = resources.files("accessgov").joinpath("schemas").joinpath(
         f"{name}.schema.json").read_text(encoding="utf-8")
     return compile_schema(name, json.loads(text))
 

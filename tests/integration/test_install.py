@@ -55,4 +55,12 @@ def test_pip_install_gives_a_working_accessgov(tmp_path: Path) -> None:
          "print(accessgov.__file__); print(c.platform('instagram').name)"],
         capture_output=True, text=True, check=True, cwd=tmp_path).stdout.split()
     assert where[0].startswith(packages) and where[1] == "Instagram"
+    # The JSON Schemas ship inside the package: the import reads its own, `schema` prints them.
+    template = subprocess.run([str(program), "import", "template", "--kind", "people"],
+                              capture_output=True, text=True, check=False, cwd=tmp_path,
+                              timeout=60)
+    assert template.returncode == 0 and template.stdout.startswith("id,name,email,category")
+    schema = subprocess.run([str(program), "schema", "grant-list"], capture_output=True,
+                            text=True, check=False, cwd=tmp_path, timeout=60)
+    assert schema.returncode == 0 and '"$schema"' in schema.stdout
     assert sys.executable  # the test venv itself is untouched: nothing was installed in it

@@ -21,13 +21,15 @@ VALIDATE = {
     "delegations": lambda text: validate_output("import-delegations", text),
     "grants": lambda text: validate_output("import-grants", text),
 }
-PACKAGE_DATA = Path(rowschema.__file__).resolve().parents[1] / "data"
+PACKAGE_SCHEMAS = Path(rowschema.__file__).resolve().parents[1] / "schemas"
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_package_ships_the_schema_in_schemas(kind: str) -> None:
     name = f"import-{kind}.schema.json"
-    assert (PACKAGE_DATA / name).read_bytes() == (SCHEMA_DIR / name).read_bytes()
+    assert (PACKAGE_SCHEMAS / name).read_bytes() == (SCHEMA_DIR / name).read_bytes()
+    assert list(rowschema.load(kind).columns) == list(
+        json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))["properties"])
 
 
 GOOD: list[tuple[str, dict[str, Any]]] = [
