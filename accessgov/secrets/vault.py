@@ -23,7 +23,6 @@ through `transport_message` on both paths.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import json
 import os
 import re
@@ -99,6 +98,8 @@ OPTIONS = (
 def plain_http_problem(url: str) -> str | None:
     """Why an http:// address is not to be taken without --insecure-http: secrets and tokens
     would cross the network in clear. Loopback (this machine) is fine."""
+    import ipaddress  # only at init and set-address, not for every command on Vault
+
     parts = urllib.parse.urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme != "http" or host == "localhost" or host.endswith(".localhost"):

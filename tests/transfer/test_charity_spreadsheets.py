@@ -139,3 +139,11 @@ def test_update_does_not_reseal_a_person_changed_behind_the_log(org: Shell,
     result = org.run(f"import {path} --kind people --update {org.as_('vperkins')}", expect=3)
     assert "changed outside accessgov" in result.stderr
     assert org.run("audit verify", expect=1).exit_code == 1  # still named
+
+
+def test_the_command_offers_the_date_formats_the_reader_knows() -> None:
+    """The CLI spells them itself (its module stays light at start-up)."""
+    from accessgov.cli import transfer as command
+    from accessgov.transfer import reading
+
+    assert command.DATE_FORMATS == reading.DATE_FORMATS
