@@ -216,7 +216,8 @@ class Workspace:
 
     def change(self, work: Callable[[Operation], T], *, operator: str | None = None,
                code: str | None = None, ticket: sessions.Ticket | None = None,
-               acknowledging_clock: bool = False, restoring: bool = False) -> T:
+               acknowledging_clock: bool = False, restoring: bool = False,
+               moving_to: SecretBackend | None = None) -> T:
         """Run `work` as one transaction with its audit events; all of it or none of it.
 
         A rejected code or a refused attempt is itself recorded, in the same transaction after
@@ -228,11 +229,15 @@ class Workspace:
         one change that may be dated before the log's last event. `restoring`: the work is
         the deliberate restore of this register from a backup (accessgov.governance.restore),
         the one change that builds on a register behind the store's record of its head.
+        `moving_to`: the work moves the register's secrets to this store
+        (accessgov.governance.store_move), whose record of the head starts with this change.
         """
-        from accessgov.audit.head import Tracker
+        from accessgov.audit.head import Moving, Tracker, record_of
 
         register = self.register
-        trust, head = self.trust, Tracker(self.head_record)
+        head = (Tracker(self.head_record) if moving_to is None
+                else Moving(self.head_record, record_of(moving_to)))
+        trust = self.trust
         op: Operation | None = None
         failure: AccessGovError | None = None
         try:

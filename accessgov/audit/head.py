@@ -61,8 +61,8 @@ if TYPE_CHECKING:
 VERSION_SETTING = "audit_head_version"  # the store version this register's last change wrote
 ADOPTED = "head_adopted"  # in Operation.facts: what a deliberate restore built over
 
-__all__ = ["ADOPTED", "HEAD_PATH", "VERSION_SETTING", "HeadRecord", "RolledBack", "Tracker",
-           "check", "problem", "record_of"]
+__all__ = ["ADOPTED", "HEAD_PATH", "VERSION_SETTING", "HeadRecord", "Moving", "RolledBack",
+           "Tracker", "check", "problem", "record_of"]
 
 
 class HeadRecord(Protocol):
@@ -218,18 +218,65 @@ class Tracker:
         a warning. A lost race needs no word: the winner's head is one of ours."""
         if not self.moves or self.stored is None:
             return []
-        newest = events.head(register)
-        if newest is None:
-            return []
-        head = Head(sequence=int(newest["seq"]), digest=str(newest["mac"]), actor=actor)
-        try:
-            self.record.write(head, self.stored.version)
-        except VersionConflict:
-            return []
-        except AccessGovError as error:  # unreachable, sealed, or the token refused
-            return [f"the change is saved, but the audit chain's head could not be recorded in "
-                    f"the secret store ({error}); the next change records it"]
+        return _published(self.record, register, actor, self.stored.version)
+
+
+class Moving(Tracker):
+    """The change that moves the register to another secret store (accessgov.governance.
+    store_move): judged against the old store's record like any change, and then both
+    records are moved to its head: the new store's, by which the register is judged from
+    now on (its first version), and the old store's, so that a copy of the register from
+    before the move, which still points there, is refused there too."""
+
+    def __init__(self, record: HeadRecord, new_record: HeadRecord) -> None:
+        super().__init__(record)
+        self.new_record = new_record
+        self.new_stored: StoredHead | None = None
+        self.switched = False
+
+    def check(self, register: Register) -> None:
+        """Refuse a register behind the old record, or a new store that records a head."""
+        super().check(register)
+        self.new_stored = self.new_record.read()
+        if self.new_stored.version or self.new_stored.head is not None:
+            raise RolledBack(
+                f"the new secret store already records an audit chain's head "
+                f"({self.new_record.where()}): it belongs to another register (or an earlier "
+                "move); move to an empty area")
+
+    def note(self, register: Register) -> None:
+        """The version the new store's first record will be is the one the register keeps."""
+        if self.new_stored is not None:
+            register.set_setting(VERSION_SETTING, str(self.new_stored.version + 1))
+            self.moves = self.switched = True
+
+    def publish(self, register: Register, actor: str) -> list[str]:
+        """After the commit: the new record first (the register is judged by it now), then
+        the old one; a refused attempt moves the old one only."""
+        warnings: list[str] = []
+        if self.switched and self.new_stored is not None:
+            warnings += _published(self.new_record, register, actor, self.new_stored.version)
+        if self.moves and self.stored is not None:
+            warnings += _published(self.record, register, actor, self.stored.version)
+        return warnings
+
+
+def _published(record: HeadRecord, register: Register, actor: str, expect: int) -> list[str]:
+    """Move `record` to the register's new head. A failure leaves the store one version
+    behind, which the next change accepts and repairs; it comes back as a warning. A lost
+    race needs no word: the winner's head is one of ours."""
+    newest = events.head(register)
+    if newest is None:
         return []
+    head = Head(sequence=int(newest["seq"]), digest=str(newest["mac"]), actor=actor)
+    try:
+        record.write(head, expect)
+    except VersionConflict:
+        return []
+    except AccessGovError as error:
+        return [f"the change is saved, but the audit chain's head could not be recorded in "
+                f"the secret store ({error}); the next change records it"]
+    return []
 
 
 def _parsed(text: str) -> Head | None:

@@ -17,6 +17,7 @@ from accessgov.db.register import DatabaseUrl, Location, Register, default_path
 
 if TYPE_CHECKING:
     from accessgov.operation import Operation
+    from accessgov.secrets.base import SecretBackend
     from accessgov.workspace import BackendFactory, Workspace
 
 T = TypeVar("T")
@@ -96,9 +97,9 @@ class App:
 
     def change(self, work: Callable[[Operation], T], *, otp: str | None = None,
                operator: str | None = None, acknowledging_clock: bool = False,
-               restoring: bool = False) -> T:
+               restoring: bool = False, moving_to: SecretBackend | None = None) -> T:
         """Run a change; on a terminal, ask for the operator's code when one is needed
-        (`acknowledging_clock`, `restoring`: see Workspace.change)."""
+        (`acknowledging_clock`, `restoring`, `moving_to`: see Workspace.change)."""
         workspace = self.workspace
         who = operator or self.operator
         if otp is None and self.interactive() and workspace.needs_code(who):
@@ -106,7 +107,7 @@ class App:
                                hide_input=True, err=True)
         result = workspace.change(work, operator=who, code=otp,
                                   acknowledging_clock=acknowledging_clock,
-                                  restoring=restoring)
+                                  restoring=restoring, moving_to=moving_to)
         self.report_warnings()
         return result
 

@@ -1,5 +1,5 @@
-"""accessgov store show / set-address, and setup / add-operator / invite / enrol / reset-mfa /
-disable / enable.
+"""accessgov store show / set-address / move, and setup / add-operator / invite / enrol /
+reset-mfa / disable / enable.
 
 The OpenBao side of a register whose operators are each their own identity (`init
 --backend openbao`). All but `enrol` are an OpenBao administrator's, with their token in
@@ -69,6 +69,64 @@ def set_address(app: App, url: str, insecure_http: bool, otp: str | None) -> Non
     app.workspace.store_address = url
     before = app.change(lambda op: change(op, url), otp=otp)
     done(f"The register now uses the secret store at {url} (was {before or 'unset'}).")
+
+
+@store.command("move")
+@click.option("--to", "kind", type=click.Choice(["vault", "keyring"]), required=True,
+              help="The store to move to.")
+@click.option("--vault-url", envvar="VAULT_ADDR", help="Vault/OpenBao address (env VAULT_ADDR).")
+@click.option("--vault-mount", default="secret", show_default=True, help="KV v2 mount.")
+@click.option("--vault-prefix", default="accessgov", show_default=True,
+              help="Folder inside the mount for this tool.")
+@click.option("--vault-namespace", envvar="VAULT_NAMESPACE",
+              help="Vault/OpenBao namespace (env VAULT_NAMESPACE).")
+@click.option("--vault-cacert", envvar="VAULT_CACERT", type=click.Path(dir_okay=False),
+              help="CA bundle for Vault's TLS certificate (env VAULT_CACERT).")
+@click.option("--insecure-http", is_flag=True,
+              help="Accept plain http:// to another machine (secrets cross the network in "
+                   "clear).")
+@click.option("--remove-old", is_flag=True,
+              help="Once the register has switched, delete the copies in the old store.")
+@otp_option
+@click.pass_obj
+def move(app: App, /, kind: str, insecure_http: bool, remove_old: bool, otp: str | None,
+         **given: str | None) -> None:
+    """Move every secret to another store and switch the register to it (the CEO or a
+    trustee, audited).
+
+    Each secret is copied with its version numbers and read back before the register
+    switches; anything that fails undoes the whole move. The new store's area must be
+    empty. A Vault token comes from VAULT_TOKEN or ~/.vault-token, as at init.
+    """
+    from accessgov.governance.store_move import check_move
+    from accessgov.governance.store_move import move as move_secrets
+    from accessgov.secrets.config import BackendConfig, backends_in
+
+    register = app.register
+    source = BackendConfig.from_settings(register.settings())
+    backends = backends_in(app.backend_factory)
+    if kind == "vault" and not given.get("vault_url"):
+        raise click.UsageError("--vault-url (or VAULT_ADDR) is needed to move to vault")
+    options = {option.name for option in backends.module(kind).OPTIONS}
+    target_config = backends.configure(
+        kind, source.org_slug, {name: value for name, value in given.items() if name in options})
+    check_move(source, target_config)
+    url = target_config.settings.get("vault_url")
+    if url and not insecure_http:
+        from accessgov.secrets.vault import plain_http_problem
+
+        if problem := plain_http_problem(str(url)):
+            raise InputError(problem)
+    target = (app.backend_factory or backends)(target_config)
+    details = app.change(lambda op: move_secrets(op, target, target_config,
+                                                  remove_old=remove_old),
+                         otp=otp, moving_to=target)
+    where = f" at {url}" if url else ""
+    done(f"Moved {details['secrets']} secrets ({details['versions']} versions) to {kind}{where}; "
+         "the register now uses it ('accessgov store show').")
+    if not remove_old:
+        done("The old store still holds its copies: once you are sure, delete them there "
+             "(or move with --remove-old).")
 
 
 def _where(function: F) -> F:

@@ -314,6 +314,9 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
     Rule("store.address", "change the secret store's address", "organisation", "board",
          (_note("the change is proved and sealed through the new address, so it must be the "
                 "same store (its audit key, its record of the chain head)"),)),
+    Rule("store.move", "move the register's secrets to another store", "organisation", "board",
+         (_note("every secret is copied with its version numbers and checked before the "
+                "register switches; the new store's area must be empty"),)),
     Rule("policy.setting", "change the policy checks' settings", "organisation", "board",
          (_note("e.g. the longest a credential may go without rotation"),)),
     Rule("review.start", "start an access review", "organisation", "board",
