@@ -32,10 +32,37 @@ def list_accounts(register: Register, today: str, *, status: str | None = None,
 
 
 def show_account(register: Register, account_id: str, today: str) -> Row:
-    """An account with its live and pending grants."""
+    """An account with its live and pending grants (and, for a shared login, its recorded
+    exception)."""
     account = strip(accounts.get(register, account_id))
+    if account["access"] == "shared-login":
+        exception = accounts.shared_login_exception(register, account_id)
+        account["shared_login_exception"] = (
+            {key: exception[key] for key in ("controls", "recorded_by", "recorded_at")}
+            if exception else None)
     account["grants"] = grants.held_or_asked(register, today=today, account=account_id)
     return account
+
+
+def record_shared_login_exception(op: Operation, account_id: str, controls: str) -> None:
+    """Record (or replace) why a shared-login account is an accepted exception to "everyone
+    has their own account", with its compensating controls (the CEO or a trustee)."""
+    account = accounts.get(op.register, account_id)
+    if account["access"] != "shared-login":
+        raise InputError(f"{account_id} is not a shared login (everyone has their own login "
+                         "and role there): it needs no exception")
+    controls = validate.text(controls, "shared-login exception")
+    authority = authorise(op, "account.exception", account_id, account=account)
+    before = accounts.shared_login_exception(op.register, account_id)
+    values = {"kind": "shared-login", "controls": controls, "recorded_by": op.operator["id"],
+              "recorded_at": op.at, "authority": str(authority),
+              "verified_by": op.proof.describe() if op.proof else None}
+    if before is None:
+        op.register.insert("account_exceptions", {"account": account_id, **values})
+    else:
+        op.register.update("account_exceptions", {"account": account_id}, values)
+    op.record("account.exception", account_id, kind="shared-login", controls=controls,
+              before=before["controls"] if before else None, authority=str(authority))
 
 
 def add_account(op: Operation, account_id: str, *, platform: str, handle: str, owner: str,

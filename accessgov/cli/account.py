@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -13,12 +13,16 @@ from accessgov.access.accounts import (
     add_account,
     archive_account,
     list_accounts,
+    record_shared_login_exception,
     show_account,
     update_account,
 )
 from accessgov.access.catalogue import MFA_METHODS
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
+
+if TYPE_CHECKING:
+    from accessgov.operation import Operation
 
 LIST_COLUMNS = ("id", "platform", "handle", "url", "purpose", "owner", "kind", "access",
                 "mfa_method", "mfa_verified_on", "overseer", "status", "active_grants")
@@ -105,12 +109,24 @@ def show(app: App, account_id: str, fmt: str, output_file: str | None) -> None:
 @click.option("--owner", metavar="PERSON", help="Who is accountable for it.")
 @click.option("--purpose", help="What the account is for.")
 @_details
+@click.option("--shared-login-exception", "exception", metavar="TEXT",
+              help="For a shared login: why it is accepted and its compensating controls "
+                   "(the CEO or a trustee; shown in the Board's pack).")
 @otp_option
 @click.pass_obj
-def update(app: App, /, account_id: str, otp: str | None, **fields: str | None) -> None:
+def update(app: App, /, account_id: str, otp: str | None, exception: str | None,
+           **fields: str | None) -> None:
     """Change an account's details (only the options given change)."""
-    app.change(lambda op: update_account(op, account_id, dict(fields)), otp=otp)
-    done(f"Updated account {account_id}.")
+
+    def work(op: Operation) -> None:
+        if exception is None or any(value is not None for value in fields.values()):
+            update_account(op, account_id, dict(fields))
+        if exception is not None:
+            record_shared_login_exception(op, account_id, exception)
+
+    app.change(work, otp=otp)
+    done(f"Updated account {account_id}." if exception is None else
+         f"Recorded {account_id}'s shared login as an exception, with its controls.")
 
 
 @account.command("archive")

@@ -306,9 +306,19 @@ def _v9_platform_removals(db: sqlite_utils.Database) -> None:
     db.table("offboarding_items").create_index(["grant_id"])
 
 
+def _v10_account_exceptions(db: sqlite_utils.Database) -> None:
+    """A shared login is an exception to "everyone has their own account" (Cyber Essentials'
+    user access control): the CEO or a trustee records it, with its compensating controls."""
+    _sealed_table(db, "account_exceptions", {
+        "account": str, "kind": str, "controls": str, "recorded_by": str, "recorded_at": str,
+        "authority": str, "verified_by": str,
+    }, pk="account", not_null={"kind", "controls", "recorded_by", "recorded_at", "authority"},
+        foreign_keys=[("account", "accounts", "id"), ("recorded_by", "people", "id")])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding, _v6_child_counts,
-    _v7_signatures, _v8_approval_claims, _v9_platform_removals,
+    _v7_signatures, _v8_approval_claims, _v9_platform_removals, _v10_account_exceptions,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

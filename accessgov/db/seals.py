@@ -46,6 +46,7 @@ SEALED: dict[str, tuple[str, ...]] = {
     "offboarding_items": ("case_id", "item"),
     "approval_claims": ("grant_id",),
     "platform_removals": ("grant_id",),
+    "account_exceptions": ("account",),
 }
 SEAL_COLUMNS = ("sealed_seq", "seal")
 

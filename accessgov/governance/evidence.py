@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from accessgov.db.queries import census, events, people
+from accessgov.db.queries import accounts, census, events, people
 from accessgov.db.register import Register, Row
 from accessgov.governance import review
 from accessgov.governance.checks import registry as checks
@@ -70,6 +70,7 @@ class Pack:
             "findings": [finding.as_dict() for finding in self.findings],
             "store_checked": self.store_checked,
             "population": self._population(campaign),
+            "shared_logins": [_exception(row) for row in accounts.shared_logins(self.register)],
         }
 
     def _population(self, campaign: Row) -> dict[str, Any]:
@@ -110,6 +111,13 @@ def _findings_by_id(findings: Iterable[checks.Finding]) -> dict[str, set[str]]:
         for name in finding.related:
             related[name].add(finding.rule)
     return related
+
+
+def _exception(row: Row) -> dict[str, Any]:
+    """A shared login as the pack lists it: the recorded exception, or none."""
+    return {"account": row["account"], "platform": row["platform"], "handle": row["handle"],
+            "owner": row["owner"], "controls": row["controls"],
+            "recorded_by": row["recorded_by"], "recorded_at": row["recorded_at"]}
 
 
 def _sign_off(register: Register, campaign: Row) -> dict[str, Any] | None:

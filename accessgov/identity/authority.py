@@ -270,6 +270,9 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
          (_note("handle, purpose, url, kind, MFA method"),)),
     Rule("account.reassign", "change an account's owner, overseer or recovery contact",
          "account", "approvers", (_note("owner, overseer, recovery email or phone"), ASSIGN)),
+    Rule("account.exception", "record a shared login as an exception, with its compensating "
+         "controls", "account", "board",
+         (_note("Cyber Essentials allows a shared account only as a recorded exception"),)),
     Rule("account.archive", "archive accounts", "account", "board",
          (_note("its grants must be ended first"),)),
     Rule("delegation.add", "give delegations", "person", "ceo",

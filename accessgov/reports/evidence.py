@@ -24,6 +24,8 @@ REMOVED_COLUMNS = (*CHANGE_COLUMNS, "why")
 DURING_COLUMNS = ("at", "change", "grant_id", "person", "account", "role", "decided_by",
                   "authority", "status_now")
 ROLE_COLUMNS = ("account", "person", "person_name", "role_before", "role_after")
+SHARED_COLUMNS = ("account", "platform", "handle", "owner", "controls", "recorded_by",
+                  "recorded_at")
 
 
 class Pack(Protocol):
@@ -76,6 +78,7 @@ def _markdown(document: EvidencePack, view: View) -> str:
                                                    markdown_columns=MARKDOWN_ITEMS)),
                 Section(heading="Findings of the policy checks",
                         rows=Rows(columns=FINDING_COLUMNS, records=header["findings"])),
+                _shared(header["shared_logins"]),
                 _population(header["population"])]
     title = f"Access review {campaign['id']}: evidence pack for the Board"
     return draw_markdown(Document(title=title, sections=sections), view)
@@ -93,6 +96,18 @@ def _population(population: Mapping[str, Any]) -> Section:
                            "audit head seal": head.get("mac", ""),
                            **{f"{name} rows": count
                               for name, count in population["row_counts"].items()}})
+
+
+def _shared(shared: list[Mapping[str, Any]]) -> Section:
+    heading = "Shared logins: recorded exceptions"
+    if not shared:
+        return Section(heading=heading, text="No account is a shared login: everyone has "
+                                             "their own login and role.")
+    records = [dict(row, controls=row["controls"] or "NO EXCEPTION RECORDED (SEC-008)")
+               for row in shared]
+    return Section(heading=heading, text="One login known to several people: each is accepted "
+                   "only as an exception recorded by the CEO or a trustee, with what "
+                   "compensates for it.", rows=Rows(columns=SHARED_COLUMNS, records=records))
 
 
 def _sign_off(sign_off: Mapping[str, Any] | None) -> Section:

@@ -173,3 +173,53 @@ def test_each_finding_names_the_cyber_essentials_requirement_it_evidences(
     data = pack(closed)
     assert all(f["cyber_essentials"] == rules[f["rule"]] for f in data["findings"])
     assert "Cyber Essentials requirement" in export(closed, "html")
+
+
+def test_shared_logins_are_listed_as_recorded_exceptions_with_their_controls(
+        closed: Shell) -> None:
+    """Issue 17, item 4: Cyber Essentials allows a shared account only as a recorded
+    exception; the pack lists each with its compensating controls, and `check` names those
+    without one (SEC-008)."""
+    data = pack(closed)
+    assert [(row["account"], row["controls"]) for row in data["shared_logins"]] == [
+        ("tiktok-main", None)]
+    sec = [f for f in data["findings"] if f["rule"] == "SEC-008"]
+    assert [f["subject"] for f in sec] == ["tiktok-main"]
+    assert sec[0]["cyber_essentials"] == "no shared accounts without a recorded exception"
+    assert "NO EXCEPTION RECORDED" in export(closed, "md")
+
+    # Nobody but the CEO or a trustee records one; a delegated account needs none.
+    controls = "Password only in accessgov, rotated when anyone leaves; codes via accessgov"
+    refused = closed.run(f"account update tiktok-main --shared-login-exception '{controls}' "
+                         "--as jdoe --otp 000000", expect=3)
+    assert "only the CEO or a trustee can record a shared login" in refused.output
+    delegated = closed.run(f"account update instagram-main --shared-login-exception x "
+                           f"{closed.as_('spatel')}", expect=2)
+    assert "not a shared login" in delegated.output
+
+    closed.run(f"account update tiktok-main --shared-login-exception '{controls}' "
+               f"{closed.as_('spatel')}")
+    data = pack(closed)
+    assert [(row["account"], row["controls"], row["recorded_by"])
+            for row in data["shared_logins"]] == [("tiktok-main", controls, "spatel")]
+    assert "SEC-008" not in {f["rule"] for f in data["findings"]}
+    assert "rotated when anyone leaves" in export(closed, "html")
+    shown = validate_output("account-show",
+                            closed.run("account show tiktok-main --format json").stdout)
+    assert shown["shared_login_exception"]["recorded_by"] == "spatel"  # type: ignore[index]
+    event = json.loads(closed.run("audit log --action account.exception --format json")
+                       .stdout)[0]
+    assert (event["actor"], event["details"]["controls"]) == ("spatel", controls)
+
+
+def test_an_exception_forged_with_sqlite_is_named_and_refused(closed: Shell) -> None:
+    import sqlite3
+
+    with sqlite3.connect(closed.db) as conn:
+        conn.execute("INSERT INTO account_exceptions (account, kind, controls, recorded_by, "
+                     "recorded_at, authority) VALUES ('tiktok-main', 'shared-login', 'fine', "
+                     "'vperkins', '2026-01-01T00:00:00Z', 'ceo')")
+    verify = closed.run("audit verify", expect=1)
+    assert "account_exceptions" in verify.output
+    closed.run(f"account update tiktok-main --shared-login-exception again "
+               f"{closed.as_('spatel')}", expect=3)

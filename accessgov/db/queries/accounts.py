@@ -45,3 +45,20 @@ def answered_for_by(register: Register, field: str, person: str, email: str) -> 
     value = email if field == "recovery_email" else person
     return register.rows(f"SELECT id, platform, handle FROM accounts WHERE {condition} "
                          "AND status = 'active' ORDER BY id", (value,))
+
+
+def shared_login_exception(register: Register, account_id: str) -> Row | None:
+    """The recorded exception of a shared-login account, if any (checked while a change runs)."""
+    return register.sealed_row("account_exceptions",
+                               "SELECT * FROM account_exceptions WHERE account = ?",
+                               (account_id,))
+
+
+def shared_logins(register: Register) -> list[Row]:
+    """Every active shared-login account with its recorded exception, if any (controls,
+    recorded_by, recorded_at: None when there is none)."""
+    return register.rows(
+        "SELECT a.id AS account, a.platform, a.handle, a.owner, e.controls, e.recorded_by, "
+        "e.recorded_at, e.authority FROM accounts a LEFT JOIN account_exceptions e "
+        "ON e.account = a.id WHERE a.status = 'active' AND a.access = 'shared-login' "
+        "ORDER BY a.id")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from accessgov.access import catalogue
+from accessgov.db.queries import accounts
 from accessgov.db.queries import findings as rows
 from accessgov.governance.checks.base import ACCESS, Context, Finding, PolicyRule
 from accessgov.identity.rules import is_approver_category
@@ -26,7 +27,10 @@ LEAVER_RECOVERY = PolicyRule("SEC-006", "high", "an account whose recovery email
                              "someone who has left", ACCESS)
 KEYRING_APPROVERS = PolicyRule("SEC-007", "medium", "more than one approver acting in a register "
                                "whose secrets are in one computer's keyring", ACCESS)
-RULES = (NO_MFA, SMS_ONLY, MFA_UNKNOWN, NO_OWNER, FEW_ADMINS, LEAVER_RECOVERY, KEYRING_APPROVERS)
+SHARED_NO_EXCEPTION = PolicyRule("SEC-008", "medium", "a shared login with no recorded "
+                                 "exception and compensating controls", ACCESS)
+RULES = (NO_MFA, SMS_ONLY, MFA_UNKNOWN, NO_OWNER, FEW_ADMINS, LEAVER_RECOVERY, KEYRING_APPROVERS,
+         SHARED_NO_EXCEPTION)
 
 _MFA = {
     "none": (NO_MFA, "has no MFA: anyone with its password can sign in. Turn on an "
@@ -48,6 +52,22 @@ def findings(context: Context) -> Iterator[Finding]:
         yield from _account(context, account, leavers)
     yield from _few_admins(context)
     yield from _keyring_approvers(context)
+    yield from _shared_without_exception(context)
+
+
+def _shared_without_exception(context: Context) -> Iterator[Finding]:
+    """A shared login is one password several people know: acceptable only as a recorded
+    exception, with what compensates for it (Cyber Essentials' user access control)."""
+    for account in accounts.shared_logins(context.register):
+        if account["controls"] is None:
+            name = account["account"]
+            yield SHARED_NO_EXCEPTION.finding(
+                name, f"{name} ({account['platform']}) is one login shared by everyone who "
+                "uses it, and nobody has recorded why that is accepted or what compensates "
+                "for it. The CEO or a trustee records it with 'accessgov account update "
+                f"{name} --shared-login-exception \"...\"' (e.g. the password only in "
+                "accessgov, rotated when anyone leaves; MFA codes from accessgov), or moves "
+                "the account to personal logins.", account["owner"])
 
 
 def _account(context: Context, account: dict[str, str], leavers: dict[str, str]

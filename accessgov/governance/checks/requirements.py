@@ -11,6 +11,7 @@ APPROVAL = "user accounts are approved before they are given (account approval)"
 LEAVERS = "accounts of leavers are removed or disabled promptly"
 MFA = "MFA on cloud services, social media included"
 ADMIN = "admin rights only for those who need them, and managed"
+SHARED = "no shared accounts without a recorded exception"
 
 CYBER_ESSENTIALS: dict[str, str] = {
     "ACC-001": APPROVAL, "ACC-002": APPROVAL, "ACC-003": APPROVAL, "ACC-004": APPROVAL,
@@ -18,5 +19,5 @@ CYBER_ESSENTIALS: dict[str, str] = {
     "ACC-005": MFA, "SEC-001": MFA, "SEC-002": MFA, "SEC-003": MFA, "CRD-003": MFA,
     "GRT-001": LEAVERS, "GRT-002": LEAVERS, "GRT-003": LEAVERS, "CRD-001": LEAVERS,
     "OFB-001": LEAVERS, "OFB-002": LEAVERS, "SEC-004": LEAVERS, "SEC-006": LEAVERS,
-    "SEC-005": ADMIN, "SEC-007": ADMIN,
+    "SEC-005": ADMIN, "SEC-007": ADMIN, "SEC-008": SHARED,
 }
