@@ -50,10 +50,12 @@ COMMANDS = {
     "policy": ("accessgov.cli.policy", "policy", "The policy's annual review and settings."),
     "report": ("accessgov.cli.report", "report", "Reports: who can reach which account."),
     "review": ("accessgov.cli.review", "review", "Quarterly access reviews and evidence."),
+    "verify-pack": ("accessgov.cli.verify_pack", "verify_pack",
+                    "Check an evidence bundle against itself and the register."),
     "schema": ("accessgov.cli.schema", "schema",
                "Print the JSON Schemas of accessgov's files and JSON output."),
     "store": ("accessgov.cli.store", "store",
-              "The OpenBao server of a register whose operators are each their own identity."),
+              "The secret store: where it is, moving to another, and the OpenBao server."),
 }
 
 

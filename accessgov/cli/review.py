@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,6 +14,7 @@ from accessgov.cli.report import format_option, output_file_option, require_fold
 from accessgov.common.words import count
 
 if TYPE_CHECKING:
+    from accessgov.governance.evidence import Pack
     from accessgov.reports.document import Document
 
 SHOW_FORMATS = ("table", "json", "csv", "md")
@@ -142,29 +144,61 @@ def close(app: App, quarter: str, otp: str | None) -> None:
 
 @review.command("export")
 @click.argument("quarter", metavar="Q")
-@format_option(("csv", "json", "md", "html"), default="html")  # evidence.FORMATS
-@output_file_option
+@format_option(("csv", "json", "md", "html", "bundle"), default="html")  # evidence.FORMATS
+@click.option("-o", "--output", "output_file", type=click.Path(),
+              help="Write to this file (created private, 0600); for a bundle, a new folder.")
 @click.option("--no-store", is_flag=True,
               help="Take the findings from the register alone, without the secret store.")
+@otp_option
 @click.pass_obj
-def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: bool) -> None:
+def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: bool,
+           otp: str | None) -> None:
     """The evidence pack for the Board: every item with its decision, the policy checks'
     findings, the sign-off and what changed since the previous review.
 
     CSV (UTF-8 with a byte-order mark, one row per item), JSON, Markdown, or one
-    self-contained HTML page that prints cleanly.
+    self-contained HTML page that prints cleanly. `--format bundle -o DIR` writes all four
+    into a new folder with manifest.json (the SHA-256 of each), recorded in the audit log by
+    the CEO or a trustee; 'accessgov verify-pack DIR' checks it later.
     """
     from accessgov.cli.check import checks_context
     from accessgov.common.timeutil import iso
     from accessgov.governance import evidence
-    from accessgov.reports.evidence import document
 
+    if fmt == "bundle" and not output_file:
+        raise click.UsageError("a bundle is a folder: give it with -o DIR")
     require_folder(output_file)
     typed = " ".join(["accessgov review export", quarter, "--format", fmt,
+                      *(["-o", output_file] if fmt == "bundle" and output_file else []),
                       *(["--no-store"] if no_store else [])])
     pack = evidence.build(app.register, quarter, app.today(), iso(app.clock()),
                           checks_context(app, store=not no_store), command=typed)
+    if fmt == "bundle":
+        assert output_file is not None
+        _bundle(app, pack, Path(output_file), otp)
+        return
+    from accessgov.reports.evidence import document
+
     emit_document(document(pack), fmt, output_file)
+
+
+def _bundle(app: App, pack: Pack, folder: Path, otp: str | None) -> None:
+    """Write the bundle, then record its manifest; a refused record takes the folder away."""
+    from accessgov.governance import evidence_bundle
+    from accessgov.reports.evidence import document
+    from accessgov.reports.rendering import render
+
+    bundle = evidence_bundle.build(pack, lambda pack, fmt: render(document(pack), fmt))
+    evidence_bundle.write(bundle, folder)
+    try:
+        app.change(lambda op: evidence_bundle.record(op, bundle), otp=otp)
+    except BaseException:
+        evidence_bundle.remove(folder)
+        raise
+    done(f"Wrote the evidence bundle for {pack.campaign['id']} in {folder}: "
+         f"{', '.join(bundle.files)} and {evidence_bundle.MANIFEST} (SHA-256 "
+         f"{bundle.manifest_sha256}, recorded in the audit log). Check it with 'accessgov "
+         f"verify-pack {folder}'.")
 
 
 @review.command("list")

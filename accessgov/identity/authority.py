@@ -326,6 +326,8 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
          (_note("one open review at a time"),)),
     Rule("review.decide", "decide access review items", "grant", "approvers",
          (_note("never on their own grant"), PROXY), never_self=True),
+    Rule("review.export", "record an evidence bundle of an access review", "campaign", "board",
+         (_note("the manifest's SHA-256 goes into the log, where 'verify-pack' finds it"),)),
     Rule("review.close", "close an access review", "campaign", "board",
          (_note("every item decided first; revokes the items decided 'revoke'"), PROXY)),
     Rule("offboard.start", "start offboarding someone who leaves", "person", "board",

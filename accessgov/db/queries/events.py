@@ -104,6 +104,12 @@ def listing(register: Register, *, limit: int | None = None, subject: str | None
     return rows
 
 
+def of_action(register: Register, action: str, subject: str) -> list[Row]:
+    """Whole events of one action on one subject, oldest first (to check their seals)."""
+    return register.rows("SELECT * FROM audit WHERE action = ? AND subject = ? ORDER BY seq",
+                         (action, subject))
+
+
 def holds(register: Register, seq: int, mac: str) -> bool:
     """Whether the log's event `seq` carries `mac` (a head recorded elsewhere is ours)."""
     return register.value("SELECT 1 FROM audit WHERE seq = ? AND mac = ?", (seq, mac)) is not None

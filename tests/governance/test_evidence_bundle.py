@@ -1,0 +1,116 @@
+"""Issue 17, item 4: the evidence bundle an auditor accepts. `review export Q --format bundle
+-o DIR` writes the pack as CSV, JSON, Markdown and HTML with a manifest of their SHA-256,
+recorded in the audit log; `verify-pack DIR` checks it against itself and the register, and
+names every way it was changed afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from accessgov.governance.review import quarter_of
+from tests.governance.test_evidence import closed  # noqa: F401 - the fixture
+from tests.support.shell import Shell, dump
+
+
+def quarter(sh: Shell) -> str:
+    return quarter_of(sh.clock.now.date().isoformat())
+
+
+@pytest.fixture
+def bundle(closed: Shell, tmp_path: Path) -> Path:  # noqa: F811
+    folder = tmp_path / "pack"
+    made = closed.run(f"review export {quarter(closed)} --format bundle -o {folder} "
+                      f"{closed.as_('spatel')}")
+    assert "verify-pack" in made.output
+    return folder
+
+
+def verify(sh: Shell, folder: Path, expect: int = 0) -> str:
+    return str(sh.run(f"verify-pack {folder}", expect=expect).output)
+
+
+def test_the_trustee_exports_a_bundle_that_verifies(closed: Shell, bundle: Path) -> None:  # noqa: F811
+    q = quarter(closed)
+    names = sorted(path.name for path in bundle.iterdir())
+    assert names == sorted([f"review-{q}.csv", f"review-{q}.json", f"review-{q}.md",
+                            f"review-{q}.html", "manifest.json"])
+    assert stat.S_IMODE(bundle.stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in bundle.iterdir())
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        assert hashlib.sha256((bundle / entry["name"]).read_bytes()).hexdigest() == entry["sha256"]
+    pack = json.loads((bundle / f"review-{q}.json").read_text())
+    assert manifest["audit_head"] == pack["population"]["audit_head"]
+    assert pack["population"]["produced_by"].startswith(f"accessgov review export {q} --format "
+                                                        "bundle")
+    event = json.loads(closed.run("audit log --action review.export --format json").stdout)[0]
+    assert event["actor"] == "spatel"
+    assert event["details"]["manifest_sha256"] == hashlib.sha256(
+        (bundle / "manifest.json").read_bytes()).hexdigest()
+    assert "Intact" in verify(closed, bundle) and "spatel" in verify(closed, bundle)
+
+
+def test_a_changed_file_is_named(closed: Shell, bundle: Path) -> None:  # noqa: F811
+    html = bundle / f"review-{quarter(closed)}.html"
+    html.write_text(html.read_text().replace("revoke", "keep"))
+    out = verify(closed, bundle, expect=1)
+    assert f"{html.name} was changed" in out
+
+
+def test_a_manifest_rehashed_to_match_an_edited_pack_is_refused(
+        closed: Shell, bundle: Path) -> None:  # noqa: F811
+    """The attacker edits a decision in the CSV and JSON and recomputes every SHA-256."""
+    q = quarter(closed)
+    for name in (f"review-{q}.json", f"review-{q}.csv"):
+        path = bundle / name
+        path.write_text(path.read_text(encoding="utf-8-sig").replace("revoke", "keep"),
+                        encoding="utf-8")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        entry["sha256"] = hashlib.sha256((bundle / entry["name"]).read_bytes()).hexdigest()
+    (bundle / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    out = verify(closed, bundle, expect=1)
+    assert "not the one recorded when the bundle was made" in out
+    assert "decision in the pack is not the one recorded" in out
+
+
+def test_extra_missing_and_foreign_files_are_named(closed: Shell, bundle: Path) -> None:  # noqa: F811
+    (bundle / "notes.txt").write_text("added later")
+    (bundle / f"review-{quarter(closed)}.md").unlink()
+    out = verify(closed, bundle, expect=1)
+    assert "notes.txt is in the folder but not in the manifest" in out
+    assert ".md is missing" in out
+
+
+def test_the_bundle_does_not_verify_against_a_register_whose_log_was_rewritten(
+        closed: Shell, bundle: Path) -> None:  # noqa: F811
+    """The export event forged away with sqlite3 (its seal no longer holds)."""
+    with sqlite3.connect(closed.db) as conn:
+        conn.execute("UPDATE audit SET actor = 'vperkins' WHERE action = 'review.export'")
+    out = verify(closed, bundle, expect=1)
+    assert "not sealed by this register" in out
+
+
+def test_only_an_approver_records_a_bundle_and_a_refusal_leaves_no_folder(
+        closed: Shell, tmp_path: Path) -> None:  # noqa: F811
+    folder = tmp_path / "refused"
+    before = dump(closed.db)["review_campaigns"]
+    refused = closed.run(f"review export {quarter(closed)} --format bundle -o {folder} "
+                         "--as jdoe --otp 000000", expect=3)
+    assert "CEO or a trustee" in refused.output
+    assert not folder.exists()
+    assert dump(closed.db)["review_campaigns"] == before
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    taken = closed.run(f"review export {quarter(closed)} --format bundle -o {existing} "
+                       f"{closed.as_('spatel')}", expect=2)
+    assert "already exists" in taken.output
+    assert "-o DIR" in closed.run(f"review export {quarter(closed)} --format bundle",
+                                  expect=2).output
+    assert "not an evidence bundle" in closed.run(f"verify-pack {tmp_path}", expect=2).output
