@@ -50,6 +50,8 @@ COMMANDS = {
     "policy": ("accessgov.cli.policy", "policy", "The policy's annual review and settings."),
     "report": ("accessgov.cli.report", "report", "Reports: who can reach which account."),
     "review": ("accessgov.cli.review", "review", "Quarterly access reviews and evidence."),
+    "remind": ("accessgov.cli.remind", "remind",
+               "What is due soon or overdue, per person who must act; --send e-mails it."),
     "verify-pack": ("accessgov.cli.verify_pack", "verify_pack",
                     "Check an evidence bundle against itself and the register."),
     "schema": ("accessgov.cli.schema", "schema",

@@ -25,6 +25,7 @@ from accessgov.audit.chain import KEY_PATH
 from accessgov.audit.guard import SEALED_MARKER
 from accessgov.db.queries import findings as rows
 from accessgov.errors import AccessGovError, InputError
+from accessgov.governance.policy import SMTP_PASSWORD_PATH
 from accessgov.identity.authority import SETUP_MARKER, authorise
 from accessgov.secrets.base import SecretBackend, SecretNotFound
 from accessgov.secrets.openbao.layout import HEAD_PATH
@@ -37,7 +38,7 @@ MOVABLE = ("keyring", "vault")  # where operators share the store's credential
 # Stands in, for a moment, for a version the old store no longer holds (discarded, or past
 # Vault's max_versions), so that the versions after it keep their numbers; destroyed at once.
 GAP = "accessgov: this version was not kept"
-OWN_PATHS = (KEY_PATH, SEALED_MARKER, SETUP_MARKER)
+OWN_PATHS = (KEY_PATH, SEALED_MARKER, SETUP_MARKER, SMTP_PASSWORD_PATH)
 
 
 def check_move(source: BackendConfig, target: BackendConfig) -> None:

@@ -28,7 +28,9 @@ GONE = PolicyRule("STO-002", "high", "a secret the register records that the sto
 NOT_CHECKED = PolicyRule("STO-003", "high", "the secret store could not be checked", ACCESS)
 RULES = (UNRECORDED, GONE, NOT_CHECKED)
 
-OWN_AREA = "audit/"  # the audit key and accessgov's markers: the store's own bookkeeping
+# The audit key and accessgov's markers (the store's own bookkeeping), and the mail server's
+# password for reminders (recorded as a setting, not a credential of an account).
+OWN_AREA = ("audit/", "smtp/")
 
 
 def findings(context: Context) -> Iterator[Finding]:
