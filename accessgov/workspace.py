@@ -25,7 +25,7 @@ from accessgov.db import seals
 from accessgov.db.register import Location, Register, Row
 from accessgov.db.trust import Verifier
 from accessgov.errors import AccessGovError, BackendUnavailable, MfaRequired, Refused
-from accessgov.governance import offboarding
+from accessgov.governance import incidents, offboarding
 from accessgov.identity import authority, sessions, totp
 from accessgov.identity.proof import record_code_failure
 from accessgov.operation import Operation, Seat
@@ -255,6 +255,7 @@ class Workspace:
                         offboarding.carry_out_scheduled(op)
                         result = work(op)
                         offboarding.tick_satisfied(op)
+                        incidents.tick_satisfied(op)
                         self._seal(op, head)
                 except (totp.CodeRejected, Refused) as refused:
                     if isinstance(refused, unrecorded()) or restoring:

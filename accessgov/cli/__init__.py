@@ -39,6 +39,8 @@ COMMANDS = {
                 "Put the register back from a backup (an approver's audited act)."),
     "todo": ("accessgov.cli.todo", "todo",
              "Grants that ended in the register: remove the people on the platform too."),
+    "incident": ("accessgov.cli.incident", "incident",
+                 "An account compromised or a device lost: the checklist, and the decision."),
     "offboard": ("accessgov.cli.offboard", "offboard",
                  "Someone leaves: revoke access and work the checklist."),
     "import": ("accessgov.cli.transfer", "import_",

@@ -316,9 +316,33 @@ def _v10_account_exceptions(db: sqlite_utils.Database) -> None:
         foreign_keys=[("account", "accounts", "id"), ("recorded_by", "people", "id")])
 
 
+def _v11_incidents(db: sqlite_utils.Database) -> None:
+    """Incidents (an account compromised, a phone with access lost, a wrong post) and their
+    numbered checklists; each incident counts its items, so none is deleted behind the log."""
+    _sealed_table(db, "incidents", {
+        "id": str, "num": int, "subject_kind": str, "subject": str, "kind": str,
+        "summary": str, "status": str, "opened_by": str, "opened_at": str,
+        "opened_verified_by": str, "report": str, "report_reason": str, "decided_by": str,
+        "decided_at": str, "decided_authority": str, "closed_by": str, "closed_at": str,
+        "counts": str,
+    }, pk="id", not_null={"num", "subject_kind", "subject", "kind", "summary", "status",
+                          "opened_by", "opened_at"})
+    db.table("incidents").create_index(["num"], unique=True)
+    db.table("incidents").create_index(["status", "opened_at"])
+    db.execute("CREATE INDEX idx_incidents_uncounted ON incidents(id) WHERE counts IS NULL")
+    _sealed_table(db, "incident_items", {
+        "incident_id": str, "item": int, "kind": str, "account": str, "credential_kind": str,
+        "version": int, "grant_id": str, "person": str, "action": str, "steps": str,
+        "status": str, "done_by": str, "done_at": str, "note": str,
+    }, pk=("incident_id", "item"), not_null={"kind", "action", "steps", "status"},
+        foreign_keys=[("incident_id", "incidents", "id")])
+    db.table("incident_items").create_index(["status", "kind"])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding, _v6_child_counts,
     _v7_signatures, _v8_approval_claims, _v9_platform_removals, _v10_account_exceptions,
+    _v11_incidents,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -47,6 +47,8 @@ SEALED: dict[str, tuple[str, ...]] = {
     "approval_claims": ("grant_id",),
     "platform_removals": ("grant_id",),
     "account_exceptions": ("account",),
+    "incidents": ("id",),
+    "incident_items": ("incident_id", "item"),
 }
 SEAL_COLUMNS = ("sealed_seq", "seal")
 
@@ -57,6 +59,7 @@ COUNTED: dict[str, tuple[str, str]] = {
     "exposures": ("people", "person"),
     "approvals": ("grants", "grant_id"),
     "approval_claims": ("grants", "grant_id"),
+    "incident_items": ("incidents", "incident_id"),
 }
 COUNTING = sorted({parent for parent, _ in COUNTED.values()})
 

@@ -45,6 +45,7 @@ WHO = {
                "stored the version now current",
     "self": "the person themselves",
     "approvers-or-self": "an approver for the account, or the person asking for their own access",
+    "anyone": "anyone in scope of the policy who is still here",
 }
 
 
@@ -326,6 +327,15 @@ RULES: dict[str, Rule] = {rule.action: rule for rule in (
          (_note("one open review at a time"),)),
     Rule("review.decide", "decide access review items", "grant", "approvers",
          (_note("never on their own grant"), PROXY), never_self=True),
+    Rule("incident.open", "open an incident (an account compromised, a device lost, a wrong "
+         "post)", "organisation", "anyone",
+         (_note("with their MFA if they have enrolled; otherwise recorded as not verified"),),
+         needs_mfa=False),
+    Rule("incident.done", "tick incident checklist items", "incident", "approvers"),
+    Rule("incident.decide", "decide whether an incident is reported to the Charity "
+         "Commission", "incident", "board"),
+    Rule("incident.close", "close an incident", "incident", "board",
+         (_note("every item done first, the decision on reporting included"),)),
     Rule("review.export", "record an evidence bundle of an access review", "campaign", "board",
          (_note("the manifest's SHA-256 goes into the log, where 'verify-pack' finds it"),)),
     Rule("review.close", "close an access review", "campaign", "board",
@@ -414,6 +424,8 @@ def _who(op: Operation, rule: Rule, account: Row | None, concerned: str | None,
         return Authority("ceo") if category == "ceo" else None
     if rule.who == "self":
         return Authority("self") if concerned == person["id"] else None
+    if rule.who == "anyone":
+        return Authority(category)
     approver = board or _delegation_for(op, account)
     if rule.who == "approvers":
         return approver

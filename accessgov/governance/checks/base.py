@@ -24,6 +24,7 @@ SEVERITIES = ("low", "medium", "high")
 ACCESS = "Access"
 MESSAGING = "WhatsApp, Messaging Apps and Group Chats"
 MONITORING = "Monitoring and Reviewing"
+REPORTING = "Reporting Non-Compliance"
 
 
 @dataclasses.dataclass(frozen=True)

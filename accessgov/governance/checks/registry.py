@@ -13,6 +13,7 @@ from accessgov.governance.checks import (
     approvals,
     credentials,
     grants,
+    incidents,
     messaging,
     offboarding,
     policy,
@@ -32,6 +33,7 @@ FAMILIES: tuple[Family, ...] = (
     reviews,
     policy,
     offboarding,
+    incidents,
 )
 
 __all__ = ["SEVERITIES", "Context", "Finding", "PolicyRule", "all_rules", "at_or_above", "counts",
