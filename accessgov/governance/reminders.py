@@ -1,7 +1,7 @@
 """`accessgov remind`: what is due in the next days or overdue, for each person who must act.
 
-Reviews fall due, grants run out, leavers' checklists stay open, passwords age: nobody is
-told unless someone looks. Each reminder goes to whoever must act on it, owners and
+Reviews fall due, grants run out, leavers' checklists and incidents stay open, passwords
+age: nobody is told unless someone looks. Each reminder goes to whoever must act on it, owners and
 approvers only: the CEO and trustees for reviews and the policy's annual review, an
 account's owner for what concerns their account (the Board when the owner has left), and
 nobody gets a message with nothing in it. `--send` e-mails them (accessgov.governance.mail)
@@ -25,6 +25,7 @@ from accessgov.operation import Operation
 
 DEFAULT_DAYS = 14
 POLICY_REVIEW_DAYS = 365
+INCIDENT_DAYS = 7  # check's INC-001: an incident still open a week after it was reported
 SENT = "reminder.sent"
 
 
@@ -84,6 +85,13 @@ def due(register: Register, today: str, days: int = DEFAULT_DAYS) -> list[Recipi
             f"{item['case_id']} item {item['item']}: {item['leaver']} left; "
             f"{item['action']}" + (f" on {item['account']}" if item["account"] else ""),
             item["since"], f"accessgov offboard show {item['leaver']}"))
+    for item in reminders.open_incident_items(register):
+        owner = item["owner"] if item["kind"] not in ("decision", "tell") else None
+        tell(owner, Task(
+            f"{item['incident_id']} item {item['item']}: {item['action']}",
+            (dt.date.fromisoformat(item["opened"])
+             + dt.timedelta(days=INCIDENT_DAYS)).isoformat(),
+            f"accessgov incident show {item['incident_id']}"))
     max_age = _max_age(register)
     oldest = (dt.date.fromisoformat(until) - dt.timedelta(days=max_age)).isoformat()
     for credential in reminders.credentials_due(register, oldest):

@@ -201,3 +201,14 @@ def test_the_password_never_goes_on_the_command_line(due_soon: Shell) -> None:
                            expect=2)
     assert "never given on the command line" in refused.output
     assert due_soon.run("remind --send", expect=2).stderr.count("\n") == 1
+
+
+def test_open_incident_items_go_to_the_owner_and_the_decision_to_the_board(
+        due_soon: Shell) -> None:
+    due_soon.run("incident open instagram-main --kind compromised --summary 'Odd posts' "
+                 "--as jdoe")
+    data = json.loads(due_soon.run("remind --format json").stdout)
+    who = {entry["person"]: [task["what"] for task in entry["tasks"]] for entry in data}
+    assert any("I-0001" in what and "signed-in session" in what for what in who["vperkins"])
+    assert any("I-0001" in what and "Charity Commission" in what for what in who["spatel"])
+    assert not any("I-0001" in what and "signed-in session" in what for what in who["spatel"])

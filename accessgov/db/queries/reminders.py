@@ -51,6 +51,16 @@ def open_offboarding_items(register: Register) -> list[Row]:
         "WHERE c.status = 'open' AND i.status = 'open' ORDER BY c.num, i.item")
 
 
+def open_incident_items(register: Register) -> list[Row]:
+    """Open items of open incidents, with the account's owner (none for items about no
+    account) and the day the incident was opened."""
+    return register.rows(
+        "SELECT t.incident_id, t.item, t.kind, t.action, t.account, "
+        "substr(i.opened_at, 1, 10) AS opened, a.owner FROM incident_items t "
+        "JOIN incidents i ON i.id = t.incident_id LEFT JOIN accounts a ON a.id = t.account "
+        "WHERE i.status = 'open' AND t.status = 'open' ORDER BY i.num, t.item")
+
+
 def credentials_due(register: Register, oldest: str) -> list[Row]:
     """Credentials of active accounts last changed before `oldest`, with the owner."""
     return register.rows(
