@@ -84,6 +84,7 @@ class Operation:
         self._store = store
         self._undo: list[Callable[[], None]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._warnings: list[str] = []
 
     @property
     def actor(self) -> str:
@@ -131,10 +132,15 @@ class Operation:
                 self._undo.pop()()
         self._after_commit.clear()
 
+    def warn(self, message: str) -> None:
+        """Something the operator should know once the change has committed."""
+        self._warnings.append(message)
+
     def run_after_commit(self) -> list[str]:
         """Carry out the removals that had to wait for the commit. The change stands even if
-        one fails (it only leaves an unused secret behind), so failures come back as text."""
-        problems = []
+        one fails (it only leaves an unused secret behind), so failures come back as text,
+        after the change's own warnings."""
+        problems = list(self._warnings)
         while self._after_commit:
             try:
                 self._after_commit.pop(0)()

@@ -238,6 +238,9 @@ def reveal(op: Operation, account_id: str, kind: str | None) -> str:
     grant = authorise(op, "cred.reveal", account["id"], account=account,
                       stored_by=credential["rotated_by"] or credential["set_by"]).grant
     secret = op.store.read(secret_path(account_id, kind), credential["version"])
+    if _in_engine(secret):
+        raise InputError(f"{account_id}'s TOTP seed is kept in OpenBao's TOTP engine, which "
+                         f"never gives it back: 'accessgov otp {account_id}' gives its code")
     exposures.expose(op.register, op.operator["id"], account_id, kind, credential["version"],
                      "reveal", grant, op.at)
     op.record("cred.reveal", account_id, kind=kind, version=credential["version"],
@@ -255,11 +258,49 @@ def current_otp(op: Operation, account_id: str) -> tuple[str, int]:
     grant = _require_holder(op, "cred.otp", account)
     seed = op.store.read(secret_path(account_id, "totp-seed"),
                                      credential["version"])
+    engine = op.store.code_engine()
+    if _in_engine(seed) and engine is not None:
+        # A code from the engine exposes a code, not the seed: nobody need re-seed for it.
+        code, period = engine.code(seed)
+        op.record("cred.otp", account_id, kind="totp-seed", version=credential["version"],
+                  grant=grant, seed_exposed=False)
+        return code, period - int(op.now.timestamp()) % period
     exposures.expose(op.register, op.operator["id"], account_id, "totp-seed",
                      credential["version"], "otp", grant, op.at)
     op.record("cred.otp", account_id, kind="totp-seed", version=credential["version"],
               grant=grant)
     return otp_code(seed, op.now.timestamp())
+
+
+def move_to_code_engine(op: Operation, account_id: str) -> Row:
+    """Move an account's TOTP seed from KV into OpenBao's TOTP engine: the same seed, as a new
+    version whose KV entry only names the engine key; the KV versions that held it are
+    destroyed once the change commits. Whoever could know the seed still could."""
+    account = _live_account(op.register, account_id)
+    credential = credential_rows.get(op.register, account_id, "totp-seed")
+    if credential is None:
+        raise NotFound(f"{account_id} has no TOTP seed in the register")
+    authority = _require_manager(op, "cred.rotate", account)
+    if op.store.code_engine() is None:
+        raise InputError("only a register whose secrets are in Vault/OpenBao has a TOTP engine")
+    path = secret_path(account_id, "totp-seed")
+    seed = op.store.read(path, credential["version"])
+    if _in_engine(seed):
+        raise InputError(f"{account_id}'s TOTP seed is already in OpenBao's TOTP engine")
+    old = credential["version"]
+    version = _write(op, account, "totp-seed", seed, recorded=old, authority=authority,
+                     how="move", strict=True)
+    op.register.update("credentials", {"id": credential["id"]}, {"version": version})
+    exposures.carry_over(op.register, account_id, "totp-seed", old, version)
+    store = op.store
+
+    def destroy_old_seeds() -> None:
+        for number in range(1, old + 1):
+            if store.exists(path, number):
+                store.discard(path, number)
+
+    op.after_commit(destroy_old_seeds)
+    return _recorded(op, account, "totp-seed", version, "move", authority, previous=old)
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -272,8 +313,9 @@ def _live_account(register: Register, account_id: str) -> Row:
 
 
 def _write(op: Operation, account: Row, kind: str, secret: str, *, recorded: int,
-           authority: str, how: str) -> int:
-    """Write a new version with check-and-set against what the store really holds."""
+           authority: str, how: str, strict: bool = False) -> int:
+    """Write a new version with check-and-set against what the store really holds (a TOTP
+    seed, on OpenBao, into its TOTP engine: see `_into_engine`)."""
     store = op.store
     path = secret_path(account["id"], kind)
     latest = store.current_version(path)
@@ -284,8 +326,49 @@ def _write(op: Operation, account: Row, kind: str, secret: str, *, recorded: int
             f"command was interrupted; record it with 'accessgov cred adopt {account['id']} "
             f"--kind {kind}' first"
         )
+    if kind == "totp-seed":
+        secret = _into_engine(op, account, secret, latest + 1, recorded, strict=strict)
     return op.write_secret(path, secret, expect_version=latest,
                            metadata=_store_metadata(op, account, kind, authority, how))
+
+
+def _in_engine(value: str) -> bool:
+    from accessgov.secrets.openbao.totp import is_pointer
+
+    return is_pointer(value)
+
+
+def _into_engine(op: Operation, account: Row, seed: str, version: int, recorded: int, *,
+                 strict: bool) -> str:
+    """What KV keeps for a TOTP seed: where the store has OpenBao's TOTP engine, a pointer to
+    the engine key now holding the seed (removed again if the change fails; the previous
+    version's key goes once it commits); elsewhere the seed itself. An engine that is not
+    enabled leaves the seed in KV, with a warning (`strict`: refused)."""
+    from accessgov.secrets.openbao.totp import EngineMissing
+
+    engine = op.store.code_engine()
+    if engine is None:
+        return seed
+    name = engine.key_name(account["id"], version)
+    try:
+        engine.create(name, platform_totp(seed), account["id"])
+    except EngineMissing:
+        advice = (f"an administrator enables it ('bao secrets enable -path={engine.mount} "
+                  f"totp'), then 'accessgov cred move-to-totp-engine {account['id']}'")
+        if strict:
+            raise InputError(f"OpenBao has no TOTP engine at {engine.mount}/: {advice}") \
+                from None
+        op.warn(f"OpenBao's TOTP engine is not enabled at {engine.mount}/, so "
+                f"{account['id']}'s seed is kept in KV, where whoever holds the token can read "
+                f"it: {advice}")
+        return seed
+    pointer = engine.pointer(name)
+    op.on_rollback(lambda: engine.delete(pointer))
+    if recorded:
+        previous = op.store.read(secret_path(account["id"], "totp-seed"), recorded)
+        if _in_engine(previous):
+            op.after_commit(lambda: engine.delete(previous))
+    return pointer
 
 
 def _is_live(op: Operation, path: str, version: int) -> bool:

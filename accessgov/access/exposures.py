@@ -51,3 +51,10 @@ def versions_known_by(register: Register, person: str) -> list[Row]:
     kind, version, current (whether it is still the one in use), since (their first exposure)
     and how (each way, comma-separated)."""
     return credentials.versions_known_by(register, person)
+
+
+def carry_over(register: Register, account: str, kind: str, old: int, new: int) -> None:
+    """Whoever could know version `old` could know `new`, the same secret kept elsewhere."""
+    for row in credentials.exposures_of_version(register, account, kind, old):
+        expose(register, row["person"], account, kind, new, row["how"], row["grant_id"],
+               row["at"])

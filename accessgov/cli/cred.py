@@ -122,6 +122,21 @@ def adopt(app: App, account_id: str, kind: str, otp: str | None) -> None:
     done(f"Recorded version {row['version']} of {account_id}'s {kind} ({row['reference']}).")
 
 
+@cred.command("move-to-totp-engine")
+@click.argument("account_id", metavar="ACCOUNT")
+@otp_option
+@click.pass_obj
+def move_to_totp_engine(app: App, account_id: str, otp: str | None) -> None:
+    """Move an account's TOTP seed from the Vault/OpenBao KV into OpenBao's TOTP engine, which
+    gives codes and never the seed; the KV versions that held it are destroyed."""
+    from accessgov.access.credentials import move_to_code_engine
+
+    row = app.change(lambda op: move_to_code_engine(op, account_id), otp=otp)
+    done(f"Moved {account_id}'s TOTP seed into OpenBao's TOTP engine (version "
+         f"{row['version']}): 'accessgov otp {account_id}' gives codes; nobody can read the "
+         "seed any more.")
+
+
 @cred.command("reveal")
 @click.argument("account_id", metavar="ACCOUNT")
 @click.option("--kind", type=click.Choice(KINDS),

@@ -19,6 +19,7 @@ from accessgov.errors import AccessGovError, BackendUnavailable, InputError
 if TYPE_CHECKING:
     from accessgov.secrets.openbao.client import OpenBaoClient
     from accessgov.secrets.openbao.layout import Layout
+    from accessgov.secrets.openbao.totp import CodeEngine
 
 # Relative paths only: no empty, "." or ".." segments that could climb out of the org's area.
 _PATH_PATTERN = re.compile(r"[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*(/[A-Za-z0-9_@+-][A-Za-z0-9._@+-]*)*")
@@ -131,6 +132,11 @@ class SecretBackend(abc.ABC):
         in it, for what only a server can do: tell the time no operator controls, and keep
         the chain head in KV v2, whose versions only go up. None for a store without a
         server of its own (a keyring)."""
+        return None
+
+    def code_engine(self) -> CodeEngine | None:
+        """Where accounts' TOTP seeds can be kept so that only codes come out (OpenBao's
+        TOTP engine); None for a store without one (a keyring)."""
         return None
 
     def exists(self, path: str, version: int | None = None) -> bool:

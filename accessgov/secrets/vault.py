@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from accessgov.secrets.config import BackendConfig
     from accessgov.secrets.openbao.client import OpenBaoClient
     from accessgov.secrets.openbao.layout import Layout
+    from accessgov.secrets.openbao.totp import CodeEngine
 
 # Seconds to wait for Vault to connect or answer. hvac's default is 30 s, far too long for a
 # person waiting at a prompt; tests lower it to exercise the timeout path quickly.
@@ -83,6 +84,7 @@ DEFAULT_MOUNT = "secret"
 ADDRESS_HINT = ("check the address ('accessgov store show'; 'accessgov store set-address URL' "
                 "changes it)")
 DEFAULT_PREFIX = "accessgov"
+DEFAULT_TOTP_MOUNT = "totp"
 OPTIONS = (
     InitOption("vault_url", "Vault/OpenBao address.", envvar="VAULT_ADDR", required=True),
     InitOption("vault_mount", "KV v2 mount.", default=DEFAULT_MOUNT),
@@ -92,6 +94,9 @@ OPTIONS = (
     InitOption("vault_namespace", "Vault/OpenBao namespace, e.g. admin/team-a (default the root "
                "namespace). Kept with the register: VAULT_NAMESPACE set later does not change "
                "it.", envvar="VAULT_NAMESPACE"),
+    InitOption("vault_totp_mount", "Mount of OpenBao's TOTP engine, which keeps accounts' TOTP "
+               "seeds and gives only codes (enable it with 'bao secrets enable totp').",
+               default="totp"),
 )
 
 
@@ -133,6 +138,7 @@ def read_settings(stored: Mapping[str, str | None]) -> Settings:
                                          "--vault-prefix"),
         "vault_cacert": stored.get("vault_cacert"),
         "vault_namespace": namespace,
+        "vault_totp_mount": check_mount(stored.get("vault_totp_mount") or DEFAULT_TOTP_MOUNT),
     }
 
 
@@ -216,6 +222,7 @@ class VaultBackend(SecretBackend):
         self._connection: http.client.HTTPConnection | None = None
         self._hvac: Any = None
         self._server: tuple[OpenBaoClient, Layout] | None = None
+        self._totp_mount = settings.get("vault_totp_mount") or DEFAULT_TOTP_MOUNT
 
     # -- the interface -------------------------------------------------------------------
 
@@ -306,6 +313,12 @@ class VaultBackend(SecretBackend):
             self._server = client, Layout(org=self._org, kv_mount=self._mount,
                                           prefix=self._prefix)
         return self._server
+
+    def code_engine(self) -> CodeEngine:
+        """OpenBao's TOTP engine, where accounts' seeds are kept so that only codes come out."""
+        from accessgov.secrets.openbao.totp import CodeEngine
+
+        return CodeEngine(self.openbao()[0], self._totp_mount, self._org)
 
     def exists(self, path: str, version: int | None = None) -> bool:
         """From the key's metadata: the version (default: the newest) was written and is

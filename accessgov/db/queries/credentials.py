@@ -89,3 +89,10 @@ def versions_known_by(register: Register, person: str) -> list[Row]:
     for row in rows:
         row["current"] = bool(row["current"])
     return rows
+
+
+def exposures_of_version(register: Register, account: str, kind: str, version: int
+                         ) -> list[Row]:
+    """Every exposure to one version (person, how, grant_id, at), oldest first."""
+    return register.rows("SELECT person, how, grant_id, at FROM exposures WHERE account = ? "
+                         "AND kind = ? AND version = ? ORDER BY id", (account, kind, version))

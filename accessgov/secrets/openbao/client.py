@@ -86,7 +86,7 @@ class OpenBaoClient:
     def read(self, path: str, *, what: str, missing_ok: bool = False) -> dict[str, Any] | None:
         """GET `path`; its JSON body, or None for a 404 when `missing_ok`."""
         status, body = self.request("GET", path)
-        if status == 404 and missing_ok and not _no_route(body):
+        if status == 404 and missing_ok and not no_route(body):
             return None
         return self._success(status, body, what)
 
@@ -99,7 +99,7 @@ class OpenBaoClient:
     def list(self, path: str, *, what: str) -> list[str]:
         """LIST `path`: its keys ([] if there are none)."""
         status, body = self.request("LIST", path)
-        if status == 404 and not _no_route(body):
+        if status == 404 and not no_route(body):
             return []
         keys = (self._success(status, body, what).get("data") or {}).get("keys") or []
         return [key for key in keys if isinstance(key, str)]
@@ -150,7 +150,7 @@ class OpenBaoClient:
                 status, detail)
         if status == 503 and ("sealed" in detail.lower() or body.get("sealed") is True):
             message = f"OpenBao at {self.url} is sealed: unseal it ('bao operator unseal')"
-        elif status == 404 and _no_route(body):
+        elif status == 404 and no_route(body):
             message = (f"OpenBao has no engine for {what} ({detail}): run accessgov's OpenBao"
                        " set-up with an administrator's token")
         elif status == 429:
@@ -254,7 +254,7 @@ def detail_of(body: dict[str, Any]) -> str:
     return "; ".join(items)[:200]
 
 
-def _no_route(body: dict[str, Any] | None) -> bool:
+def no_route(body: dict[str, Any] | None) -> bool:
     """OpenBao's 404 for a path no engine serves (as opposed to a key that does not exist)."""
     return any("no handler for route" in str(error)
                or "unsupported path" in str(error)
