@@ -350,8 +350,9 @@ def _into_engine(op: Operation, account: Row, seed: str, version: int, recorded:
     if engine is None:
         return seed
     name = engine.key_name(account["id"], version)
+    totp = platform_totp(seed)
     try:
-        engine.create(name, platform_totp(seed), account["id"])
+        engine.create(name, totp, account["id"])
     except EngineMissing:
         advice = (f"an administrator enables it ('bao secrets enable -path={engine.mount} "
                   f"totp'), then 'accessgov cred move-to-totp-engine {account['id']}'")
@@ -362,7 +363,7 @@ def _into_engine(op: Operation, account: Row, seed: str, version: int, recorded:
                 f"{account['id']}'s seed is kept in KV, where whoever holds the token can read "
                 f"it: {advice}")
         return seed
-    pointer = engine.pointer(name)
+    pointer = engine.pointer(name, int(totp.interval))
     op.on_rollback(lambda: engine.delete(pointer))
     if recorded:
         previous = op.store.read(secret_path(account["id"], "totp-seed"), recorded)

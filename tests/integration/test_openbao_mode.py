@@ -334,3 +334,41 @@ def test_an_imported_approval_is_signed_by_the_importer_and_confirmed_by_the_ceo
     assert (confirmed["actor"], confirmed["signer"]) == ("vperkins", "vperkins")
     verified = json.loads(office.run("spatel", ["audit", "verify", "--format", "json"]).stdout)
     assert verified["ok"] is True
+
+
+def test_a_contributor_takes_codes_from_the_totp_engine_and_never_reads_the_seed(
+        office: Office) -> None:
+    """Issue 17, item 1, where each operator is their own identity: `store setup` enabled
+    the TOTP engine; the seed goes in; jdoe, who holds a grant, takes codes; her own token
+    can read codes but not the key, and nobody's can read the seed from KV."""
+    seed = pyotp.random_base32()
+    office.run("vperkins", ["cred", "set", "instagram-main", "--kind", "totp-seed", "--stdin"],
+               stdin=f"otpauth://totp/Instagram:interact?secret={seed}&issuer=Instagram\n")
+    office.run("vperkins", ["mfa", "enrol", "jdoe"])  # an invitation
+    office.login("jdoe")
+    office.run("jdoe", ["mfa", "enrol", "jdoe", "--as", "jdoe"])
+    started = time.time()
+    code = office.run("jdoe", ["otp", "instagram-main"]).stdout.strip()
+    assert code in {pyotp.TOTP(seed).at(started), pyotp.TOTP(seed).at(time.time())}
+    token = _operator_token(office, "jdoe")
+    name = f"accessgov-{SLUG}-instagram-main-v1"
+    for path, allowed in ((f"totp/code/{name}", True), (f"totp/keys/{name}", False)):
+        status, _ = _as(office, token, "GET", path)
+        assert (status == 200) is allowed, path
+    status, body = _as(office, token, "GET",
+                       f"secret/data/accessgov/{SLUG}/instagram-main/totp-seed")
+    assert status != 200 or seed not in json.dumps(body)
+
+
+def _as(office: Office, token: str, method: str, path: str) -> tuple[int, object]:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{office.bao.url}/v1/{path}", method=method,
+                                     headers={"X-Vault-Token": token})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None

@@ -73,7 +73,7 @@ def test_the_seed_goes_into_the_engine_and_only_codes_come_out(
     # KV holds a pointer, never the seed.
     kv = openbao.bao("kv", "get", "-mount=secret", "-field=value",
                      f"accessgov/{slug}/tiktok-main/totp-seed").stdout.strip()
-    assert kv == f"openbao-totp:{mount}/accessgov-{slug}-tiktok-main-v1" and seed not in kv
+    assert kv == f"openbao-totp:{mount}/accessgov-{slug}-tiktok-main-v1#30" and seed not in kv
     # Not even root reads the seed from the engine: only its settings.
     key = openbao.api("GET", f"{mount}/keys/accessgov-{slug}-tiktok-main-v1")
     assert seed not in json.dumps(key) and key["data"]["period"] == 30

@@ -121,11 +121,12 @@ class Layout:
     prefix: str = "accessgov"
     auth_mount: str = "userpass"
     transit_mount: str = "transit"
+    totp_mount: str = "totp"
 
     def __post_init__(self) -> None:
         if not _ORG.fullmatch(self.org):
             raise InputError(f"organisation id {self.org!r} cannot name an OpenBao policy")
-        for name in ("kv_mount", "prefix", "auth_mount", "transit_mount"):
+        for name in ("kv_mount", "prefix", "auth_mount", "transit_mount", "totp_mount"):
             value = getattr(self, name).strip("/")
             if not _MOUNT.fullmatch(value) or ".." in value.split("/"):
                 raise InputError(f"{name.replace('_', ' ')} {value!r} is not a usable path")
@@ -137,7 +138,8 @@ class Layout:
         """The layout of the register whose vault settings are `config`."""
         return cls(org=config.org_slug, kv_mount=config.vault_mount or "secret",
                    prefix=config.vault_prefix or "accessgov", auth_mount=auth_mount,
-                   transit_mount=transit_mount)
+                   transit_mount=transit_mount,
+                   totp_mount=config.settings.get("vault_totp_mount") or "totp")
 
     @property
     def operator_policy(self) -> str:

@@ -34,6 +34,10 @@ def operator_policy(layout: Layout) -> str:
         (f"{kv}/data/{area}/mfa/*", '"deny"'),
         ("identity/mfa/method/totp/generate", '"update"'),
         ("identity/mfa/method/totp", '"list"'),
+        # Accounts' TOTP seeds go into the TOTP engine and never come out: keys are made and
+        # removed, never read; codes are read.
+        (f"{layout.totp_mount}/keys/accessgov-{layout.org}-*", '"create", "update", "delete"'),
+        (f"{layout.totp_mount}/code/accessgov-{layout.org}-*", '"read"'),
         ("auth/token/lookup-self", '"read"'),
         ("sys/health", '"read"'),
     )

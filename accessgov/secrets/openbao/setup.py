@@ -57,6 +57,7 @@ def setup(admin: OpenBaoClient, layout: Layout) -> SetupResult:
     token_accessor = auth_accessor(admin, TOKEN_MOUNT)
     _secrets_engine(admin, layout.kv_mount, "kv", {"version": "2"})
     _secrets_engine(admin, layout.transit_mount, "transit", {})
+    _secrets_engine(admin, layout.totp_mount, "totp", {})
     method_id = _totp_method(admin)
     admin.write(f"identity/mfa/login-enforcement/{layout.enforcement}", {
         "mfa_method_ids": [method_id],

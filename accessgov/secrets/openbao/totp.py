@@ -7,10 +7,12 @@ the current code, and nothing, no policy, no administrator, reads the seed back.
 
 The register keeps its version numbers as for every credential: each version of the seed is
 its own engine key, `accessgov-<org>-<account>-v<N>`, and the KV entry of that version holds
-only a pointer to it (`openbao-totp:<mount>/<name>`, no secret), so rotation, reconciliation
+only a pointer to it (`openbao-totp:<mount>/<name>#<period>`, no secret), so rotation, reconciliation
 and a failed command's undo work as for any credential. The engine is mounted once by an
-administrator (`bao secrets enable totp`); the token accessgov uses needs `create`/`delete` on
-`<mount>/keys/accessgov-<org>-*` and `read` on `<mount>/code/accessgov-<org>-*`.
+administrator (`bao secrets enable totp`, or `accessgov store setup` for a register whose
+operators are each their own identity); the token accessgov uses needs `create`, `update` and
+`delete` on `<mount>/keys/accessgov-<org>-*` and `read` on `<mount>/code/accessgov-<org>-*`,
+and nothing may `read` the keys (which would give their settings, never their seed).
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ class CodeEngine:
         """The engine key of one version of an account's seed."""
         return f"accessgov-{self.org}-{account}-v{int(version)}"
 
-    def pointer(self, name: str) -> str:
-        """What the KV entry holds for a seed kept in the engine (no secret)."""
-        return f"{POINTER}{self.mount}/{name}"
+    def pointer(self, name: str, period: int) -> str:
+        """What the KV entry holds for a seed kept in the engine (no secret): the key, and
+        its period, so that a code's remaining life needs no read of the key."""
+        return f"{POINTER}{self.mount}/{name}#{int(period)}"
 
     def create(self, name: str, seed: Any, account: str) -> None:
         """Import a seed (a pyotp TOTP) as a generator key; EngineMissing if no engine."""
@@ -68,14 +71,14 @@ class CodeEngine:
 
     def code(self, pointer: str) -> tuple[str, int]:
         """The current code of the key a pointer names, and the key's period in seconds."""
-        mount, _, name = pointer.removeprefix(POINTER).partition("/")
+        target, _, period = pointer.removeprefix(POINTER).partition("#")
+        mount, _, name = target.partition("/")
         body = self.client.read(f"{mount}/code/{name}", what=f"the code of {name}")
-        key = self.client.read(f"{mount}/keys/{name}", what=f"the settings of {name}")
-        period = int(((key or {}).get("data") or {}).get("period") or 30)
-        return str(((body or {}).get("data") or {}).get("code") or ""), period
+        return (str(((body or {}).get("data") or {}).get("code") or ""),
+                int(period) if period.isdigit() else 30)
 
     def delete(self, pointer_or_name: str) -> None:
         """Remove a key (the seed goes with it: nobody can make its codes any more)."""
-        target = pointer_or_name.removeprefix(POINTER)
+        target = pointer_or_name.removeprefix(POINTER).partition("#")[0]
         mount, _, name = target.partition("/") if "/" in target else (self.mount, "", target)
         self.client.delete(f"{mount}/keys/{name}", what=f"removing the TOTP key {name}")
