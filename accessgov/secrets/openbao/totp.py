@@ -8,11 +8,12 @@ the current code, and nothing, no policy, no administrator, reads the seed back.
 The register keeps its version numbers as for every credential: each version of the seed is
 its own engine key, `accessgov-<org>-<account>-v<N>`, and the KV entry of that version holds
 only a pointer to it (`openbao-totp:<mount>/<name>#<period>`, no secret), so rotation,
-reconciliation and a failed command's undo work as for any credential. The engine is
-mounted once by an administrator (`bao secrets enable totp`, or `accessgov store setup` for a register whose
-operators are each their own identity); the token accessgov uses needs `create`, `update` and
-`delete` on `<mount>/keys/accessgov-<org>-*` and `read` on `<mount>/code/accessgov-<org>-*`,
-and nothing may `read` the keys (which would give their settings, never their seed).
+reconciliation and a failed command's undo work as for any credential. The engine is mounted
+once by an administrator (`bao secrets enable totp`, or `accessgov store setup` for a
+register whose operators are each their own identity); the token accessgov uses needs
+`create`, `update` and `delete` on `<mount>/keys/accessgov-<org>-*` and `read` on
+`<mount>/code/accessgov-<org>-*`, and nothing may `read` the keys (which would give their
+settings, never their seed).
 """
 
 from __future__ import annotations
