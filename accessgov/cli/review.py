@@ -164,31 +164,29 @@ def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: 
     from accessgov.cli.check import checks_context
     from accessgov.common.timeutil import iso
     from accessgov.governance import evidence
+    from accessgov.reports.evidence import FOLDER_FORMATS, document
 
-    if fmt == "bundle" and not output_file:
+    folder = output_file if fmt in FOLDER_FORMATS else None
+    if fmt in FOLDER_FORMATS and not folder:
         raise click.UsageError("a bundle is a folder: give it with -o DIR")
     require_folder(output_file)
     typed = " ".join(["accessgov review export", quarter, "--format", fmt,
-                      *(["-o", output_file] if fmt == "bundle" and output_file else []),
+                      *(["-o", folder] if folder else []),
                       *(["--no-store"] if no_store else [])])
     pack = evidence.build(app.register, quarter, app.today(), iso(app.clock()),
                           checks_context(app, store=not no_store), command=typed)
-    if fmt == "bundle":
-        assert output_file is not None
-        _bundle(app, pack, Path(output_file), otp)
+    if folder:
+        _bundle(app, pack, Path(folder), otp)
         return
-    from accessgov.reports.evidence import document
-
     emit_document(document(pack), fmt, output_file)
 
 
 def _bundle(app: App, pack: Pack, folder: Path, otp: str | None) -> None:
     """Write the bundle, then record its manifest; a refused record takes the folder away."""
     from accessgov.governance import evidence_bundle
-    from accessgov.reports.evidence import document
-    from accessgov.reports.rendering import render
+    from accessgov.reports.evidence import drawn_for_bundle
 
-    bundle = evidence_bundle.build(pack, lambda pack, fmt: render(document(pack), fmt))
+    bundle = evidence_bundle.build(pack, drawn_for_bundle(pack))
     evidence_bundle.write(bundle, folder)
     try:
         app.change(lambda op: evidence_bundle.record(op, bundle), otp=otp)

@@ -34,7 +34,6 @@ from accessgov.identity.authority import authorise
 from accessgov.operation import Operation
 
 MANIFEST = "manifest.json"
-FORMATS = ("csv", "json", "md", "html")
 EXPORTED = "review.export"
 # The columns that name an item; what was decided about it may change while a review is open.
 IDENTITY = ("item", "grant_id", "account", "person", "role")
@@ -57,10 +56,10 @@ class Bundle:
         return hashlib.sha256(self.manifest_bytes).hexdigest()
 
 
-def build(pack: Pack, draw: Callable[[Pack, str], str]) -> Bundle:
-    """The bundle of `pack`, each format drawn by `draw(pack, fmt)`."""
+def build(pack: Pack, drawings: Mapping[str, str]) -> Bundle:
+    """The bundle of `pack`, from its drawings (format -> text)."""
     quarter = pack.campaign["id"]
-    files = {f"review-{quarter}.{fmt}": draw(pack, fmt).encode() for fmt in FORMATS}
+    files = {f"review-{quarter}.{fmt}": text.encode() for fmt, text in drawings.items()}
     population = pack.header()["population"]
     manifest = {
         "kind": "accessgov review evidence bundle",

@@ -147,7 +147,7 @@ def _person_checklist(op: Operation, person: Row, kind: str) -> list[dict[str, A
             person=person["id"], version=enrolment["seed_version"]))
     for grant in grant_rows.held_or_asked(op.register, today=op.today, person=person["id"]):
         if grant.get("status") == "active":
-            items.append(_grant_item(grant, grant["account"], kind))
+            items.append(_grant_item(dict(grant, person=person["id"]), grant["account"], kind))
             platform = catalogue.platform(accounts.get(op.register, grant["account"])["platform"])
             items.append(_item("sessions", f"End {person['id']}'s sessions on "
                                f"{grant['account']} ({platform.name})", [

@@ -28,6 +28,19 @@ SHARED_COLUMNS = ("account", "platform", "handle", "owner", "controls", "recorde
                   "recorded_at")
 
 
+# Not a drawing: the pack drawn in each of BUNDLED, in a folder with their manifest
+# (accessgov.governance.evidence_bundle writes and checks it).
+FOLDER_FORMATS = frozenset({"bundle"})
+BUNDLED = ("csv", "json", "md", "html")
+
+
+def drawn_for_bundle(pack: Pack) -> dict[str, str]:
+    """The pack drawn in each bundled format, by format."""
+    from accessgov.reports.rendering import render
+
+    return {fmt: render(document(pack), fmt) for fmt in BUNDLED}
+
+
 class Pack(Protocol):
     """What the pack offers: its item columns, its header (campaign, summary, sign-off,
     changes, findings), its items as records, and its items as value tuples."""

@@ -138,7 +138,9 @@ def read_settings(stored: Mapping[str, str | None]) -> Settings:
                                          "--vault-prefix"),
         "vault_cacert": stored.get("vault_cacert"),
         "vault_namespace": namespace,
-        "vault_totp_mount": check_mount(stored.get("vault_totp_mount") or DEFAULT_TOTP_MOUNT),
+        # Unset in registers made before the TOTP engine: the default mount, at use.
+        "vault_totp_mount": check_mount(totp) if (totp := stored.get("vault_totp_mount"))
+        else None,
     }
 
 

@@ -74,6 +74,7 @@ def hostile(shared: Shell) -> Shell:
     run("offboard", "done", "mal", "1", "--note", SUM)
     run("grant", "add", "eve", "x-main", "--role", "editor", "--reason", SUM)
     run("grant", "revoke", "G-0004", "--reason", CALC)  # on the to-do list, eve's name first
+    run("incident", "open", "x-main", "--kind", "compromised", "--summary", CALC)
     return sh
 
 
@@ -123,6 +124,10 @@ COMMANDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "backup verify": ("", ()),
     "todo list": ("", (LINK,)),
     "store show": ("", ()),
+    "incident show": ("I-0001", ()),
+    "incident list": ("", (CALC,)),
+    "incident export": ("I-0001", ()),
+    "remind": ("", ()),
 }
 
 
