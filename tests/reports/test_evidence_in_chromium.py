@@ -113,3 +113,33 @@ def test_the_evidence_pack_renders_in_a_real_browser(
     assert len(colours) > 20, f"the page looks blank: {len(colours)} colours"
     dark = sum(1 for row in rows[:400] for i in range(0, len(row), 3) if max(row[i:i + 3]) < 80)
     assert dark > 2000, "no text drawn at the top of the page"  # the title and the summary
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian: apt-get "
+                    "install chromium; make test installs it when it may)")
+def test_the_bundles_page_shows_its_shared_logins_and_population_in_a_real_browser(
+        shared: Shell, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 17, item 4: the HTML of an evidence bundle, as Chromium builds it (scripts on):
+    the shared-login exceptions and how the population was produced are there, and a name
+    written as a script did not run."""
+    sh = shared
+    sh.run(f"account update tiktok-main --shared-login-exception 'Password only in accessgov' "
+           f"{sh.as_('spatel')}")
+    sh.run(f"person add zoe --name 'Zoë <script>document.body.innerHTML=\"gone\"</script>' "
+           f"--email z@example.org --category volunteer {sh.as_('vperkins')}")
+    sh.run(f"review start {sh.as_('vperkins')}")
+    q = quarter_of(sh.clock.now.date().isoformat())
+    folder = tmp_path / "bundle"
+    sh.run(f"review export {q} --format bundle -o {folder} {sh.as_('spatel')}")
+    browser = tmp_path_factory.mktemp("chromium-dom")
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update",
+         f"--user-data-dir={browser / 'profile'}", "--dump-dom",
+         (folder / f"review-{q}.html").as_uri()],
+        capture_output=True, timeout=120, cwd=browser, check=False,
+        env=dict(os.environ, TMPDIR=str(browser))).stdout.decode()
+    assert "Shared logins: recorded exceptions" in dom
+    assert "Password only in accessgov" in dom
+    assert "How the population was produced" in dom
+    assert "<body>gone</body>" not in dom
