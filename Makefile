@@ -53,7 +53,9 @@ demo: $(STAMP)
 POSTGRES_STORY = tests/cli/test_story.py tests/cli/test_attacks.py tests/cli/test_audit_chain.py \
 	tests/cli/test_missing_rows.py tests/governance/test_review.py \
 	tests/offboarding/test_start.py tests/offboarding/test_checklist.py \
-	tests/transfer/test_export.py tests/governance/test_todo.py
+	tests/transfer/test_export.py tests/governance/test_todo.py \
+	tests/governance/test_incidents.py tests/governance/test_evidence_bundle.py \
+	tests/notify/test_remind.py
 
 test: $(STAMP) system-deps
 	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"

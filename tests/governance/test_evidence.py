@@ -213,12 +213,11 @@ def test_shared_logins_are_listed_as_recorded_exceptions_with_their_controls(
 
 
 def test_an_exception_forged_with_sqlite_is_named_and_refused(closed: Shell) -> None:
-    import sqlite3
+    from tests.support.behind import behind_the_log
 
-    with sqlite3.connect(closed.db) as conn:
-        conn.execute("INSERT INTO account_exceptions (account, kind, controls, recorded_by, "
-                     "recorded_at, authority) VALUES ('tiktok-main', 'shared-login', 'fine', "
-                     "'vperkins', '2026-01-01T00:00:00Z', 'ceo')")
+    behind_the_log(closed.db, "INSERT INTO account_exceptions (account, kind, controls, "
+                   "recorded_by, recorded_at, authority) VALUES ('tiktok-main', "
+                   "'shared-login', 'fine', 'vperkins', '2026-01-01T00:00:00Z', 'ceo')")
     verify = closed.run("audit verify", expect=1)
     assert "account_exceptions" in verify.output
     closed.run(f"account update tiktok-main --shared-login-exception again "

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import stat
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from accessgov.governance.review import quarter_of
 from tests.governance.test_evidence import closed  # noqa: F401 - the fixture
+from tests.support.behind import behind_the_log
 from tests.support.shell import Shell, dump
 
 
@@ -91,8 +91,8 @@ def test_extra_missing_and_foreign_files_are_named(closed: Shell, bundle: Path) 
 def test_the_bundle_does_not_verify_against_a_register_whose_log_was_rewritten(
         closed: Shell, bundle: Path) -> None:  # noqa: F811
     """The export event forged away with sqlite3 (its seal no longer holds)."""
-    with sqlite3.connect(closed.db) as conn:
-        conn.execute("UPDATE audit SET actor = 'vperkins' WHERE action = 'review.export'")
+    behind_the_log(closed.db, "UPDATE audit SET actor = 'vperkins' WHERE action = "
+                   "'review.export'")
     out = verify(closed, bundle, expect=1)
     assert "not sealed by this register" in out
 

@@ -6,8 +6,8 @@ change is made; only the CEO or a trustee decides and closes; `check` names one 
 from __future__ import annotations
 
 import json
-import sqlite3
 
+from tests.support.behind import behind_the_log
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell
 
@@ -104,9 +104,8 @@ def test_an_incident_left_open_a_week_is_a_finding(shared: Shell) -> None:
 
 def test_an_item_deleted_with_sqlite_is_named(shared: Shell) -> None:
     shared.run("incident open tiktok-main --kind compromised --summary x --as jdoe")
-    with sqlite3.connect(shared.db) as conn:
-        conn.execute("DELETE FROM incident_items WHERE incident_id = 'I-0001' "
-                     "AND kind = 'decision'")
+    behind_the_log(shared.db, "DELETE FROM incident_items WHERE incident_id = 'I-0001' "
+                   "AND kind = 'decision'")
     assert shared.run("audit verify", expect=1).exit_code == 1
     shared.run(f"incident close I-0001 {shared.as_('spatel')}", expect=3)
 
