@@ -126,6 +126,14 @@ def test_the_ceo_moves_a_keyring_register_to_openbao(
     assert (event["details"]["before"]["backend"], event["details"]["after"]["backend"]) == (
         "keyring", "vault")
     assert "intact" in term.run("audit verify").stdout
+    # Canaries: no secret moved through the register, the log or the terminal.
+    written = term.db.read_bytes() + b"".join(
+        path.read_bytes() for path in term.db.parent.glob(term.db.name + "-wal"))
+    written += term.run("audit log --format json").stdout.encode()
+    written += "".join(result.stdout + result.stderr for result in term.transcript
+                       if "reveal" not in result.args).encode()  # reveal prints it: its job
+    for secret in ("First-password-1", "Second-password-2", "aaaa-1111 bbbb-2222"):
+        assert secret.encode() not in written
     check = json.loads(feed(term, "check --format json", expect=None).stdout)
     assert not [f for f in _findings(check) if str(f["rule"]).startswith("STO")]
     # Changes go on, against the new store's record of the head.
