@@ -34,8 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 @click.group()
 def store() -> None:
-    """The secret store: where it is, and the OpenBao server of a register whose operators
-    are each their own identity."""
+    """The secret store: where it is, moving the register to another, and the OpenBao server
+    of a register whose operators are each their own identity."""
 
 
 @store.command("show")
