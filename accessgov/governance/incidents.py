@@ -87,7 +87,7 @@ def open_incident(op: Operation, subject: str, kind: str, summary: str) -> dict[
         "opened_verified_by": op.proof.describe() if op.proof else "not verified"})
     items = (_account_checklist(op, target, kind) if subject_kind == "account"
              else _person_checklist(op, target, kind))
-    items = [*items, *_telling(op.register), _decision_item()]
+    items = [*items, *_telling(op.register), _decision_item(incident_id)]
     for number_, item in enumerate(items, start=1):
         op.register.insert("incident_items", {
             "incident_id": incident_id, "item": number_, "status": "open",
@@ -203,11 +203,11 @@ def _is_ceo(register: Register, person_id: str) -> bool:
     return bool(people.get(register, person_id)["category"] == "ceo")
 
 
-def _decision_item() -> dict[str, Any]:
+def _decision_item(incident_id: str) -> dict[str, Any]:
     return _item(DECISION, "Decide whether to report this to the Charity Commission as a "
                  "serious incident, and record why", [
-        "The CEO or a trustee records it: 'accessgov incident decide I --report yes|no "
-        "--reason \"...\"' (this item then ticks itself). The Commission's guidance: "
+        f"The CEO or a trustee records it: 'accessgov incident decide {incident_id} --report "
+        "yes|no --reason \"...\"' (this item then ticks itself). The Commission's guidance: "
         "https://www.gov.uk/guidance/how-to-report-a-serious-incident-in-your-charity"])
 
 
