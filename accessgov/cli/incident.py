@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import WholeNumber
 
-if TYPE_CHECKING:
-    from accessgov.reports.document import Document
-
 LIST_COLUMNS = ("id", "subject_kind", "subject", "kind", "summary", "status", "opened_by",
                 "opened_at", "report", "open_items", "closed_at")
 TABLE_COLUMNS = ("id", "subject", "kind", "status", "opened_at", "report", "open_items")
-ITEM_COLUMNS = ("incident", "item", "status", "kind", "account", "person", "action", "steps",
-                "done_by", "done_at", "note")
 EXPORT_FORMATS = ("csv", "json", "md", "html")
 KINDS = ("compromised", "device-lost", "wrong-post", "other")  # incidents.KINDS
 
@@ -38,11 +31,12 @@ def open_(app: App, subject: str, kind: str, summary: str, otp: str | None) -> N
     """Report an incident about an account or a person (anyone in scope may); prints the
     numbered checklist the register makes for it."""
     from accessgov.governance.incidents import open_incident
+    from accessgov.reports.checklist import incident_document
 
     found = app.change(lambda op: open_incident(op, subject, kind, summary), otp=otp)
     done(f"Opened {found['id']} ({kind}, {subject}): {len(found['items'])} items to do "
          f"('accessgov incident done {found['id']} ITEM' ticks one).\n")
-    emit_document(_document(found), "table", None)
+    emit_document(incident_document(found), "table", None)
 
 
 @incident.command("show")
@@ -52,8 +46,10 @@ def open_(app: App, subject: str, kind: str, summary: str, otp: str | None) -> N
 def show(app: App, incident_id: str, fmt: str, output_file: str | None) -> None:
     """Show an incident and its numbered checklist."""
     from accessgov.governance.incidents import show as show_incident
+    from accessgov.reports.checklist import incident_document
 
-    emit_document(_document(show_incident(app.register, incident_id)), fmt, output_file)
+    emit_document(incident_document(show_incident(app.register, incident_id)), fmt,
+                  output_file)
 
 
 @incident.command("list")
@@ -122,27 +118,8 @@ def close(app: App, incident_id: str, otp: str | None) -> None:
 def export(app: App, incident_id: str, fmt: str, output_file: str | None) -> None:
     """Export an incident and its checklist as evidence."""
     from accessgov.governance.incidents import show as show_incident
+    from accessgov.reports.checklist import incident_document
 
-    emit_document(_document(show_incident(app.register, incident_id), bom=True), fmt,
-                  output_file)
+    emit_document(incident_document(show_incident(app.register, incident_id), bom=True),
+                  fmt, output_file)
 
-
-def _document(found: dict[str, Any], *, bom: bool = False) -> Document:
-    from accessgov.reports.document import Document, Rows
-    from accessgov.reports.text import visible
-
-    facts = {key: value for key, value in found.items() if key != "items"}
-    items = [dict(item, incident=found["id"], steps=" / ".join(item["steps"]))
-             for item in found["items"]]
-    lines = [f"{key.replace('_', ' ')}: {visible(str(value))}"
-             for key, value in facts.items() if value is not None]
-    for item in found["items"]:
-        box = "[x]" if item["status"] == "done" else "[ ]"
-        lines.append(f"\n{item['item']:>3}. {box} {visible(item['action'])}")
-        lines += [f"        - {visible(step)}" for step in item["steps"]]
-        if item["status"] == "done":
-            note = f": {visible(item['note'])}" if item["note"] else ""
-            lines.append(f"        done {item['done_at']} by {item['done_by']}{note}")
-    return Document(title=f"Incident {found['id']}", record=facts, payload=found,
-                    rows=Rows(columns=ITEM_COLUMNS, records=items, bom=bom, heading="Checklist"),
-                    text="\n".join(lines) + "\n")

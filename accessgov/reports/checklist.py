@@ -51,14 +51,40 @@ def text(case: Case) -> str:
     if case["status"] == "scheduled":
         lines.append(f"\nThe checklist is made on {case['leave_date']}, when the offboarding "
                      "is carried out.")
-    for item in case["items"]:
+    lines.append(numbered_items(case["items"]))
+    return "\n".join(lines)
+
+
+def numbered_items(items: list[Mapping[str, Any]]) -> str:
+    """Each item numbered with its box, its steps below, and who ticked it when (the
+    checklists of offboarding and of incidents alike)."""
+    lines = []
+    for item in items:
         box = "[x]" if item["status"] == "done" else "[ ]"
         lines.append(f"\n{item['item']:>3}. {box} {visible(item['action'])}")
         lines += [f"        - {visible(step)}" for step in item["steps"]]
         if item["status"] == "done":
             note = f": {visible(item['note'])}" if item["note"] else ""
             lines.append(f"        done {item['done_at']} by {item['done_by']}{note}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+INCIDENT_ITEM_COLUMNS = ("incident", "item", "status", "kind", "account", "person", "action",
+                         "steps", "done_by", "done_at", "note")
+
+
+def incident_document(incident: Mapping[str, Any], *, bom: bool = False) -> Document:
+    """An incident: its fields then its numbered checklist for the terminal; JSON is the
+    incident, CSV one line per item, Markdown and HTML the fields and the items' table."""
+    facts = {key: value for key, value in incident.items() if key != "items"}
+    items = [dict(item, incident=incident["id"], steps=" / ".join(item["steps"]))
+             for item in incident["items"]]
+    lines = [f"{key.replace('_', ' ')}: {visible(str(value))}"
+             for key, value in facts.items() if value is not None]
+    return Document(title=f"Incident {incident['id']}", record=facts, payload=incident,
+                    rows=Rows(columns=INCIDENT_ITEM_COLUMNS, records=items, bom=bom,
+                              heading="Checklist"),
+                    text="\n".join(lines) + "\n" + numbered_items(incident["items"]))
 
 
 def item_rows(case: Case) -> list[dict[str, Any]]:
