@@ -124,12 +124,10 @@ def init(app: App, /, org: str, slug: str | None, backend: str | None,
             raise click.UsageError(f"{option.flag}{alternative} is needed for the {kind} "
                                    "backend")
     config = backends.configure(kind, org_id, given)
-    url = config.settings.get("vault_url")
-    if url and not insecure_http:
-        from accessgov.secrets.vault import plain_http_problem
+    if url := config.settings.get("vault_url"):
+        from accessgov.secrets.vault import refuse_plain_http
 
-        if problem := plain_http_problem(str(url)):
-            raise InputError(problem)
+        refuse_plain_http(url, insecure_http)
     factory = app.backend_factory or backends
     store = factory(config)
     login = _log_in(app, store) if store.signs else None

@@ -112,11 +112,10 @@ def move(app: App, /, kind: str, insecure_http: bool, remove_old: bool, otp: str
         kind, source.org_slug, {name: value for name, value in given.items() if name in options})
     check_move(source, target_config)
     url = target_config.settings.get("vault_url")
-    if url and not insecure_http:
-        from accessgov.secrets.vault import plain_http_problem
+    if url:
+        from accessgov.secrets.vault import refuse_plain_http
 
-        if problem := plain_http_problem(str(url)):
-            raise InputError(problem)
+        refuse_plain_http(url, insecure_http)
     target = (app.backend_factory or backends)(target_config)
     details = app.change(lambda op: move_secrets(op, target, target_config,
                                                   remove_old=remove_old),

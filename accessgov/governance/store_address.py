@@ -42,11 +42,9 @@ def check_address(backend: str | None, url: str, insecure_http: bool) -> str:
     url = validate.one_line(url, "address").rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise InputError(f"{url!r} is not an http:// or https:// address")
-    from accessgov.secrets.vault import plain_http_problem
+    from accessgov.secrets.vault import refuse_plain_http
 
-    problem = plain_http_problem(url)
-    if problem and not insecure_http:
-        raise InputError(problem)
+    refuse_plain_http(url, insecure_http)
     return url
 
 

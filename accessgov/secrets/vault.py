@@ -118,6 +118,13 @@ def plain_http_problem(url: str) -> str | None:
             "network unencrypted; use https://, or give --insecure-http if you accept that")
 
 
+def refuse_plain_http(url: str | None, insecure_http: bool) -> None:
+    """InputError for a plain http:// address to another machine, unless the operator
+    accepted it with --insecure-http (init, store set-address, store move)."""
+    if url and not insecure_http and (problem := plain_http_problem(url)):
+        raise InputError(problem)
+
+
 def configure(given: Mapping[str, str | None]) -> Settings:
     """At init: the settings from init's options (the address must fit on one line)."""
     url = given.get("vault_url")
