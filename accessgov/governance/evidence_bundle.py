@@ -96,9 +96,9 @@ def write(bundle: Bundle, folder: Path) -> None:
 
 def remove(folder: Path) -> None:
     """Take a bundle this command wrote away again (its change did not commit)."""
-    for name in [*(f.name for f in folder.iterdir())] if folder.is_dir() else []:
-        (folder / name).unlink(missing_ok=True)
     if folder.is_dir():
+        for path in folder.iterdir():
+            path.unlink(missing_ok=True)
         folder.rmdir()
 
 

@@ -185,7 +185,7 @@ def _grant_item(grant: Row, account: str, kind: str) -> dict[str, Any]:
 
 def _telling(register: Register) -> list[dict[str, Any]]:
     board = reminders.board(register)
-    ceo = [row for row in board if _is_ceo(register, row["id"])]
+    ceo = [row for row in board if row["category"] == "ceo"]
     trustees = [row for row in board if row not in ceo]
     items = []
     if ceo:
@@ -197,10 +197,6 @@ def _telling(register: Register) -> list[dict[str, Any]]:
         "The Chair decides with the CEO whether the Board must meet; tick this item once "
         "they know."]))
     return items
-
-
-def _is_ceo(register: Register, person_id: str) -> bool:
-    return bool(people.get(register, person_id)["category"] == "ceo")
 
 
 def _decision_item(incident_id: str) -> dict[str, Any]:

@@ -16,10 +16,9 @@ import hashlib
 from collections import defaultdict
 from typing import Any
 
-from accessgov.common import validate
 from accessgov.db.queries import findings, reminders
 from accessgov.db.register import Register
-from accessgov.governance.checks.credentials import DEFAULT_MAX_AGE_DAYS, MAX_AGE_SETTING
+from accessgov.governance.checks.credentials import max_age_of
 from accessgov.governance.review import quarter_of
 from accessgov.operation import Operation
 
@@ -92,7 +91,7 @@ def due(register: Register, today: str, days: int = DEFAULT_DAYS) -> list[Recipi
             (dt.date.fromisoformat(item["opened"])
              + dt.timedelta(days=INCIDENT_DAYS)).isoformat(),
             f"accessgov incident show {item['incident_id']}"))
-    max_age = _max_age(register)
+    max_age = max_age_of(register.settings())
     oldest = (dt.date.fromisoformat(until) - dt.timedelta(days=max_age)).isoformat()
     for credential in reminders.credentials_due(register, oldest):
         rotate_by = (dt.date.fromisoformat(credential["changed"])
@@ -144,11 +143,6 @@ def _quarter_end(quarter: str) -> str:
     year, number = int(quarter[:4]), int(quarter[-1])
     first_of_next = dt.date(year + number // 4, number % 4 * 3 + 1, 1)
     return (first_of_next - dt.timedelta(days=1)).isoformat()
-
-
-def _max_age(register: Register) -> int:
-    value = register.setting(MAX_AGE_SETTING) or ""
-    return int(value) if validate.digits(value) and int(value) > 0 else DEFAULT_MAX_AGE_DAYS
 
 
 def not_sent_today(register: Register, recipients: list[Recipient], today: str

@@ -8,9 +8,9 @@ from accessgov.db.register import Register, Row
 
 
 def board(register: Register) -> list[Row]:
-    """The CEO and the trustees who are still here (id, name, email)."""
-    return register.rows("SELECT id, name, email FROM people WHERE status = 'active' AND "
-                         "category IN ('ceo', 'trustee') ORDER BY id")
+    """The CEO and the trustees who are still here (id, name, email, category)."""
+    return register.rows("SELECT id, name, email, category FROM people WHERE status = "
+                         "'active' AND category IN ('ceo', 'trustee') ORDER BY id")
 
 
 def people_by_id(register: Register, ids: list[str]) -> list[Row]:

@@ -8,7 +8,7 @@ could know must be changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from accessgov.common import validate
 from accessgov.db.queries import findings as rows
@@ -28,7 +28,12 @@ DEFAULT_MAX_AGE_DAYS = 365
 
 def max_age_days(context: Context) -> int:
     """The longest a credential may go unchanged, in days (a setting; 365 by default)."""
-    value = context.settings.get(MAX_AGE_SETTING, "")
+    return max_age_of(context.settings)
+
+
+def max_age_of(settings: Mapping[str, str]) -> int:
+    """The same, from the register's settings (reminders read it too)."""
+    value = settings.get(MAX_AGE_SETTING, "")
     return int(value) if validate.digits(value) and int(value) > 0 else DEFAULT_MAX_AGE_DAYS
 
 
