@@ -110,6 +110,16 @@ def test_an_item_deleted_with_sqlite_is_named(shared: Shell) -> None:
     shared.run(f"incident close I-0001 {shared.as_('spatel')}", expect=3)
 
 
+def test_an_item_ticked_with_sqlite_cannot_close_the_incident(shared: Shell) -> None:
+    """An insider marks every item done, the decision on the Charity Commission included,
+    straight in the register: the close is refused, and nothing is closed."""
+    shared.run("incident open tiktok-main --kind compromised --summary x --as jdoe")
+    behind_the_log(shared.db, "UPDATE incident_items SET status = 'done', done_by = 'spatel' "
+                   "WHERE incident_id = 'I-0001'")
+    shared.run(f"incident close I-0001 {shared.as_('spatel')}", expect=3)
+    assert show(shared)["status"] == "open"
+
+
 def test_unknown_subjects_and_kinds_are_one_line(shared: Shell) -> None:
     missing = shared.run("incident open nobody --kind other --summary x --as jdoe", expect=2)
     assert "no account or person 'nobody'" in missing.output
