@@ -27,12 +27,6 @@ def item(register: Register, incident_id: str, number: int) -> Row:
     return found
 
 
-def open_items(register: Register, incident_id: str) -> int:
-    """How many items are still to do."""
-    return int(register.value("SELECT COUNT(*) FROM incident_items WHERE incident_id = ? "
-                              "AND status = 'open'", (incident_id,)))
-
-
 def listing(register: Register, *, open_only: bool = False) -> list[Row]:
     """Incidents, newest first, with how many items are still open."""
     where = "WHERE i.status = 'open'" if open_only else ""
