@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from accessgov.cli.app import App
 from accessgov.cli.options import emit_document, output_options
 from accessgov.cli.params import WholeNumber
 from accessgov.errors import ExitCode
+
+if TYPE_CHECKING:
+    from accessgov.audit.verification import VerifyReport
 
 LOG_COLUMNS = ("seq", "at", "actor", "action", "subject", "details")
 # Hidden from the table on a narrow terminal, first named first; the details wrap instead.
@@ -53,11 +58,23 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
     (restored from a copy), or when events are dated before the event before them or in the
     future (a clock set back or ahead); an approver's acknowledged step back is listed.
     """
+    from accessgov.reports.document import Document
+
+    report = verified(app, anchor)
+    emit_document(Document(record=report.as_dict(), text=report.sentence() + "\n"), fmt,
+                  output_file)
+    if not report.ok:
+        click.get_current_context().exit(ExitCode.FINDINGS)
+
+
+def verified(app: App, anchor: str | None = None) -> VerifyReport:
+    """The register checked as 'audit verify' checks it (signatures proven by an earlier
+    verify on this machine are not checked again while the log still holds them); the
+    evidence bundle's export and check rest on it too."""
     import platformdirs
 
     from accessgov.audit import proven
     from accessgov.audit.verification import verify_register
-    from accessgov.reports.document import Document
 
     workspace = app.workspace
     assert app.db_path is not None
@@ -68,10 +85,7 @@ def verify(app: App, anchor: str | None, fmt: str, output_file: str | None) -> N
                              head_record=workspace.head_record, proven=proven.load(record))
     if report.ok and report.verdict.proven is not None:
         proven.save(record, report.verdict.proven)
-    emit_document(Document(record=report.as_dict(), text=report.sentence() + "\n"), fmt,
-                  output_file)
-    if not report.ok:
-        click.get_current_context().exit(ExitCode.FINDINGS)
+    return report
 
 
 @audit.command("head")

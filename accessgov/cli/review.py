@@ -183,9 +183,17 @@ def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: 
 
 def _bundle(app: App, pack: Pack, folder: Path, otp: str | None) -> None:
     """Write the bundle, then record its manifest; a refused record takes the folder away."""
+    from accessgov.cli.audit import verified
+    from accessgov.errors import Tampered
     from accessgov.governance import evidence_bundle
     from accessgov.reports.evidence import drawn_for_bundle
 
+    # The pack reads the register as it stands: evidence is made only from a register that
+    # verifies, so a row forged behind the log never reaches a recorded bundle.
+    report = verified(app)
+    if not report.ok:
+        raise Tampered(f"the register does not verify ({report.sentence().splitlines()[0]}); "
+                       "no evidence bundle is made from it: run 'accessgov audit verify'")
     bundle = evidence_bundle.build(pack, drawn_for_bundle(pack))
     evidence_bundle.write(bundle, folder)
     try:

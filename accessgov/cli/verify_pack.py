@@ -34,6 +34,14 @@ def verify_pack(app: App, folder: Path) -> None:
         return workspace.trust.events.holds(event)
 
     verdict = verify(app.register, folder, holds, app.today())
+    from accessgov.cli.audit import verified
+
+    # The bundle is only as good as the register it is checked against.
+    report = verified(app)
+    if not report.ok:
+        verdict.problems.append(f"this register itself does not verify "
+                                f"({report.sentence().splitlines()[0]}): run 'accessgov audit "
+                                "verify'")
     for note in verdict.notes:
         click.echo(f"Note: {note}", err=True)
     if verdict.problems:
@@ -42,4 +50,4 @@ def verify_pack(app: App, folder: Path) -> None:
         sys.exit(ExitCode.FINDINGS)
     done(f"Intact: the evidence bundle for {verdict.review} in {folder} is the one "
          f"{verdict.recorded_by} recorded on {verdict.recorded_at}, and it matches this "
-         "register. ('accessgov audit verify' checks the log itself.)")
+         "register, which verifies.")

@@ -114,3 +114,23 @@ def test_only_an_approver_records_a_bundle_and_a_refusal_leaves_no_folder(
     assert "-o DIR" in closed.run(f"review export {quarter(closed)} --format bundle",
                                   expect=2).output
     assert "not an evidence bundle" in closed.run(f"verify-pack {tmp_path}", expect=2).output
+
+
+def test_no_bundle_is_made_from_a_register_with_a_row_forged_behind_the_log(
+        closed: Shell, tmp_path: Path) -> None:  # noqa: F811
+    """An insider forges a shared-login exception with sqlite3, then asks a trustee for the
+    bundle: it is refused, and nothing is written or recorded."""
+    behind_the_log(closed.db, "INSERT INTO account_exceptions (account, kind, controls, "
+                   "recorded_by, recorded_at, authority) VALUES ('tiktok-main', "
+                   "'shared-login', 'fine', 'vperkins', '2026-01-01T00:00:00Z', 'ceo')")
+    folder = tmp_path / "forged"
+    refused = closed.run(f"review export {quarter(closed)} --format bundle -o {folder} "
+                         f"{closed.as_('spatel')}", expect=3)
+    assert "does not verify" in refused.output and not folder.exists()
+
+
+def test_a_bundle_checked_against_a_register_forged_since_is_not_intact(
+        closed: Shell, bundle: Path) -> None:  # noqa: F811
+    behind_the_log(closed.db, "UPDATE people SET category = 'trustee' WHERE id = 'jdoe'")
+    out = verify(closed, bundle, expect=1)
+    assert "this register itself does not verify" in out
