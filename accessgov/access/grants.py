@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accessgov.access import catalogue, exposures
+from accessgov.access.grant_reads import get_grant
 from accessgov.common import validate
 from accessgov.common.timeutil import parse_date
 from accessgov.db.queries import accounts, people, records
@@ -20,25 +21,6 @@ from accessgov.identity.authority import authorise
 
 if TYPE_CHECKING:
     from accessgov.operation import Operation
-
-STATUSES = ("pending", "active", "declined", "revoked", "expired")
-
-
-def list_grants(register: Register, today: str, *, person: str | None = None,
-                account: str | None = None, status: str | None = None) -> list[Row]:
-    """Grants with their approval records, oldest first."""
-    if person:
-        people.get(register, person)  # an unknown id is a typo, not an empty answer
-    if account:
-        accounts.get(register, account)
-    if status:
-        validate.one_of(status, STATUSES, "status")
-    return grant_rows.listing(register, today, person=person, account=account, status=status)
-
-
-def get_grant(register: Register, grant_id: str, today: str) -> Row:
-    """One grant with its approval record, or NotFound."""
-    return grant_rows.with_approval(register, grant_id, today)
 
 
 def request_grant(op: Operation, person_id: str, account_id: str, *, role: str, reason: str,

@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import click
@@ -37,7 +36,9 @@ class App:
         self.interactive = interactive or sys.stdin.isatty
         # Whether standard output is a person's screen (not a pipe or a file).
         self.screen = screen or sys.stdout.isatty
-        self.db_path: Location | None = None
+        # Where the register is, as given: a file's path stays a string until something
+        # needs a Path (`db_path`), so that a read command never loads pathlib.
+        self.where: str | DatabaseUrl | None = None
         self.operator: str | None = None
         self.local_time = False
         self._workspace: Workspace | None = None
@@ -51,11 +52,20 @@ class App:
             raise click.UsageError("give either --db (a register file) or --database (a "
                                    "register in PostgreSQL), not both")
         if database_url:
-            self.db_path = DatabaseUrl(validate.one_line(database_url, "--database"))
+            self.where = DatabaseUrl(validate.one_line(database_url, "--database"))
         else:
-            self.db_path = Path(db_path).expanduser() if db_path else default_path(self.env)
+            self.where = os.path.expanduser(db_path) if db_path else default_path(self.env)
         self.operator = operator
         self.local_time = local_time
+
+    @property
+    def db_path(self) -> Location | None:
+        """Where the register is: its file's Path, or its database."""
+        if isinstance(self.where, str):
+            from pathlib import Path
+
+            return Path(self.where)
+        return self.where
 
     @property
     def register(self) -> Register:
@@ -63,8 +73,8 @@ class App:
         if self._workspace is not None:
             return self._workspace.register
         if self._register is None:
-            assert self.db_path is not None
-            self._register = Register.open(self.db_path)
+            assert self.where is not None
+            self._register = Register.open(self.where)
             if self._register.upgrade_pending is not None:
                 click.echo(f"Note: this register was written by an older accessgov (schema "
                            f"{self._register.upgrade_pending}); it is read as it is, and your "

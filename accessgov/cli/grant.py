@@ -8,17 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from accessgov.access.catalogue import ROLES
-from accessgov.access.grants import (
-    STATUSES,
-    add_grant,
-    confirm_claims,
-    decide_grant,
-    get_grant,
-    list_grants,
-    platform_step,
-    request_grant,
-    revoke_grant,
-)
+from accessgov.access.grant_reads import STATUSES, get_grant, list_grants
 from accessgov.cli.app import App
 from accessgov.cli.options import done, emit_document, otp_option, output_options
 from accessgov.cli.params import GRANT_ID
@@ -63,6 +53,8 @@ def _request_options(function: F) -> F:
 def request(app: App, person_id: str, account_id: str, role: str, reason: str,
             expires: str | None, otp: str | None) -> None:
     """Ask for access for someone; an approver then approves or declines it."""
+    from accessgov.access.grants import request_grant
+
     grant_id = app.change(lambda op: request_grant(op, person_id, account_id, role=role,
                                                    reason=reason, expires=expires), otp=otp)
     done(f"Requested {grant_id}: {person_id} as {role} on {account_id} (pending approval).")
@@ -75,6 +67,8 @@ def request(app: App, person_id: str, account_id: str, role: str, reason: str,
 @click.pass_obj
 def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) -> None:
     """Approve a pending request (CEO, trustee or delegate; never your own)."""
+    from accessgov.access.grants import decide_grant, platform_step
+
     row = app.change(lambda op: decide_grant(op, grant_id, approve=True,
                                              board_minute=board_minute), otp=otp)
     done(f"Approved {grant_id}: {row['person']} is now {row['role']} on {row['account']} "
@@ -89,6 +83,8 @@ def approve(app: App, grant_id: str, board_minute: str | None, otp: str | None) 
 @click.pass_obj
 def decline(app: App, grant_id: str, reason: str | None, otp: str | None) -> None:
     """Decline a pending request."""
+    from accessgov.access.grants import decide_grant
+
     app.change(lambda op: decide_grant(op, grant_id, approve=False, note=reason), otp=otp)
     done(f"Declined {grant_id}.")
 
@@ -101,6 +97,8 @@ def decline(app: App, grant_id: str, reason: str | None, otp: str | None) -> Non
 def add(app: App, person_id: str, account_id: str, role: str, reason: str,
         expires: str | None, board_minute: str | None, otp: str | None) -> None:
     """Request and approve access in one step (you cannot grant yourself access)."""
+    from accessgov.access.grants import add_grant, platform_step
+
     row = app.change(lambda op: add_grant(op, person_id, account_id, role=role, reason=reason,
                                           expires=expires, board_minute=board_minute), otp=otp)
     done(f"Granted {row['id']}: {person_id} is now {role} on {account_id} "
@@ -115,6 +113,8 @@ def add(app: App, person_id: str, account_id: str, role: str, reason: str,
 @click.pass_obj
 def revoke(app: App, grant_id: str, reason: str, otp: str | None) -> None:
     """End someone's access. Remember to remove them on the platform itself too."""
+    from accessgov.access.grants import revoke_grant
+
     row = app.change(lambda op: revoke_grant(op, grant_id, reason=reason), otp=otp)
     done(f"Revoked {grant_id}: remove {row['person']} from {row['account']} "
          f"({row['platform']}) on the platform as well; 'accessgov todo' lists it, with the "
@@ -134,6 +134,8 @@ def confirm(app: App, grant_ids: tuple[str, ...], every: bool, otp: str | None) 
     "recorded as approved by X on D (imported by Y)", and 'accessgov check' lists it until X
     confirms it here (or has left).
     """
+    from accessgov.access.grants import confirm_claims
+
     if bool(grant_ids) == every:
         raise click.UsageError("name the grants to confirm, or give --all")
     confirmed = app.change(lambda op: confirm_claims(op, list(grant_ids) or None), otp=otp)

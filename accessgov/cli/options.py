@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -65,7 +64,7 @@ def _set_operator(ctx: click.Context, _param: click.Parameter, value: str | None
 def emit(text: str, output_file: str | None) -> None:
     """Print, or write privately to -o FILE and say where."""
     if output_file:
-        write_private(Path(output_file), text)
+        write_private(output_file, text)
         click.echo(visible(f"Wrote {output_file}"), err=True)
     else:
         click.echo(text, nl=False)

@@ -38,7 +38,7 @@ def today(moment: dt.datetime) -> str:
     return moment.astimezone(UTC).date().isoformat()
 
 
-_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?")
+_DURATION = r"(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?"
 
 
 def parse_duration(text: str, what: str) -> dt.timedelta:
@@ -47,7 +47,7 @@ def parse_duration(text: str, what: str) -> dt.timedelta:
     A length beyond what a timedelta holds comes back as `timedelta.max`, so the caller's own
     range check says plainly that it is too long.
     """
-    match = _DURATION.fullmatch(text.strip())
+    match = re.fullmatch(_DURATION, text.strip())
     if not text.strip() or not match:
         raise InputError(f"{what} must be a duration such as 15m, 2h or 1h30m, not {text!r}")
     hours, minutes, seconds = (part or "0" for part in match.groups())
@@ -56,13 +56,13 @@ def parse_duration(text: str, what: str) -> dt.timedelta:
     return dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds))
 
 
-_ISO_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_ISO_UTC = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 
 
 def local_display(value: object) -> object:
     """A timestamp written by `iso` shown in this computer's time zone, named
     (`2026-11-25 15:07:58 CET`); any other value unchanged."""
-    if isinstance(value, str) and _ISO_UTC.fullmatch(value):
+    if isinstance(value, str) and re.fullmatch(_ISO_UTC, value):
         return parse_iso(value).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
     return value
 

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 
 from accessgov.errors import InputError
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+# Patterns as text, matched through `re`'s own cache: compiled when first used, so a command
+# that checks nothing compiles nothing (start-up is the product).
+_SLUG = r"[a-z0-9][a-z0-9._-]{0,63}"
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_PHONE = r"\+?[0-9 ()-]{6,20}"
 RESERVED_IDS = {"mfa", "audit"}  # these names are used for paths in the secret store
 
 # Every numbered id (G-0001, D-0001, O-0001, PR-0001, S-0001) and every number typed has at most
@@ -19,7 +21,7 @@ MAX_DIGITS = 9
 MAX_NUMBER = 10**MAX_DIGITS - 1
 # ASCII digits only: str.isdigit() also takes '²' (which int() refuses) and full-width or
 # Arabic-Indic digits (which int() reads as 0-9): none is how anyone writes an id or a number.
-_DIGITS = re.compile(r"[0-9]+")
+_DIGITS = r"[0-9]+"
 _SHOWN = 40  # how much of a value a message quotes
 
 # What must never be stored in a one-line field nor reach a terminal raw: C0 and C1 controls
@@ -27,14 +29,12 @@ _SHOWN = 40  # how much of a value a message quotes
 # the Unicode line and paragraph separators, bidirectional marks, overrides and isolates (they
 # reorder what is shown), and lone surrogates (bytes that were not UTF-8: they cannot even be
 # encoded for the register or for output).
-UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
+UNSAFE = "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 
 
 def slug(value: str, what: str) -> str:
     """An id such as `vperkins` or `instagram-main`: lower case letters, digits, . _ -."""
-    if not _SLUG.fullmatch(value) or value in RESERVED_IDS:
+    if not re.fullmatch(_SLUG, value) or value in RESERVED_IDS:
         raise InputError(
             f"{what} {value!r} is not a usable id: use lower-case letters, digits, '.', '_' "
             "or '-', starting with a letter or digit"
@@ -54,7 +54,7 @@ def one_of(value: str, choices: Iterable[str], what: str) -> str:
 def one_line(value: str, what: str) -> str:
     """`value` unless it holds a control character, a line break or another character that
     could change how a line is shown (see UNSAFE); the message names it safely."""
-    found = UNSAFE.search(value)
+    found = re.search(UNSAFE, value)
     if found:
         char = found.group()
         if char in "\n\r\u2028\u2029":
@@ -70,7 +70,7 @@ def one_line(value: str, what: str) -> str:
 def email(value: str, what: str = "email") -> str:
     """A plausible email address."""
     value = one_line(value.strip(), what)
-    if not _EMAIL.fullmatch(value):
+    if not re.fullmatch(_EMAIL, value):
         raise InputError(f"{what} {value!r} does not look like an email address")
     return value
 
@@ -78,7 +78,7 @@ def email(value: str, what: str = "email") -> str:
 def phone(value: str, what: str = "phone number") -> str:
     """A plausible phone number (digits, spaces, +, brackets, dashes)."""
     value = value.strip()
-    if not _PHONE.fullmatch(value):
+    if not re.fullmatch(_PHONE, value):
         raise InputError(f"{what} {value!r} does not look like a phone number")
     return value
 
@@ -105,7 +105,7 @@ def shown(value: str) -> str:
 def digits(value: str, max_digits: int = MAX_DIGITS) -> bool:
     """Whether `value` is 1 to `max_digits` of the digits 0-9 (and nothing else): what may be
     given to int()."""
-    return len(value) <= max_digits and _DIGITS.fullmatch(value) is not None
+    return len(value) <= max_digits and re.fullmatch(_DIGITS, value) is not None
 
 
 def whole_number(value: str, what: str, *, minimum: int = 0, maximum: int = MAX_NUMBER,
@@ -113,7 +113,7 @@ def whole_number(value: str, what: str, *, minimum: int = 0, maximum: int = MAX_
     """A whole number written with the digits 0-9, from `minimum` to `maximum`; with
     `at_most`, a bigger one is `maximum` (a limit on a listing: more than all is all)."""
     text = value.strip()
-    if not _DIGITS.fullmatch(text):
+    if not re.fullmatch(_DIGITS, text):
         raise InputError(f"{what} must be a whole number written with the digits 0-9, "
                          f"not {shown(value)}")
     if len(text.lstrip("0")) > len(str(maximum)):  # before int(), which refuses 4,301 digits
@@ -143,7 +143,7 @@ def short_id(value: str, prefix: str, what: str) -> str:
     if id_number(value, prefix) is not None:
         return value
     number = value[len(prefix) + 1:] if value.startswith(f"{prefix}-") else ""
-    if _DIGITS.fullmatch(number):
+    if re.fullmatch(_DIGITS, number):
         raise InputError(f"{shown(value)} is not a {what} id: it has {len(number):,} digits; "
                          f"a {what} id has at most {MAX_DIGITS} (e.g. {prefix}-0001)")
     raise InputError(f"{shown(value)} is not a {what} id: write {prefix}- and up to "

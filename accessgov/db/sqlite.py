@@ -12,12 +12,18 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessgov.db.migrations import LATEST_VERSION, apply_migrations
 from accessgov.db.register import Params, Register, Row
 from accessgov.errors import AccessGovError, InputError, RegisterBusy
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# A register's file is named by a Path, or by a plain string where a read command opened it
+# (no pathlib at start-up).
+FilePath = str | os.PathLike[str]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -34,9 +40,10 @@ class SqliteRegister(Register):
     for writing, in WAL mode, and brings an older schema up to date then.
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, *, writable: bool = True) -> None:
-        super().__init__(path)
-        self.path: Path = path
+    def __init__(self, path: FilePath, conn: sqlite3.Connection, *,
+                 writable: bool = True) -> None:
+        super().__init__(os.fspath(path))
+        self.path: str = os.fspath(path)
         self._conn = conn
         self.writable = writable
 
@@ -58,14 +65,14 @@ class SqliteRegister(Register):
         return register
 
     @classmethod
-    def open(cls, path: Path) -> SqliteRegister:  # type: ignore[override]
+    def open(cls, path: FilePath) -> SqliteRegister:  # type: ignore[override]
         """The existing register at `path`, for reading until its first transaction.
 
         A file that is not an accessgov register is refused, and so is one from a newer
         accessgov. One from an older accessgov is read through an up-to-date copy in memory;
         the file itself is brought up to date by the first change.
         """
-        if not path.is_file():
+        if not os.path.isfile(path):
             raise InputError(
                 f"there is no register at {path}; run 'accessgov init --org NAME' first "
                 "(or point --db / ACCESSGOV_DB at your register)"
@@ -95,8 +102,9 @@ class SqliteRegister(Register):
     def discard(self) -> None:
         """Remove the file (and its WAL) of a register this process has just created."""
         self.close()
-        for leftover in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-            leftover.unlink(missing_ok=True)
+        for leftover in (self.path, f"{self.path}-wal", f"{self.path}-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(leftover)
 
     # -- schema ----------------------------------------------------------------------------
 
@@ -299,12 +307,12 @@ class SqliteRegister(Register):
             copy.close()
 
 
-def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def _connect(path: FilePath, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection to the file: read-only (nothing is ever written through it), or for
     writing in WAL mode with foreign keys on."""
     try:
         if read_only:
-            uri = f"{path.resolve().as_uri()}?mode=ro"
+            uri = f"{_file_uri(path)}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None,
                                    timeout=BUSY_TIMEOUT_MS / 1000)
         else:
@@ -322,6 +330,15 @@ def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     except sqlite3.DatabaseError as error:
         raise InputError(f"{path} is not a usable accessgov register ({error})") from None
     return conn
+
+
+def _file_uri(path: FilePath) -> str:
+    """SQLite's `file:` URI of a path: absolute, with the three characters a URI gives a
+    meaning to escaped (SQLite decodes %XX escapes; ? starts the options, # a fragment)."""
+    absolute = os.path.realpath(path)
+    for char, escape in (("%", "%25"), ("?", "%3f"), ("#", "%23")):
+        absolute = absolute.replace(char, escape)
+    return f"file:{absolute}"
 
 
 def _migrated_copy(conn: sqlite3.Connection, version: int) -> sqlite3.Connection:

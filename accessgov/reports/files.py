@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import os
-from pathlib import Path
 
 from accessgov.errors import InputError
 
+# Where an export goes, as the user typed it or as a Path (os.path takes either).
+FilePath = str | os.PathLike[str]
 
-def write_private(path: Path, text: str) -> None:
+
+def write_private(path: FilePath, text: str) -> None:
     """Write an export 0600 (it names people and their access), whatever was at `path`.
 
     An existing file is made 0600 before it is emptied. A symbolic link is refused, not
@@ -40,7 +42,7 @@ def write_private(path: Path, text: str) -> None:
     os.close(fd)
 
 
-def _make_private_and_empty(path: Path, fd: int) -> None:
+def _make_private_and_empty(path: FilePath, fd: int) -> None:
     """Checked on the open file itself, so nothing can be swapped in after the checks."""
     import stat
 
@@ -52,7 +54,7 @@ def _make_private_and_empty(path: Path, fd: int) -> None:
     os.ftruncate(fd, 0)
 
 
-def _discard(path: Path, fd: int, existed: bool) -> None:
+def _discard(path: FilePath, fd: int, existed: bool) -> None:
     """Leave no half-written export: remove a file we made, empty one that was there."""
     try:
         if existed:
@@ -79,6 +81,6 @@ _WRITE_PROBLEMS = {
 }
 
 
-def _cannot_write(path: Path, error: OSError) -> InputError:
+def _cannot_write(path: FilePath, error: OSError) -> InputError:
     problem = _WRITE_PROBLEMS.get(error.errno or 0, error.strerror or "it could not be written")
     return InputError(f"cannot write {path}: {problem}")

@@ -13,7 +13,7 @@ from typing import Any
 from accessgov.reports.text import cell
 
 # What JSON leaves raw but a terminal acts on: JSON itself escapes only the C0 controls.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = "[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
 # What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection); each
 # sorts before "A", which `csv_document` relies on.
 _FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -26,7 +26,9 @@ def as_json(data: Any) -> str:
     (see `visible`): those are written as JSON escapes, which read back as the same text.
     """
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    if text.isascii():  # every such character is beyond ASCII: nothing to escape
+        return text
+    return re.sub(_JSON_UNSAFE, lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def csv_document(rows: Iterable[Sequence[Any]], columns: Sequence[str], *,

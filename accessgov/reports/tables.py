@@ -32,7 +32,7 @@ _GAP = 2
 
 # Markdown punctuation that could start a link, an image, emphasis, code, raw HTML, or end a
 # table cell (`|`); a backslash before it makes it plain text.
-_MARKDOWN_ACTIVE = re.compile(r"([\\`*_\[\]<>|~&!])")
+_MARKDOWN_ACTIVE = r"([\\`*_\[\]<>|~&!])"
 
 
 def _tabulate(cells: list[list[str]], headers: list[str], tablefmt: str,
@@ -174,7 +174,7 @@ def as_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
 
 
 def _markdown(text: str) -> str:
-    return _MARKDOWN_ACTIVE.sub(r"\\\1", text)
+    return re.sub(_MARKDOWN_ACTIVE, r"\\\1", text)
 
 
 def as_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
