@@ -17,7 +17,8 @@ from accessgov.errors import InputError
 def test_the_default_register_lives_in_the_user_data_folder(isolated_environment: Path) -> None:
     expected = isolated_environment / ".local" / "share" / "accessgov" / "register.db"
     assert default_path({}) == str(expected)
-    assert default_path({"ACCESSGOV_DB": "~/elsewhere.db"}) == str(isolated_environment / "elsewhere.db")
+    elsewhere = isolated_environment / "elsewhere.db"
+    assert default_path({"ACCESSGOV_DB": "~/elsewhere.db"}) == str(elsewhere)
 
 
 def test_init_without_db_creates_a_private_folder_and_file(isolated_environment: Path,
