@@ -82,9 +82,13 @@ class KeyedEventSeals:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
+        # Copied per event: cheaper than `hmac.digest` starting from the key each time.
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
     def mac(self, message: bytes) -> str:
-        return hmac.digest(self._key, message, hashlib.sha256).hex()
+        mac = self._keyed.copy()
+        mac.update(message)
+        return mac.hexdigest()
 
     def sign(self, mac: str) -> tuple[str, str] | None:
         return None

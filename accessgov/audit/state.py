@@ -108,7 +108,8 @@ def _check_table(register: Register, sealer: seals.RowSeals, table: str, expecte
     seq_at = names.index("sealed_seq")
     key_at = [names.index(column) for column in keys]
     single = key_at[0] if len(key_at) == 1 else None
-    pop, seal_of, vouched = expected.pop, sealer.of, listed.get if sealer.listed else None
+    pop, seal_of, vouched = expected.pop, sealer.of_table(table), listed.get if sealer.listed \
+        else None
     findings = []
     # The loop is spelt out for speed: it runs once per row of the register.
     for values in seals.scan(register, table):
@@ -117,7 +118,7 @@ def _check_table(register: Register, sealer: seals.RowSeals, table: str, expecte
         explained = pop((table, row), None)
         seal = values[-1]
         if explained is not None and values[seq_at] == explained and \
-                seal == seal_of(table, list(values[:-1])) and \
+                seal == seal_of(values[:-1]) and \
                 (vouched is None or vouched((table, row)) == seal):
             continue
         problem = _problem(sealer, table, list(values[:-1]), seal, values[seq_at], explained,

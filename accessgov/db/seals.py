@@ -133,11 +133,15 @@ _ENCODE = _compact_json()
 
 def message(table: str, values: list[Any]) -> bytes:
     """What a row's seal covers: the table's name and the row's values, as compact JSON."""
+    return _message_of_row([table, *values])
+
+
+def _message_of_row(table_and_values: list[Any]) -> bytes:
     # Trailing NULLs are left out, so a nullable column added by a later migration does not
     # change the seals of rows written before it. JSON tells NULL, text and numbers apart.
-    while values and values[-1] is None:
-        values.pop()
-    return _ENCODE([table, *values]).encode()
+    while table_and_values[-1] is None:  # the table's name, first, is never None
+        table_and_values.pop()
+    return _ENCODE(table_and_values).encode()
 
 
 def columns(register: Register, table: str) -> list[str]:
@@ -170,6 +174,10 @@ class RowSeals(abc.ABC):
         """Whether `seal` is the seal of these values."""
         return isinstance(seal, str) and hmac.compare_digest(seal, self.of(table, values))
 
+    def of_table(self, table: str) -> Callable[[Sequence[Any]], str]:
+        """`of` for the rows of one table, made once for a loop over all of them."""
+        return lambda values: self.of(table, list(values))
+
 
 class KeyedRowSeals(RowSeals):
     """Seals made with a key derived from the audit key."""
@@ -179,6 +187,18 @@ class KeyedRowSeals(RowSeals):
 
     def of(self, table: str, values: list[Any]) -> str:
         return seal_of(self._key, table, values)
+
+    def of_table(self, table: str) -> Callable[[Sequence[Any]], str]:
+        # The key's HMAC state is made once and copied per row: a third less work per seal
+        # than `hmac.digest`, which starts from the key each time (audit verify seals every
+        # row of the register).
+        keyed = hmac.new(self._key, digestmod=hashlib.sha256)
+
+        def seal(values: Sequence[Any]) -> str:
+            mac = keyed.copy()
+            mac.update(_message_of_row([table, *values]))
+            return mac.hexdigest()
+        return seal
 
 
 class ListedRowSeals(RowSeals):
