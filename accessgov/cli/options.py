@@ -12,8 +12,8 @@ import click
 from accessgov.cli.app import App
 from accessgov.common import validate
 from accessgov.errors import InputError
+from accessgov.reports import LIST_FORMATS
 from accessgov.reports.files import write_private
-from accessgov.reports.rendering import LIST_FORMATS, render
 from accessgov.reports.text import visible
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ def emit_document(document: Document, fmt: str, output_file: str | None) -> None
     """Draw `document` in `fmt` (reports.rendering's table) for this reader, and print it or
     write it privately to -o FILE: tables fit the terminal and show local times if asked."""
     from accessgov.reports.document import View
+    from accessgov.reports.rendering import render
 
     app = click.get_current_context().find_object(App)
     view = View(width=lambda: table_width(output_file),

@@ -136,9 +136,6 @@ def _flat(section: Section, level: int) -> Iterable[dict[str, Any]]:
         yield from _flat(subsection, level + 1)
 
 
-# The formats every list and record offers (reports and documents offer Markdown and HTML too).
-LIST_FORMATS = ("table", "json", "csv")
-
 RENDERERS: Mapping[str, Renderer] = {
     "table": draw_table,
     "json": draw_json,
