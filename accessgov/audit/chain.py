@@ -20,12 +20,12 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from accessgov.common import actors
+from accessgov.common.compact_json import compact_encoder
 from accessgov.db import seals
 from accessgov.db.queries import events as event_rows
 from accessgov.db.register import Register, Row
@@ -44,9 +44,13 @@ def decode_key(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+_CANONICAL = compact_encoder(sort_keys=True, ensure_ascii=False)
+
+
 def canonical_details(details: Mapping[str, Any]) -> str:
-    """The one JSON spelling of `details` that is stored and hashed."""
-    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The one JSON spelling of `details` that is stored and hashed (json.dumps with
+    sort_keys, compact separators, and text as it is)."""
+    return _CANONICAL(details)
 
 
 def _message(seq: int, at: str, actor: str, action: str, subject: str, details: str,

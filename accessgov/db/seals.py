@@ -17,10 +17,10 @@ import abc
 import dataclasses
 import hashlib
 import hmac
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
+from accessgov.common.compact_json import compact_encoder
 from accessgov.db.register import Register, Row
 from accessgov.errors import Tampered
 
@@ -117,18 +117,8 @@ def row_key(table: str, row: Mapping[str, Any]) -> str:
     return "\t".join(str(row[column]) for column in SEALED[table])
 
 
-def _compact_json() -> Callable[[list[Any]], str]:
-    """json.dumps(value, ensure_ascii=True, separators=(",", ":")) for a list of text, numbers
-    and NULLs, with the C encoder made once rather than per call (a seal per row adds up)."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python without the C accelerator: the same text, more slowly
-        return json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
-    encoder = make(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False,
-                   False, True)
-    return lambda value: "".join(encoder(value, 0))
-
-
-_ENCODE = _compact_json()
+# A row's values (text, numbers and NULLs) as compact ASCII JSON.
+_ENCODE = compact_encoder(sort_keys=False, ensure_ascii=True)
 
 
 def message(table: str, values: list[Any]) -> bytes:
@@ -386,25 +376,27 @@ def seal_touched(sealer: RowSeals, register: Register, seq: int) -> str:
     Table by table: each row is read as a plain tuple and the seals are written in one
     batch by rowid (an import writes 200,000 rows in one change)."""
     recount(register)
-    written = touched(register)
-    by_table: dict[str, list[str]] = {}
-    for table, pk in written:
-        by_table.setdefault(table, []).append(pk)
-    present: dict[tuple[str, str], str] = {}
-    for table, pks in by_table.items():
-        present |= _seal_rows(sealer, register, table, pks, seq)
+    lines: list[str] = []
+    # Table by table, each in the order it was first written, and each table's rows in the
+    # order they were first written; only one table's seals are held at a time.
+    for (table,) in list(register.tuples(
+            "SELECT tbl FROM touched GROUP BY tbl ORDER BY MIN(n)")):
+        pks = [pk for (pk,) in register.tuples(
+            "SELECT pk FROM touched WHERE tbl = ? GROUP BY pk ORDER BY MIN(n)", (table,))]
+        present = _seal_rows(sealer, register, table, pks, seq)
+        if sealer.listed:
+            lines += [f"+{table}\t{pk}\t{present[pk]}" if pk in present else f"-{table}\t{pk}"
+                      for pk in pks]
+        else:
+            lines += [f"{'+' if pk in present else '-'}{table}\t{pk}" for pk in pks]
     register.execute("DELETE FROM touched")
-    if sealer.listed:
-        return "\n".join(f"+{table}\t{pk}\t{present[(table, pk)]}" if (table, pk) in present
-                         else f"-{table}\t{pk}" for table, pk in written)
-    return "\n".join(f"{'+' if (table, pk) in present else '-'}{table}\t{pk}"
-                     for table, pk in written)
+    return "\n".join(lines)
 
 
 def _seal_rows(sealer: RowSeals, register: Register, table: str, pks: list[str],
-               seq: int) -> dict[tuple[str, str], str]:
-    """Seal the rows of one table with these keys; returns those still present, with their
-    seals."""
+               seq: int) -> dict[str, str]:
+    """Seal the rows of one table with these keys; returns the keys of those still present,
+    with their seals."""
     names = columns(register, table)
     at = names.index("sealed_seq")
     keys = SEALED[table]
@@ -422,12 +414,13 @@ def _seal_rows(sealer: RowSeals, register: Register, table: str, pks: list[str],
                   f"{', '.join(names)} FROM {table} WHERE {where}")
         found = [row for pk in pks for row in register.tuples(select, pk.split("\t"))]
     present, updates = {}, []
+    seal_of = sealer.of_table(table)
     for row in found:
         values = list(row[2:])
         values[at] = seq
-        seal = sealer.of(table, values)
+        seal = seal_of(values)
         updates.append((seq, seal, row[0]))
-        present[(table, str(row[1]))] = seal
+        present[str(row[1])] = seal
     register.execute_many(
         f"UPDATE {table} SET sealed_seq = ?, seal = ? WHERE {dialect.rowref_is()}", updates)
     return present

@@ -275,23 +275,28 @@ class SqliteRegister(Register):
                     f"AFTER {what} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
                     f"VALUES ('{table}', {pk}, '{event}'); END"
                 )
-            # A change of key columns leaves the old key behind: note it too.
+            # A change of key columns leaves the old key behind: note it too (only then does
+            # the old key differ from the new one).
             old_pk = " || char(9) || ".join(f"OLD.{column}" for column in keys)
+            key_columns = ", ".join(f'"{column}"' for column in keys)
             self.execute(
                 f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_rekey "
-                f"AFTER UPDATE OF {written} ON main.{table} BEGIN INSERT INTO touched "
+                f"AFTER UPDATE OF {key_columns} ON main.{table} BEGIN INSERT INTO touched "
                 f"(tbl, pk, how) VALUES ('{table}', {old_pk}, 'UPDATE'); END"
             )
         self.execute("CREATE TEMP TABLE IF NOT EXISTS counted "
                      "(tbl TEXT NOT NULL, parent TEXT NOT NULL, how TEXT NOT NULL)")
         for child, (parent, column) in counted.items():
+            # Only moving a child to another parent changes counts: sealing a child (an
+            # import seals 100,000 approvals) must not note its parent twice over.
             for event, refs in (("INSERT", ("NEW",)), ("UPDATE", ("NEW", "OLD")),
                                 ("DELETE", ("OLD",))):
                 values = " ".join(f"INSERT INTO counted (tbl, parent, how) VALUES "
                                   f"('{parent}', {ref}.{column}, '{event}');" for ref in refs)
+                what = f"UPDATE OF {column}" if event == "UPDATE" else event
                 self.execute(
                     f"CREATE TEMP TRIGGER IF NOT EXISTS counted_{child}_{event.lower()} "
-                    f"AFTER {event} ON main.{child} BEGIN {values} END")
+                    f"AFTER {what} ON main.{child} BEGIN {values} END")
         self.__dict__["_tracking"] = True
 
     # -- a copy -----------------------------------------------------------------------------
