@@ -19,7 +19,10 @@ PARALLEL_FROM = 20_000
 def check_in_background(register: Register, sealer: seals.RowSeals
                         ) -> Callable[[], StateCheck] | None:
     """Start `check_snapshot` in a forked child on its own connection, when the log is long
-    enough to gain from it and the platform can fork; returns how to collect the result."""
+    enough to gain from it and the platform can fork; returns how to collect the result.
+    The child leaves out the decisions made in another's name, for this process to check
+    once it has checked the chain (`state.decisions_in_another_name`): the state is the
+    longer half of the work."""
     if events.last_seq(register) < PARALLEL_FROM or not hasattr(os, "fork"):
         return None
     reader, writer = os.pipe()
@@ -33,7 +36,7 @@ def check_in_background(register: Register, sealer: seals.RowSeals
 def _report_from_child(register: Register, sealer: seals.RowSeals, writer: int) -> None:
     status = 1
     try:
-        result = check_snapshot(register.reopen(), sealer)
+        result = check_snapshot(register.reopen(), sealer, decisions=False)
         payload = {"head": result.head, "rows": result.rows_checked,
                    "findings": [finding.as_dict() for finding in result.findings]}
         with os.fdopen(writer, "w", encoding="utf-8") as pipe:

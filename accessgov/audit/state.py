@@ -42,12 +42,17 @@ def expected_rows(events: Iterable[tuple[int, str]]) -> tuple[Expected, ListedSe
     (`+table\\tkey\\tseal`), the seal each row was last written with."""
     expected: Expected = {}
     listed: ListedSeals = {}
+    one_column = {table for table, keys in seals.SEALED.items() if len(keys) == 1}
     for seq, rows in events:  # lines `+table\tkey` / `-table\tkey`; once per listed row
         for line in rows.split("\n"):
             table, _, key = line[1:].partition("\t")
             seal = None
             if "\t" in key:  # a key of several columns, or a listed seal after the key
-                key, seal = _key_and_seal(table, key)
+                if table in one_column:  # the common case, spelt out: once per row
+                    key, _, rest = key.partition("\t")
+                    seal = rest.partition("\t")[0]
+                else:
+                    key, seal = _key_and_seal(table, key)
             expected[(table, key)] = seq if line[0] == "+" else None
             if seal is not None and line[0] == "+":
                 listed[(table, key)] = seal
@@ -156,12 +161,22 @@ class StateCheck:
     rows_checked: int
 
 
-def check_snapshot(register: Register, sealer: seals.RowSeals) -> StateCheck:
-    """Read the log's row lists and every sealed row in one read transaction, and compare."""
+def check_snapshot(register: Register, sealer: seals.RowSeals, *,
+                   decisions: bool = True) -> StateCheck:
+    """Read the log's row lists and every sealed row in one read transaction, and compare.
+    `decisions=False` leaves out `decisions_in_another_name` (which `audit verify` runs beside
+    this, in the other process)."""
     with register.snapshot():  # one for the lists and the rows (WAL readers never block)
         head = events.head(register)
         expected, listed = expected_rows(events.row_lists(register))
         rows = seals.count_rows(register)
-        signers = events.signers(register) if sealer.listed else None
+        signers = events.signers(register) if sealer.listed and decisions else None
         findings = check_state(register, sealer, expected, listed, signers)
     return StateCheck((head["seq"], head["mac"]) if head else None, tuple(findings), rows)
+
+
+def decisions_in_another_name(register: Register) -> list[UnexplainedRow]:
+    """Where changes are signed: decisions written by a change someone else signed, as of
+    one snapshot."""
+    with register.snapshot():
+        return _decided_in_another_name(register, events.signers(register))

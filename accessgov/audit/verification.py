@@ -97,6 +97,8 @@ def verify_register(register: Register, trust: seals.Trust, anchor_file: str | N
     anchor = read_anchor(Path(anchor_file)) if anchor_file else None
     background = parallel.check_in_background(register, trust.rows)
     verdict = chain.verify(register, trust.events, anchor, proven)  # type: ignore[arg-type]
+    decisions = state.decisions_in_another_name(register) \
+        if background and trust.rows.listed and verdict.ok else []
     result = background() if background else None
     org = register.setting("org") or ""
     if verdict.events == 0 and verdict.ok:
@@ -110,6 +112,7 @@ def verify_register(register: Register, trust: seals.Trust, anchor_file: str | N
     head = (verdict.head.seq, verdict.head.mac) if verdict.head else None
     if result is None or result.head != head:  # small log, or a change landed in between
         result = state.check_snapshot(register, trust.rows)
+        decisions = []  # checked with the rest
         if result.head != head:
             raise RegisterBusy("the register changed while it was being checked; run "
                                "'accessgov audit verify' again")
@@ -120,8 +123,8 @@ def verify_register(register: Register, trust: seals.Trust, anchor_file: str | N
     if head_record is not None:
         rolled_back = chain_head.problem(register, head_record.read(), head_record.where())
     times = tuple(timeline.findings(register, now)) if now is not None else ()
-    return VerifyReport(org, verdict, anchor is not None, result.findings, result.rows_checked,
-                        rolled_back, times)
+    return VerifyReport(org, verdict, anchor is not None, (*result.findings, *decisions),
+                        result.rows_checked, rolled_back, times)
 
 
 def current_head(register: Register) -> dict[str, Any]:

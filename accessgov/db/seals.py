@@ -199,6 +199,9 @@ class ListedRowSeals(RowSeals):
     def of(self, table: str, values: list[Any]) -> str:
         return hashlib.sha256(message(table, values)).hexdigest()
 
+    def of_table(self, table: str) -> Callable[[Sequence[Any]], str]:
+        return lambda values: hashlib.sha256(_message_of_row([table, *values])).hexdigest()
+
 
 def is_sealed(sealer: RowSeals, register: Register, table: str,
               row: Mapping[str, Any]) -> bool:

@@ -24,8 +24,9 @@ from pathlib import Path
 import pyotp
 import pytest
 
-from accessgov.audit import chain
+from accessgov.audit import chain, state
 from accessgov.db import seals
+from accessgov.db.register import Register
 from tests.support import servers
 
 pytestmark = pytest.mark.integration
@@ -243,6 +244,16 @@ def test_a_grant_forged_with_sqlite3_and_ones_own_signature_is_named_and_refused
         report = json.loads(office.run("spatel", ["audit", "verify", "--format", "json"],
                                        expect=1).stdout)
         assert named in (report["problem"] or json.dumps(report["state_findings"]))
+        # A long log is verified in two processes, the decisions apart: the same findings.
+        register = Register.open(str(office.db))
+        try:
+            whole = state.check_snapshot(register, seals.ListedRowSeals())
+            apart = state.check_snapshot(register, seals.ListedRowSeals(), decisions=False)
+            assert set(whole.findings) == {*apart.findings,
+                                           *state.decisions_in_another_name(register)}
+            assert whole.findings or actor == "vperkins"
+        finally:
+            register.close()
         refused = office.run("vperkins", ["grant", "revoke", "G-0001", "--reason", "x"],
                              expect=3)
         assert "changed outside accessgov" in refused.stderr or "tampered" in refused.stderr
