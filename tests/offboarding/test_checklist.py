@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.offboarding.conftest import show
-from tests.support.behind import events
+from tests.support.behind import behind_the_log, events, read_rows
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
 
@@ -184,3 +184,36 @@ def test_the_schema_names_every_status_and_kind_the_code_uses() -> None:
     defs = load_schema("offboard-show")["$defs"]
     assert tuple(defs["case"]["properties"]["status"]["enum"]) == offboarding.STATUSES
     assert tuple(defs["item"]["properties"]["kind"]["enum"]) == offboarding.ITEM_KINDS
+
+
+def test_items_ticked_with_sqlite3_never_close_the_case(started: Shell) -> None:
+    """An insider marks items 2 to 7 done straight in the register (the platform removals
+    among them). An approver's honest tick of item 1 would close the case: it is refused,
+    and the case stays open, its forged items named by audit verify."""
+    behind_the_log(started.db, "UPDATE offboarding_items SET status = 'done', "
+                   "done_by = 'spatel', done_at = '2026-01-02T00:00:00Z' WHERE case_id = 'O-0001' "
+                   "AND item BETWEEN 2 AND 7")
+    result = started.run(f"offboard done jdoe 1 {started.as_('spatel')}", expect=3)
+    assert "changed outside accessgov" in one_line_error(result)
+    assert show(started)["status"] == "open"
+    assert started.run("audit verify", expect=1).exit_code == 1
+
+
+def test_a_change_that_ticks_the_last_honest_item_leaves_a_forged_case_open(
+        started: Shell) -> None:
+    """The same forgery, then the CEO rotates the shared password (item 3 ticks itself):
+    the rotation goes through, and the case is not closed on the forged items."""
+    items = {item["item"]: item for item in show(started)["items"]}
+    rotation = next(n for n, item in items.items() if item["kind"] == "rotate")
+    behind_the_log(started.db, "UPDATE offboarding_items SET status = 'done', "
+                   "done_by = 'spatel', done_at = '2026-01-02T00:00:00Z' "
+                   f"WHERE case_id = 'O-0001' AND item != {rotation}")
+    started.run(f"cred rotate {items[rotation]['account']} --kind password --stdin "
+                f"{started.as_('vperkins')}", input="Rotated-After-Jdoe-Left-1\n")
+    # Read as stored: the forged case (open, nothing left to do) is outside what
+    # `offboard show` promises, as any row written behind the log is.
+    [(status,)] = read_rows(started.db, "SELECT status FROM offboarding_cases "
+                            "WHERE id = 'O-0001'")
+    [(ticked,)] = read_rows(started.db, "SELECT status FROM offboarding_items "
+                            f"WHERE case_id = 'O-0001' AND item = {rotation}")
+    assert (status, ticked) == ("open", "done")

@@ -44,6 +44,12 @@ def item(register: Register, case_id: str, number: int) -> Row | None:
         (case_id, number))
 
 
+def items(register: Register, case_id: str) -> list[Row]:
+    """A case's items in order (checked while a change runs)."""
+    return register.sealed_rows("offboarding_items", "SELECT * FROM offboarding_items "
+                                "WHERE case_id = ? ORDER BY item", (case_id,))
+
+
 def open_items(register: Register, case_id: str) -> int:
     """How many items of a case are still open."""
     return int(register.value(
