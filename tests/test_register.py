@@ -142,3 +142,22 @@ def test_reading_a_register_never_writes_to_it(tmp_path: Path) -> None:
         reg.execute("UPDATE settings SET value = 'x'")
     reg.close()
     assert path.read_bytes() == original
+
+
+@pytest.mark.parametrize("folder", ["with space", "per%25cent", "what?mode=rw", "hash#tag",
+                                    "Zo\u00eb's files"])
+def test_a_register_opens_read_only_from_a_path_with_any_characters(tmp_path: Path,
+                                                                    folder: str) -> None:
+    """A read command opens the file by a `file:` URI (read-only): characters a URI gives a
+    meaning to must still name this very file, and never turn into options."""
+    path = tmp_path / folder / "r.db"
+    reg = Register.create(path)
+    with reg.transaction():
+        reg.set_setting("org", "InterAct")
+    reg.close()
+    reg = Register.open(str(path))
+    assert reg.setting("org") == "InterAct"
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reg.execute("UPDATE settings SET value = 'x'")
+    reg.close()
+    assert not (tmp_path / "what").exists()
