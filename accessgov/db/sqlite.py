@@ -267,23 +267,18 @@ class SqliteRegister(Register):
             # Writing the seal itself is not a change to note (sealing does it for them all).
             written = ", ".join(f'"{name}"' for name in self.columns(table)
                                 if name not in ("seal", "sealed_seq"))
-            for event, ref in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
-                pk = " || char(9) || ".join(f"{ref}.{column}" for column in keys)
-                what = f"UPDATE OF {written}" if event == "UPDATE" else event
-                self.execute(
-                    f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_{event.lower()} "
-                    f"AFTER {what} ON main.{table} BEGIN INSERT INTO touched (tbl, pk, how) "
-                    f"VALUES ('{table}', {pk}, '{event}'); END"
-                )
-            # A change of key columns leaves the old key behind: note it too (only then does
-            # the old key differ from the new one).
-            old_pk = " || char(9) || ".join(f"OLD.{column}" for column in keys)
-            key_columns = ", ".join(f'"{column}"' for column in keys)
-            self.execute(
-                f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_rekey "
-                f"AFTER UPDATE OF {key_columns} ON main.{table} BEGIN INSERT INTO touched "
-                f"(tbl, pk, how) VALUES ('{table}', {old_pk}, 'UPDATE'); END"
-            )
+            new, old = (" || char(9) || ".join(f"{ref}.{column}" for column in keys)
+                        for ref in ("NEW", "OLD"))
+            note = f"INSERT INTO touched (tbl, pk, how) VALUES ('{table}', {{}}, '{{}}');"
+            # An update that changes key columns leaves the old key behind: noted too.
+            for event, what, notes in (
+                    ("insert", "INSERT", note.format(new, "INSERT")),
+                    ("update", f"UPDATE OF {written}",
+                     note.format(new, "UPDATE") + f" INSERT INTO touched (tbl, pk, how) SELECT "
+                     f"'{table}', {old}, 'UPDATE' WHERE ({old}) IS NOT ({new});"),
+                    ("delete", "DELETE", note.format(old, "DELETE"))):
+                self.execute(f"CREATE TEMP TRIGGER IF NOT EXISTS touched_{table}_{event} "
+                             f"AFTER {what} ON main.{table} BEGIN {notes} END")
         self.execute("CREATE TEMP TABLE IF NOT EXISTS counted "
                      "(tbl TEXT NOT NULL, parent TEXT NOT NULL, how TEXT NOT NULL)")
         for child, (parent, column) in counted.items():
