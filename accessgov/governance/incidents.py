@@ -34,6 +34,7 @@ from accessgov.db.queries import incidents as rows
 from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import InputError, NotFound
+from accessgov.governance.ticking import hand_tick_note, refuse_if_done
 from accessgov.identity.authority import authorise
 from accessgov.operation import Operation
 
@@ -213,18 +214,12 @@ def mark_done(op: Operation, incident_id: str, number: int, note: str | None) ->
     """Tick one item by hand (an approver; those that tick themselves need a note)."""
     incident = _open(op.register, incident_id)
     item = rows.item(op.register, incident_id, number)
-    if item["status"] == "done":
-        raise InputError(f"item {number} of {incident_id} was already done on "
-                         f"{item['done_at'][:10]} by {item['done_by']}")
+    refuse_if_done(item, number, incident_id)
     if item["kind"] == DECISION:
         raise InputError(f"item {number} is the decision on reporting: record it with "
                          f"'accessgov incident decide {incident_id} --report yes|no --reason "
                          "...'")
-    note = validate.text(note, "note") if note is not None else None
-    if item["kind"] in SELF_TICKING and note is None:
-        raise InputError(f"item {number} ticks itself once the register shows it done "
-                         f"({json.loads(item['steps'])[-1]}); to tick it by hand, say why "
-                         "with --note")
+    note = hand_tick_note(item, number, note, SELF_TICKING)
     account = accounts.get(op.register, item["account"]) if item["account"] else None
     authorise(op, "incident.done", incident_id, account=account)
     _tick(op, incident_id, number, note)

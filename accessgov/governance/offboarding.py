@@ -29,6 +29,7 @@ from accessgov.db.queries import offboarding as cases
 from accessgov.db.register import Register, Row
 from accessgov.db.seals import strip
 from accessgov.errors import InputError, NotFound, Tampered
+from accessgov.governance.ticking import hand_tick_note, refuse_if_done
 from accessgov.identity import rules, sessions, totp
 from accessgov.identity.authority import authorise
 from accessgov.operation import Operation
@@ -362,14 +363,8 @@ def mark_done(op: Operation, person_id: str, item_number: int,
     item = cases.item(op.register, case["id"], item_number)
     if item is None:
         raise NotFound(f"{case['id']} has no item {item_number}")
-    if item["status"] == "done":
-        raise InputError(f"item {item_number} of {case['id']} was already done on "
-                         f"{item['done_at'][:10]} by {item['done_by']}")
-    note = validate.text(note, "note") if note is not None else None
-    if item["kind"] in SELF_TICKING and note is None:
-        raise InputError(f"item {item_number} ticks itself once the register shows it done "
-                         f"({json.loads(item['steps'])[-1]}); to tick it by hand, say why "
-                         "with --note")
+    refuse_if_done(item, item_number, case["id"])
+    note = hand_tick_note(item, item_number, note, SELF_TICKING)
     account = accounts.get(op.register, item["account"]) if item["account"] else None
     # A tick says the leaver is off the platform: never by someone they put in place.
     authorise(op, "offboard.done", case["id"], account=account, benefits=(person_id,))
@@ -394,12 +389,10 @@ def _close_if_finished(op: Operation, case_id: str, person_id: str, *,
     if cases.open_items(op.register, case_id):
         return False
     try:
-        left = sum(1 for item in cases.items(op.register, case_id) if item["status"] == "open")
+        cases.items(op.register, case_id)  # none open by the count above: each now checked
     except Tampered:
         if refuse_forged:
             raise
-        return False
-    if left:
         return False
     op.register.update("offboarding_cases", {"id": case_id}, {
         "status": "closed", "closed_at": op.at, "closed_by": op.actor})
