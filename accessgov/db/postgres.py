@@ -26,6 +26,8 @@ from accessgov.errors import AccessGovError, BackendUnavailable, InputError, Reg
 if TYPE_CHECKING:
     import psycopg
 
+    from accessgov.db.libpq import QuickReader
+
 # How long a change waits for another machine's change to finish before it gives up.
 LOCK_TIMEOUT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 10
@@ -68,35 +70,62 @@ def shown_url(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1@", re.sub(r"password=\S+", "password=...", url))
 
 
-@functools.lru_cache(maxsize=1024)
-def translate(sql: str) -> str:
-    """`?` and `:name` placeholders as psycopg's `%s` and `%(name)s`, and every `%` doubled;
-    string literals, quoted names and `::` casts are left as they are."""
-    out, i, n = [], 0, len(sql)
+def _pieces(sql: str) -> Iterator[tuple[str, str]]:
+    """The statement as ("sql", text) pieces and its placeholders: ("?", "") for a `?`,
+    (":", name) for a `:name`; string literals, quoted names and `::` casts are text."""
+    i, n = 0, len(sql)
     while i < n:
         char = sql[i]
         if char in "'\"":
             end = sql.index(char, i + 1) if char in sql[i + 1:] else n - 1
-            out.append(sql[i:end + 1].replace("%", "%%"))
+            yield "sql", sql[i:end + 1]
             i = end + 1
-        elif char == "%":
-            out.append("%%")
-            i += 1
         elif char == "?":
-            out.append("%s")
+            yield "?", ""
             i += 1
         elif char == ":" and i + 1 < n and sql[i + 1] == ":":
-            out.append("::")
+            yield "sql", "::"
             i += 2
         elif char == ":" and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_"):
             match = re.match(r"[A-Za-z_][A-Za-z0-9_]*", sql[i + 1:])
             assert match is not None
-            out.append(f"%({match.group()})s")
+            yield ":", match.group()
             i += 1 + match.end()
         else:
-            out.append(char)
+            yield "sql", char
             i += 1
-    return "".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """`?` and `:name` placeholders as psycopg's `%s` and `%(name)s`, and every `%` doubled;
+    string literals, quoted names and `::` casts are left as they are."""
+    return "".join(text.replace("%", "%%") if kind == "sql" else
+                   "%s" if kind == "?" else f"%({text})s" for kind, text in _pieces(sql))
+
+
+@functools.lru_cache(maxsize=1024)
+def numbered(sql: str) -> tuple[str, tuple[int | str, ...]]:
+    """The statement with libpq's own `$1`, `$2`... placeholders, and what each one takes:
+    the position of a `?` among the parameters, or the name of a `:name` (once, however
+    often the statement uses it)."""
+    out: list[str] = []
+    takes: list[int | str] = []
+    positional = 0
+    for kind, text in _pieces(sql):
+        if kind == "sql":
+            out.append(text)
+            continue
+        if kind == "?":
+            takes.append(positional)
+            positional += 1
+        elif text in takes:  # a name used twice is one parameter, as psycopg sends it
+            out.append(f"${takes.index(text) + 1}")
+            continue
+        else:
+            takes.append(text)
+        out.append(f"${len(takes)}")
+    return "".join(out), tuple(takes)
 
 
 class PostgresRegister(Register):
@@ -104,9 +133,12 @@ class PostgresRegister(Register):
 
     dialect = PostgresDialect()
 
-    def __init__(self, location: DatabaseUrl, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, location: DatabaseUrl, conn: psycopg.Connection[Any] | None,
+                 quick: QuickReader | None = None) -> None:
         super().__init__(location)
-        self._conn = conn
+        self._psycopg = conn
+        # Reads a few rows without loading psycopg, until something needs psycopg itself.
+        self._quick = quick
         self._in_transaction = False
         self._made_tables = False
 
@@ -151,7 +183,8 @@ class PostgresRegister(Register):
         accessgov, is refused."""
         from accessgov.db.migrations_postgres import LATEST_VERSION
 
-        register = cls(location, _connect(location))
+        quick = _quick_reader(location)
+        register = cls(location, None, quick) if quick else cls(location, _connect(location))
         try:
             if not register.is_started():
                 raise InputError(
@@ -181,7 +214,23 @@ class PostgresRegister(Register):
 
     def close(self) -> None:
         """Close the connection."""
-        self._conn.close()
+        self._stop_quick_reads()
+        if self._psycopg is not None:
+            self._psycopg.close()
+
+    @property
+    def _conn(self) -> psycopg.Connection[Any]:
+        """psycopg's connection, made on first need; from then on it does all the work, so a
+        command's statements after that share one session."""
+        if self._psycopg is None:
+            self._psycopg = _connect(self.path)  # type: ignore[arg-type]
+            self._stop_quick_reads()
+        return self._psycopg
+
+    def _stop_quick_reads(self) -> None:
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
 
     def discard(self) -> None:
         """Drop the tables (and their trigger functions) of a register this process has just
@@ -332,11 +381,27 @@ class PostgresRegister(Register):
     # -- reads and writes --------------------------------------------------------------------
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
+        quick = self._quick_rows(sql, params)
+        if quick is not None:
+            return quick
         found: list[Row] = self._cursor(sql, params, dicts=True).fetchall()
         return found
 
     def row(self, sql: str, params: Params = ()) -> Row | None:
+        quick = self._quick_rows(sql, params)
+        if quick is not None:
+            return quick[0] if quick else None
         found: Row | None = self._cursor(sql, params, dicts=True).fetchone()
+        return found
+
+    def _quick_rows(self, sql: str, params: Params) -> list[Row] | None:
+        """The rows read by the quick reader, or None: it has handed the statement back, and
+        psycopg reads this one and every later one."""
+        if self._quick is None:
+            return None
+        found = self._quick.rows(*numbered(sql), params or ())
+        if found is None:
+            self._stop_quick_reads()
         return found
 
     def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
@@ -375,6 +440,19 @@ class PostgresRegister(Register):
         except psycopg.OperationalError as error:
             raise BackendUnavailable(f"the register's database {self.path} cannot be "
                                      f"reached ({_first_line(error)})") from None
+
+
+def _quick_reader(location: DatabaseUrl) -> QuickReader | None:
+    """A reader that needs no psycopg, connected as `_connect` connects; None where it cannot
+    be had (set ACCESSGOV_PSYCOPG_ONLY to go without it)."""
+    import os
+
+    if os.environ.get("ACCESSGOV_PSYCOPG_ONLY"):
+        return None
+    from accessgov.db.libpq import QuickReader
+
+    return QuickReader.connect(location.url, timeout=CONNECT_TIMEOUT_SECONDS,
+                               application="accessgov")
 
 
 def _connect(location: DatabaseUrl) -> psycopg.Connection[Any]:
