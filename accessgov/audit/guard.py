@@ -55,7 +55,9 @@ def guard(op: Operation, head: Tracker | None = None, *,
 def _count_legacy_rows(op: Operation) -> None:
     """A register from before child counts: count the children of every sealed parent, once,
     and say so in the log."""
-    counted = seals.count_sealed_uncounted(op.trust.rows, op.register)
+    verifier = op.register.verifier
+    assert verifier is not None, "a change counts legacy rows through its own checks"
+    counted = seals.count_sealed_uncounted(op.register, verifier.holds)
     if counted:
         op.record_system("register.count", op.register.setting("org_slug") or "register",
                          rows_counted=counted)

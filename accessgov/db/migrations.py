@@ -339,10 +339,20 @@ def _v11_incidents(db: sqlite_utils.Database) -> None:
     db.table("incident_items").create_index(["status", "kind"])
 
 
+def _v12_offboarding_counts(db: sqlite_utils.Database) -> None:
+    """Each offboarding case counts its checklist items, as incidents count theirs: an item
+    deleted behind the log can then no longer let the last honest tick close the case. The
+    column is added last and left empty, so existing seals hold; the first change made with
+    the register's key or signatures counts every sealed case, once (as v6's counts)."""
+    db.execute("ALTER TABLE offboarding_cases ADD COLUMN counts TEXT")
+    db.execute("CREATE INDEX idx_offboarding_cases_uncounted ON offboarding_cases(id) "
+               "WHERE counts IS NULL")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _v1_initial, _v2_credentials, _v3_seals, _v4_reviews, _v5_offboarding, _v6_child_counts,
     _v7_signatures, _v8_approval_claims, _v9_platform_removals, _v10_account_exceptions,
-    _v11_incidents,
+    _v11_incidents, _v12_offboarding_counts,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

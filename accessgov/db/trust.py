@@ -50,6 +50,14 @@ class Verifier:
         self._vouched.add(key)
         return row
 
+    def holds(self, table: str, row: Row) -> bool:
+        """Whether `row` passes `check` (and is then trusted by this change, as there)."""
+        try:
+            self.check(table, row)
+        except Tampered:
+            return False
+        return True
+
     def _require_listed(self, table: str, pk: str, row: Row) -> None:
         seq = row.get("sealed_seq")
         found = self._row_list(seq) if isinstance(seq, int) else None

@@ -382,14 +382,18 @@ def _tick(op: Operation, case_id: str, item: int, note: str | None) -> None:
 
 def _close_if_finished(op: Operation, case_id: str, person_id: str, *,
                        refuse_forged: bool = False) -> bool:
-    """Close the case when every item is done. The items are then read through the checked
-    path: items ticked behind the log (with sqlite3) are not done, so the case stays open;
-    an approver's own tick that would close it is refused (`refuse_forged`), while a change
-    that ticked an item by itself goes through and leaves the case open."""
+    """Close the case when every item is done. The items are then counted against the case's
+    sealed count and read through the checked path: items ticked or deleted behind the log
+    (with sqlite3) are not done, so the case stays open; an approver's own tick that would
+    close it is refused (`refuse_forged`), while a change that ticked an item by itself goes
+    through and leaves the case open."""
     if cases.open_items(op.register, case_id):
         return False
     try:
-        cases.items(op.register, case_id)  # none open by the count above: each now checked
+        # None open by the count above: none missing against the case's sealed count (an
+        # open item deleted behind the log), and each one checked.
+        records.require_children(op.register, "offboarding_items", case_id)
+        cases.items(op.register, case_id)
     except Tampered:
         if refuse_forged:
             raise
@@ -406,6 +410,12 @@ def tick_satisfied(op: Operation) -> None:
     settled = cases.satisfied_items(op.register)
     finished: dict[str, str] = {}
     for item in settled:
+        # Read checked before it is ticked (the close reads it again): a forged item is
+        # left open, for audit verify to name, and the change that settled it goes through.
+        try:
+            cases.item(op.register, item["case_id"], item["item"])
+        except Tampered:
+            continue
         if item["kind"] in ("rotate", "reseed"):
             note = f"done: version {item['current_version']} is now current"
         elif item["account_status"] == "archived":

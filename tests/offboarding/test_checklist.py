@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.offboarding.conftest import show
-from tests.support.behind import behind_the_log, events, read_rows
+from tests.support.behind import behind_the_log, events, file_only, read_rows
 from tests.support.schemas import validate_output
 from tests.support.shell import Shell, dump, one_line_error
 
@@ -25,6 +25,23 @@ def started(leaver: Shell) -> Shell:
 
 def _status(sh: Shell) -> dict[int, str]:
     return {item["item"]: item["status"] for item in show(sh)["items"]}
+
+
+def test_a_rotation_that_ticks_the_last_open_item_closes_the_case(started: Shell) -> None:
+    """Every item but the password's rotation is ticked by hand; the CEO then rotates the
+    password, and that last item ticks itself and closes the case."""
+    items = {item["item"]: item for item in show(started)["items"]}
+    rotation = next(n for n, item in items.items() if item["kind"] == "rotate")
+    for number, item in items.items():
+        if item["status"] == "open" and number != rotation:
+            started.run(f"offboard done jdoe {number} --note 'Done on the platform' "
+                        f"{started.as_('vperkins')}")
+    started.run(f"cred rotate {items[rotation]['account']} --kind password --stdin "
+                f"{started.as_('vperkins')}", input="Rotated-After-Jdoe-Left-3\n")
+    case = show(started)
+    assert (case["status"], case["items_open"]) == ("closed", 0)
+    assert [event["subject"] for event in events(started, "offboard.close")] == ["O-0001"]
+    assert started.run("audit verify").exit_code == 0
 
 
 def test_rotation_reseed_and_reassignment_tick_themselves(started: Shell) -> None:
@@ -217,3 +234,72 @@ def test_a_change_that_ticks_the_last_honest_item_leaves_a_forged_case_open(
     [(ticked,)] = read_rows(started.db, "SELECT status FROM offboarding_items "
                             f"WHERE case_id = 'O-0001' AND item = {rotation}")
     assert (status, ticked) == ("open", "done")
+
+
+def test_items_deleted_with_sqlite3_never_close_the_case(started: Shell) -> None:
+    """An insider deletes the open items 2 to 7 straight from the register, instead of
+    ticking them. The approver's honest tick of item 1 would close the case: the case counts
+    its items under its seal, so the tick is refused and nothing changes."""
+    behind_the_log(started.db, "DELETE FROM offboarding_items WHERE case_id = 'O-0001' "
+                   "AND item BETWEEN 2 AND 7")
+    before = read_rows(started.db, "SELECT item, status FROM offboarding_items ORDER BY item")
+    result = started.run(f"offboard done jdoe 1 {started.as_('spatel')}", expect=3)
+    assert "changed outside accessgov" in one_line_error(result)
+    assert read_rows(started.db, "SELECT item, status FROM offboarding_items "
+                     "ORDER BY item") == before
+    [(status,)] = read_rows(started.db, "SELECT status FROM offboarding_cases "
+                            "WHERE id = 'O-0001'")
+    assert status == "open"
+    assert not events(started, "offboard.close")
+
+
+def test_a_change_that_ticks_the_last_item_left_by_a_deletion_leaves_the_case_open(
+        started: Shell) -> None:
+    """The insider deletes every open item but the rotation, then the CEO rotates the
+    password (the item ticks itself): the rotation goes through, the case stays open."""
+    items = {item["item"]: item for item in show(started)["items"]}
+    rotation = next(n for n, item in items.items() if item["kind"] == "rotate")
+    behind_the_log(started.db, "DELETE FROM offboarding_items WHERE case_id = 'O-0001' "
+                   f"AND status = 'open' AND item != {rotation}")
+    started.run(f"cred rotate {items[rotation]['account']} --kind password --stdin "
+                f"{started.as_('vperkins')}", input="Rotated-After-Jdoe-Left-2\n")
+    [(status,)] = read_rows(started.db, "SELECT status FROM offboarding_cases "
+                            "WHERE id = 'O-0001'")
+    [(ticked,)] = read_rows(started.db, "SELECT status FROM offboarding_items "
+                            f"WHERE case_id = 'O-0001' AND item = {rotation}")
+    assert (status, ticked) == ("open", "done")
+    assert not events(started, "offboard.close")
+
+
+@pytest.fixture
+def before_cases_counted(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """accessgov as it was before cases counted their items (schema 11): undo it to upgrade."""
+    from accessgov.db import migrations, migrations_postgres, seals, sqlite
+
+    older = migrations.MIGRATIONS[:11]
+    counted = {child: parent for child, parent in seals.COUNTED.items()
+               if child != "offboarding_items"}
+    monkeypatch.setattr(migrations, "MIGRATIONS", older)
+    for module in (migrations, migrations_postgres, sqlite):
+        monkeypatch.setattr(module, "LATEST_VERSION", len(older))
+    monkeypatch.setattr(seals, "COUNTED", counted)
+    monkeypatch.setattr(seals, "COUNTING", sorted({p for p, _ in counted.values()}))
+    return monkeypatch
+
+
+@file_only("the suite's PostgreSQL tables are made once, at the newest schema")
+def test_a_case_from_before_counts_is_counted_by_the_first_change_and_then_holds(
+        before_cases_counted: pytest.MonkeyPatch, leaver: Shell) -> None:
+    leaver.run(f"offboard start jdoe {leaver.as_('vperkins')}")
+    before_cases_counted.undo()  # this accessgov now: the next change upgrades the register
+    leaver.run(f"offboard done jdoe 2 --note 'Removed in Business Suite' "
+               f"{leaver.as_('vperkins')}")
+    [counted] = events(leaver, "register.count")
+    assert counted["details"]["rows_counted"] == 1
+    [(counts,)] = read_rows(leaver.db, "SELECT counts FROM offboarding_cases")
+    assert counts == "offboarding_items=9"
+    behind_the_log(leaver.db, "DELETE FROM offboarding_items WHERE case_id = 'O-0001' "
+                   "AND item BETWEEN 3 AND 7")
+    result = leaver.run(f"offboard done jdoe 1 {leaver.as_('spatel')}", expect=3)
+    assert "should have 9 offboarding_items record(s)" in one_line_error(result)
+    assert "intact" not in leaver.run("audit verify", expect=1).stdout
