@@ -152,6 +152,9 @@ class QuickReader:
         register's SELECTs only read)."""
         if self._conn is None or sql.lstrip()[:6].upper() != "SELECT":
             return None
+        if not isinstance(params, Mapping) and len(params) != sum(
+                isinstance(key, int) for key in takes):
+            return None  # psycopg refuses a count of parameters that differs
         try:
             chosen = [params[key] for key in takes]  # type: ignore[index]
         except (KeyError, IndexError, TypeError):

@@ -88,6 +88,7 @@ def test_a_small_read_gives_psycopgs_own_rows(url: str, sql: str,
     ("SELECT ?::text AS s", ("nul \x00 inside",), "a parameter psycopg refuses"),
     ("SELECT * FROM no_such_table", (), "an error"),
     ("SELECT :missing AS m", {"other": 1}, "a parameter not given"),
+    ("SELECT ?::int AS a", (1, 2), "more parameters than placeholders"),
     (f"SELECT g FROM generate_series(1, {MOST_VALUES + 1}) g", (), "a big result"),
 ])
 def test_what_the_quick_reader_does_not_know_it_hands_back(url: str, sql: str,
