@@ -405,10 +405,10 @@ class PostgresRegister(Register):
         return found
 
     def stream(self, sql: str, params: Params = ()) -> Iterator[Row]:
-        yield from self._cursor(sql, params, dicts=True)
+        yield from _batches(self._cursor(sql, params, dicts=True))
 
     def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
-        yield from self._cursor(sql, params, dicts=False)
+        yield from _batches(self._cursor(sql, params, dicts=False))
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return int(self._cursor(sql, params, dicts=False).rowcount)
@@ -440,6 +440,14 @@ class PostgresRegister(Register):
         except psycopg.OperationalError as error:
             raise BackendUnavailable(f"the register's database {self.path} cannot be "
                                      f"reached ({_first_line(error)})") from None
+
+
+def _batches(cursor: Any) -> Iterator[Any]:
+    """A cursor's rows, made into Python values a batch at a time: psycopg's C code loads a
+    batch in one call, where stepping the cursor costs a Python call per row (a review's
+    export reads 90,000)."""
+    while batch := cursor.fetchmany(2000):
+        yield from batch
 
 
 def _quick_reader(location: DatabaseUrl) -> QuickReader | None:
