@@ -27,17 +27,38 @@ def _status(sh: Shell) -> dict[int, str]:
     return {item["item"]: item["status"] for item in show(sh)["items"]}
 
 
+def _rotation_item(sh: Shell) -> tuple[int, str]:
+    """The number of the checklist item that rotating the shared password ticks, and its
+    account."""
+    return next((item["item"], item["account"]) for item in show(sh)["items"]
+                if item["kind"] == "rotate")
+
+
+def _rotated_after(sh: Shell, forgery: str, password: str) -> tuple[str, str]:
+    """Run `forgery` behind the log (`{rotation}` in it: the rotation item's number), then
+    the CEO rotates the shared password, whose item ticks itself: the case's status and that
+    item's, as stored. (A forged case, open with nothing left to do, is outside what
+    `offboard show` promises, as any row written behind the log is.)"""
+    rotation, account = _rotation_item(sh)
+    behind_the_log(sh.db, forgery.format(rotation=rotation))
+    sh.run(f"cred rotate {account} --kind password --stdin {sh.as_('vperkins')}",
+           input=f"{password}\n")
+    [(status,)] = read_rows(sh.db, "SELECT status FROM offboarding_cases WHERE id = 'O-0001'")
+    [(ticked,)] = read_rows(sh.db, "SELECT status FROM offboarding_items "
+                            f"WHERE case_id = 'O-0001' AND item = {rotation}")
+    return status, ticked
+
+
 def test_a_rotation_that_ticks_the_last_open_item_closes_the_case(started: Shell) -> None:
     """Every item but the password's rotation is ticked by hand; the CEO then rotates the
     password, and that last item ticks itself and closes the case."""
-    items = {item["item"]: item for item in show(started)["items"]}
-    rotation = next(n for n, item in items.items() if item["kind"] == "rotate")
-    for number, item in items.items():
-        if item["status"] == "open" and number != rotation:
-            started.run(f"offboard done jdoe {number} --note 'Done on the platform' "
+    rotation, account = _rotation_item(started)
+    for item in show(started)["items"]:
+        if item["status"] == "open" and item["item"] != rotation:
+            started.run(f"offboard done jdoe {item['item']} --note 'Done on the platform' "
                         f"{started.as_('vperkins')}")
-    started.run(f"cred rotate {items[rotation]['account']} --kind password --stdin "
-                f"{started.as_('vperkins')}", input="Rotated-After-Jdoe-Left-3\n")
+    started.run(f"cred rotate {account} --kind password --stdin {started.as_('vperkins')}",
+                input="Rotated-After-Jdoe-Left-3\n")
     case = show(started)
     assert (case["status"], case["items_open"]) == ("closed", 0)
     assert [event["subject"] for event in events(started, "offboard.close")] == ["O-0001"]
@@ -220,20 +241,10 @@ def test_a_change_that_ticks_the_last_honest_item_leaves_a_forged_case_open(
         started: Shell) -> None:
     """The same forgery, then the CEO rotates the shared password (item 3 ticks itself):
     the rotation goes through, and the case is not closed on the forged items."""
-    items = {item["item"]: item for item in show(started)["items"]}
-    rotation = next(n for n, item in items.items() if item["kind"] == "rotate")
-    behind_the_log(started.db, "UPDATE offboarding_items SET status = 'done', "
-                   "done_by = 'spatel', done_at = '2026-01-02T00:00:00Z' "
-                   f"WHERE case_id = 'O-0001' AND item != {rotation}")
-    started.run(f"cred rotate {items[rotation]['account']} --kind password --stdin "
-                f"{started.as_('vperkins')}", input="Rotated-After-Jdoe-Left-1\n")
-    # Read as stored: the forged case (open, nothing left to do) is outside what
-    # `offboard show` promises, as any row written behind the log is.
-    [(status,)] = read_rows(started.db, "SELECT status FROM offboarding_cases "
-                            "WHERE id = 'O-0001'")
-    [(ticked,)] = read_rows(started.db, "SELECT status FROM offboarding_items "
-                            f"WHERE case_id = 'O-0001' AND item = {rotation}")
-    assert (status, ticked) == ("open", "done")
+    assert _rotated_after(started, "UPDATE offboarding_items SET status = 'done', "
+                          "done_by = 'spatel', done_at = '2026-01-02T00:00:00Z' "
+                          "WHERE case_id = 'O-0001' AND item != {rotation}",
+                          "Rotated-After-Jdoe-Left-1") == ("open", "done")
 
 
 def test_items_deleted_with_sqlite3_never_close_the_case(started: Shell) -> None:
@@ -257,17 +268,9 @@ def test_a_change_that_ticks_the_last_item_left_by_a_deletion_leaves_the_case_op
         started: Shell) -> None:
     """The insider deletes every open item but the rotation, then the CEO rotates the
     password (the item ticks itself): the rotation goes through, the case stays open."""
-    items = {item["item"]: item for item in show(started)["items"]}
-    rotation = next(n for n, item in items.items() if item["kind"] == "rotate")
-    behind_the_log(started.db, "DELETE FROM offboarding_items WHERE case_id = 'O-0001' "
-                   f"AND status = 'open' AND item != {rotation}")
-    started.run(f"cred rotate {items[rotation]['account']} --kind password --stdin "
-                f"{started.as_('vperkins')}", input="Rotated-After-Jdoe-Left-2\n")
-    [(status,)] = read_rows(started.db, "SELECT status FROM offboarding_cases "
-                            "WHERE id = 'O-0001'")
-    [(ticked,)] = read_rows(started.db, "SELECT status FROM offboarding_items "
-                            f"WHERE case_id = 'O-0001' AND item = {rotation}")
-    assert (status, ticked) == ("open", "done")
+    assert _rotated_after(started, "DELETE FROM offboarding_items WHERE case_id = 'O-0001' "
+                          "AND status = 'open' AND item != {rotation}",
+                          "Rotated-After-Jdoe-Left-2") == ("open", "done")
     assert not events(started, "offboard.close")
 
 
