@@ -53,18 +53,22 @@ _LOADERS: dict[int, Callable[[str], Any] | None] = {
 
 
 def _library_paths() -> list[str]:
-    """Where libpq may be: beside psycopg's wheel first (the one psycopg itself uses), then
-    the system's."""
+    """Where libpq may be: beside the psycopg_binary package that `import` would find (the
+    libpq psycopg itself would load), then the system's. Only that package's own folders: a
+    library elsewhere on sys.path (the current folder, under `python -m`) is never loaded."""
     found = []
     for entry in sys.path:
-        for folder in (os.path.join(entry or ".", "psycopg_binary.libs"),
-                       os.path.join(entry or ".", "psycopg_binary", ".dylibs")):
+        package = os.path.join(entry or ".", "psycopg_binary")
+        if not os.path.isdir(package):
+            continue
+        for folder in (package + ".libs", os.path.join(package, ".dylibs")):
             try:
                 names = os.listdir(folder)
             except OSError:
                 continue
             found += [os.path.join(folder, name) for name in sorted(names)
                       if name.startswith("libpq") and not name.endswith(".a")]
+        break
     return [*found, "libpq.so.5", "libpq.5.dylib", "libpq.dll"]
 
 

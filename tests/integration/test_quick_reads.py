@@ -184,3 +184,21 @@ def test_an_unreachable_database_says_so_in_one_line_as_psycopg_would(tmp_path: 
     assert "cannot be reached" in quick.stderr
     assert len(quick.stderr.strip().splitlines()) == 1
     assert "Pw-Canary-4412" not in quick.stderr + quick.stdout
+
+
+def test_a_libpq_planted_in_the_current_folder_is_never_loaded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m accessgov` puts the current folder first on sys.path. A folder named as
+    psycopg's libraries, planted there without the package itself, is not where `import`
+    would find psycopg_binary: its libpq is never loaded."""
+    from accessgov.db import libpq
+
+    planted = tmp_path / "psycopg_binary.libs"
+    planted.mkdir()
+    (planted / "libpq-planted.so.5").write_bytes(b"not a library")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", ["", *sys.path])
+    paths = libpq._library_paths()
+    assert not [path for path in paths if "planted" in path]
+    assert any(os.path.basename(path).startswith("libpq") and os.path.isabs(path)
+               for path in paths), "psycopg's own libpq should still be found"
