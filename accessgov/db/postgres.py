@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -453,8 +454,6 @@ def _batches(cursor: Any) -> Iterator[Any]:
 def _quick_reader(location: DatabaseUrl) -> QuickReader | None:
     """A reader that needs no psycopg, connected as `_connect` connects; None where it cannot
     be had (set ACCESSGOV_PSYCOPG_ONLY to go without it)."""
-    import os
-
     if os.environ.get("ACCESSGOV_PSYCOPG_ONLY"):
         return None
     from accessgov.db.libpq import QuickReader
