@@ -5,6 +5,7 @@ record."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tempfile
 from pathlib import Path
@@ -45,6 +46,9 @@ class GrantLifecycle(RuleBasedStateMachine):
             clock=self.clock)
         initialise(folder / "register.db", "SM", BackendConfig("memory", "sm"),
                    self.workspace.backend_factory)
+        # The test's clock starts after `init` was dated by the real one (as the `shell`
+        # fixture's does): on a slow machine init can end in the next second.
+        self.clock.now = max(self.clock.now, dt.datetime.now(dt.UTC))
         self.seeds: dict[str, str] = {}
         self._set_up()
 
