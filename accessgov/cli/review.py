@@ -175,10 +175,13 @@ def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: 
                       *(["--no-store"] if no_store else [])])
     pack = evidence.build(app.register, quarter, app.today(), iso(app.clock()),
                           checks_context(app, store=not no_store), command=typed)
-    if folder:
-        _bundle(app, pack, Path(folder), otp)
-        return
-    emit_document(document(pack), fmt, output_file)
+    try:
+        if folder:
+            _bundle(app, pack, Path(folder), otp)
+            return
+        emit_document(document(pack), fmt, output_file)
+    finally:
+        pack.close()
 
 
 def _bundle(app: App, pack: Pack, folder: Path, otp: str | None) -> None:

@@ -34,6 +34,8 @@ LOCK_TIMEOUT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 10
 # The advisory lock every write transaction of a register takes: one per schema.
 _LOCK_NAMESPACE = "accessgov register"
+# libpq's PQTRANSACTION_IDLE (psycopg.pq.TransactionStatus.IDLE): no transaction is open.
+_IDLE = 0
 
 
 class PostgresDialect(Dialect):
@@ -218,6 +220,14 @@ class PostgresRegister(Register):
         self._stop_quick_reads()
         if self._psycopg is not None:
             self._psycopg.close()
+
+    def _reader(self) -> PostgresRegister | None:
+        # A change's own writes and a snapshot's moment are this session's alone (the quick
+        # reader never opens a transaction); an older schema is read as it is migrated.
+        idle = self._psycopg is None or self._psycopg.info.transaction_status == _IDLE
+        if not idle or self.upgrade_pending is not None:
+            return None
+        return self.reopen()
 
     @property
     def _conn(self) -> psycopg.Connection[Any]:

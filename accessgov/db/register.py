@@ -25,6 +25,7 @@ from accessgov.errors import InputError
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from accessgov.db.ahead import ReadAhead, ReadNow
     from accessgov.db.trust import Verifier
 
 # Tables every accessgov register has had since its first schema: a database without them is
@@ -285,6 +286,24 @@ class Register(abc.ABC):
     def tuples(self, sql: str, params: Params = ()) -> Iterator[tuple[Any, ...]]:
         """A query's rows as plain tuples, one at a time: no dict per row, for the loops
         that visit every row of the register."""
+
+    def tuples_ahead(self, sql: str, params: Params = ()) -> ReadAhead | ReadNow:
+        """The rows `tuples` would give, asked for now on a connection of their own so that
+        the database reads them while this process does other work; iterating waits for
+        them, once. Close what is not iterated. Inside a transaction, or on a register read
+        through an up-to-date copy, another connection would see other rows: those are read
+        on this one, when iterated."""
+        from accessgov.db.ahead import ReadAhead, ReadNow
+
+        reader = self._reader()
+        if reader is None:
+            return ReadNow(self.tuples(sql, params))
+        return ReadAhead(reader, sql, params)
+
+    def _reader(self) -> Register | None:
+        """The register on a connection of its own, for reading only, that another thread may
+        use, where it sees exactly what this connection sees; None elsewhere."""
+        return None
 
     def sealed_row(self, table: str, sql: str, params: Params = ()) -> Row | None:
         """One whole row of a sealed table, checked by the verifier while a change runs."""

@@ -99,6 +99,14 @@ class SqliteRegister(Register):
         """Close the connection."""
         self._conn.close()
 
+    def _reader(self) -> SqliteRegister | None:
+        # A change's own writes, and a register read through its up-to-date copy in memory,
+        # are seen on this connection only.
+        if self.upgrade_pending is not None or self._conn.in_transaction:
+            return None
+        return SqliteRegister(self.path, _connect(self.path, read_only=True, any_thread=True),
+                              writable=False)
+
     def discard(self) -> None:
         """Remove the file (and its WAL) of a register this process has just created."""
         self.close()
@@ -307,14 +315,17 @@ class SqliteRegister(Register):
             copy.close()
 
 
-def _connect(path: FilePath, *, read_only: bool = False) -> sqlite3.Connection:
+def _connect(path: FilePath, *, read_only: bool = False,
+             any_thread: bool = False) -> sqlite3.Connection:
     """A connection to the file: read-only (nothing is ever written through it), or for
-    writing in WAL mode with foreign keys on."""
+    writing in WAL mode with foreign keys on. `any_thread`: a read-only connection opened in
+    one thread and read in another (one thread at a time)."""
     try:
         if read_only:
             uri = f"{_file_uri(path)}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
+                                   timeout=BUSY_TIMEOUT_MS / 1000,
+                                   check_same_thread=not any_thread)
         else:
             # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, because Python's
             # implicit deferred BEGIN can fail with SQLITE_BUSY when two writers read then write.
