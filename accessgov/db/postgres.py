@@ -135,6 +135,7 @@ class PostgresRegister(Register):
     """A register in a PostgreSQL database (or schema: the connection's search_path)."""
 
     dialect = PostgresDialect()
+    parallel_reads = True
 
     def __init__(self, location: DatabaseUrl, conn: psycopg.Connection[Any] | None,
                  quick: QuickReader | None = None) -> None:

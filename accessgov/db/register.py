@@ -127,6 +127,10 @@ class Register(abc.ABC):
     """
 
     dialect: Dialect = Dialect()
+    # Whether two long reads at once end sooner than one after the other: a server reads
+    # each in a process of its own; SQLite reads in this process, on the cores (and, between
+    # rows, the interpreter) that the rest of the command needs.
+    parallel_reads = False
 
     def __init__(self, location: Location | str) -> None:
         self.path = location
@@ -287,18 +291,23 @@ class Register(abc.ABC):
         """A query's rows as plain tuples, one at a time: no dict per row, for the loops
         that visit every row of the register."""
 
-    def tuples_ahead(self, sql: str, params: Params = ()) -> ReadAhead | ReadNow:
-        """The rows `tuples` would give, asked for now on a connection of their own so that
-        the database reads them while this process does other work; iterating waits for
-        them, once. Close what is not iterated. Inside a transaction, or on a register read
-        through an up-to-date copy, another connection would see other rows: those are read
-        on this one, when iterated."""
+    def tuples_ahead(self, statements: Sequence[tuple[str, Params]]) -> ReadAhead | ReadNow:
+        """The rows `tuples` would give for each statement, one statement after another,
+        each asked for now on a connection of its own, so that the database reads them (at
+        once, on as many cores as it has) while this process does other work; iterating
+        waits for them, once. Close what is not iterated. Inside a transaction, or on a
+        register read through an up-to-date copy, another connection would see other rows:
+        those are read on this one, when iterated."""
         from accessgov.db.ahead import ReadAhead, ReadNow
 
-        reader = self._reader()
-        if reader is None:
-            return ReadNow(self.tuples(sql, params))
-        return ReadAhead(reader, sql, params)
+        readers: list[Register] = []
+        for _ in statements:
+            reader = self._reader()
+            if reader is None:
+                return ReadNow(self, statements)
+            readers.append(reader)
+        return ReadAhead([(reader, sql, params)
+                          for reader, (sql, params) in zip(readers, statements, strict=True)])
 
     def _reader(self) -> Register | None:
         """The register on a connection of its own, for reading only, that another thread may

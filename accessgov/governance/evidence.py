@@ -117,7 +117,7 @@ def build(register: Register, quarter: str, today: str, generated_at: str,
     campaign = review.get_campaign(register, quarter)
     # The database reads the items while the checks run here: an export of 90,000 items
     # waits for the longer of the two, not both.
-    items = review.item_rows_ahead(register, campaign["id"], today)
+    items = review.item_rows_ahead(register, campaign, today)
     try:
         findings = checks.run(context)
         store_checked = checks.store_reconciled(context, findings)

@@ -95,10 +95,10 @@ def item_rows(register: Register, quarter: str, today: str) -> Iterator[tuple[An
     return reviews.item_tuples(register, quarter, today)
 
 
-def item_rows_ahead(register: Register, quarter: str, today: str) -> ReadAhead | ReadNow:
-    """`item_rows`, asked for now: the database reads them while the caller does other work;
-    iterate once, or close."""
-    return reviews.item_tuples_ahead(register, quarter, today)
+def item_rows_ahead(register: Register, campaign: Row, today: str) -> ReadAhead | ReadNow:
+    """`item_rows` of the campaign, asked for now: the database reads them while the caller
+    does other work; iterate once, or close."""
+    return reviews.item_tuples_ahead(register, campaign["id"], today, campaign["items"])
 
 
 def progress(register: Register, campaign: Row) -> dict[str, int]:

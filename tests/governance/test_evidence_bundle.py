@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from accessgov.db.queries import reviews
+from accessgov.db.register import Register
 from accessgov.governance.review import quarter_of
 from tests.governance.test_evidence import closed  # noqa: F401 - the fixture
 from tests.support.behind import behind_the_log
@@ -134,3 +136,19 @@ def test_a_bundle_checked_against_a_register_forged_since_is_not_intact(
     behind_the_log(closed.db, "UPDATE people SET category = 'trustee' WHERE id = 'jdoe'")
     out = verify(closed, bundle, expect=1)
     assert "this register itself does not verify" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_a_large_reviews_items_read_in_halves_are_every_item_in_order(
+        closed: Shell, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:  # noqa: F811
+    """A review of many items is exported from two reads at once (on PostgreSQL, each on a
+    connection of its own): the pack must hold every item once, in order, as one read gives
+    them. Here the halves are taken from three items, on either engine."""
+    typed = f"review export {quarter(closed)} --format {fmt}"
+    whole = closed.run(typed).stdout
+    monkeypatch.setattr(reviews, "READ_IN_HALVES_FROM", 1)
+    monkeypatch.setattr(Register, "parallel_reads", True)
+    in_halves = closed.run(typed).stdout
+    assert in_halves == whole
+    # Item 1 (kept) is the first half, items 2 (revoked) and 3 (kept) the second.
+    assert "revoke" in whole and "keep" in whole

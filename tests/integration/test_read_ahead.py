@@ -84,21 +84,49 @@ def assert_connections_back_to(register: Register, before: int) -> None:
 
 def test_rows_read_ahead_are_the_rows_read_on_the_registers_own_connection(
         register: Register) -> None:
-    ahead = register.tuples_ahead(NUMBERS, {"last": 5000})
+    ahead = register.tuples_ahead([(NUMBERS, {"last": 5000})])
     assert isinstance(ahead, ReadAhead)
     assert list(ahead) == list(register.tuples(NUMBERS, {"last": 5000}))
-    assert list(register.tuples_ahead(NUMBERS + " LIMIT 0", {"last": 3})) == []
+    assert list(register.tuples_ahead([(NUMBERS + " LIMIT 0", {"last": 3})])) == []
+
+
+def test_several_queries_read_at_once_come_back_one_after_another(register: Register) -> None:
+    """Each on a connection of its own (a large review's two halves): in the order asked."""
+    halves = [(NUMBERS.replace("ORDER BY i", "WHERE i <= :half ORDER BY i"),
+               {"last": 3000, "half": 1500}),
+              (NUMBERS.replace("ORDER BY i", "WHERE i > :half ORDER BY i"),
+               {"last": 3000, "half": 1500})]
+    ahead = register.tuples_ahead(halves)
+    assert isinstance(ahead, ReadAhead) and len(ahead._parts) == 2
+    assert list(ahead) == list(register.tuples(NUMBERS, {"last": 3000}))
+    with register.transaction():
+        assert list(register.tuples_ahead(halves)) == list(register.tuples(NUMBERS,
+                                                                           {"last": 3000}))
+
+
+def test_a_failure_in_a_later_query_is_raised_after_the_earlier_rows(
+        register: Register) -> None:
+    before = connections_of(register)
+    ahead = register.tuples_ahead([(NUMBERS, {"last": 2}),
+                                   ("SELECT no_such_column FROM settings", ())])
+    read = []
+    with pytest.raises(Exception, match="no_such_column"):
+        for row in ahead:
+            read.append(row)
+    assert read == [(1, "row 1"), (2, "row 2")]
+    assert not read_ahead_threads()
+    assert_connections_back_to(register, before)
 
 
 def test_the_rows_are_asked_for_when_read_ahead_not_when_iterated(
         register: Register, writer: Register) -> None:
     """A row written after the export began is not among its items: the query ran first."""
-    ahead = register.tuples_ahead("SELECT n FROM scratch ORDER BY n")
+    ahead = register.tuples_ahead([("SELECT n FROM scratch ORDER BY n", ())])
     assert isinstance(ahead, ReadAhead)
-    ahead._thread.join()  # the query has run
+    ahead._parts[0]._thread.join()  # the query has run
     writer.execute("INSERT INTO scratch VALUES (2)")
     assert list(ahead) == [(1,)]
-    assert list(register.tuples_ahead("SELECT n FROM scratch ORDER BY n")) == [(1,), (2,)]
+    assert list(register.tuples_ahead([("SELECT n FROM scratch ORDER BY n", ())])) == [(1,), (2,)]
 
 
 def test_inside_a_change_the_rows_are_read_on_its_own_connection(writer: Register) -> None:
@@ -106,7 +134,7 @@ def test_inside_a_change_the_rows_are_read_on_its_own_connection(writer: Registe
     with writer.transaction():
         writer.execute("CREATE TEMP TABLE mine (n integer)")
         writer.execute("INSERT INTO mine VALUES (7)")
-        ahead = writer.tuples_ahead("SELECT n FROM mine")
+        ahead = writer.tuples_ahead([("SELECT n FROM mine", ())])
         assert isinstance(ahead, ReadNow)
         assert list(ahead) == [(7,)]
         assert not read_ahead_threads()
@@ -116,7 +144,7 @@ def test_a_register_read_through_its_up_to_date_copy_is_not_read_ahead(
         register: Register) -> None:
     register.upgrade_pending = 11  # as `open` marks a register from an older accessgov
     try:
-        assert isinstance(register.tuples_ahead(NUMBERS, {"last": 3}), ReadNow)
+        assert isinstance(register.tuples_ahead([(NUMBERS, {"last": 3})]), ReadNow)
     finally:
         register.upgrade_pending = None
 
@@ -124,7 +152,7 @@ def test_a_register_read_through_its_up_to_date_copy_is_not_read_ahead(
 def test_a_failed_read_is_raised_where_the_rows_are_read_and_leaves_nothing_open(
         register: Register) -> None:
     before = connections_of(register)
-    ahead = register.tuples_ahead("SELECT no_such_column FROM settings")  # no error yet
+    ahead = register.tuples_ahead([("SELECT no_such_column FROM settings", ())])  # no error yet
     with pytest.raises(Exception, match="no_such_column"):
         list(ahead)
     assert not read_ahead_threads()
@@ -133,7 +161,7 @@ def test_a_failed_read_is_raised_where_the_rows_are_read_and_leaves_nothing_open
 
 def test_rows_never_read_are_let_go_with_their_connection(register: Register) -> None:
     before = connections_of(register)
-    ahead = register.tuples_ahead(NUMBERS, {"last": 50_000})
+    ahead = register.tuples_ahead([(NUMBERS, {"last": 50_000})] * 2)
     ahead.close()
     assert not read_ahead_threads()
     assert_connections_back_to(register, before)
@@ -142,6 +170,6 @@ def test_rows_never_read_are_let_go_with_their_connection(register: Register) ->
 
 def test_rows_read_ahead_leave_no_connection_once_read(register: Register) -> None:
     before = connections_of(register)
-    assert len(list(register.tuples_ahead(NUMBERS, {"last": 10}))) == 10
+    assert len(list(register.tuples_ahead([(NUMBERS, {"last": 10})]))) == 10
     assert not read_ahead_threads()
     assert_connections_back_to(register, before)
