@@ -113,7 +113,9 @@ def secret_service(
     isolated_environment: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> servers.SecretServiceSession:
-    """The session's Secret Service, with DBUS_SESSION_BUS_ADDRESS set for this test."""
+    """The session's Secret Service (started again if its daemon has gone), with
+    DBUS_SESSION_BUS_ADDRESS set for this test."""
+    secret_service_session.revive()
     for name, value in secret_service_session.env.items():
         monkeypatch.setenv(name, value)
     return secret_service_session

@@ -267,3 +267,23 @@ def test_importing_the_keyring_backend_does_not_import_keyring() -> None:
     )
 
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.integration
+def test_a_secret_service_whose_daemon_went_is_started_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On CI the suite's gnome-keyring once left its bus mid-run, and every later keyring test
+    of that worker failed. Each test's fixture revives it first: here, on a session of this
+    test's own, the daemon is killed, and the keyring works again."""
+    session = servers.start_or_skip(servers.start_secret_service, tmp_path / "revived")
+    try:
+        assert session.revive() is False  # answering: left as it is
+        session.keyring_daemon.kill()
+        session.keyring_daemon.wait()
+        assert session.revive() is True
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session.address)
+        backend = keyring_backend()
+        backend.write(PATH, "written after the revival", expect_version=0)
+        assert backend.read(PATH) == "written after the revival"
+    finally:
+        session.stop()

@@ -290,6 +290,7 @@ class SecretServiceSession:
     bus: SessionBus
     keyring_daemon: subprocess.Popen[bytes]
     password: str
+    tmpdir: Path
 
     @property
     def address(self) -> str:
@@ -305,6 +306,25 @@ class SecretServiceSession:
         """Kill gnome-keyring, then the bus."""
         _stop_process(self.keyring_daemon)
         self.bus.stop()
+
+    def revive(self) -> bool:
+        """Start gnome-keyring (and the bus) again if it has gone or stopped answering, as
+        it once did mid-run on CI ("Message recipient disconnected from message bus without
+        replying"), after which every later keyring test of that worker failed. Its files
+        stay under `tmpdir` and it is unlocked with the same password. True if it had to."""
+        if self.bus.process.poll() is None and self.keyring_daemon.poll() is None \
+                and _secret_service_ready(self.bus.address):
+            return False
+        _stop_process(self.keyring_daemon)
+        if self.bus.process.poll() is not None:
+            self.bus = start_session_bus(self.tmpdir)
+        self.keyring_daemon = _start_gnome_keyring(
+            _require("gnome-keyring-daemon", _KEYRING_HINT), self.tmpdir,
+            _keyring_env(self.tmpdir) | {"DBUS_SESSION_BUS_ADDRESS": self.bus.address},
+            self.password)
+        _wait_until(lambda: _secret_service_ready(self.bus.address), self.keyring_daemon,
+                    self.tmpdir / "gnome-keyring.log", "gnome-keyring", self.stop)
+        return True
 
 
 def start_secret_service(tmpdir: Path, password: str = "accessgov-test") -> SecretServiceSession:
@@ -322,7 +342,8 @@ def start_secret_service(tmpdir: Path, password: str = "accessgov-test") -> Secr
     except BaseException:
         bus.stop()
         raise
-    session = SecretServiceSession(bus=bus, keyring_daemon=daemon, password=password)
+    session = SecretServiceSession(bus=bus, keyring_daemon=daemon, password=password,
+                                   tmpdir=tmpdir)
     atexit.register(session.stop)
     log_path = tmpdir / "gnome-keyring.log"
     _wait_until(
