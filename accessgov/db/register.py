@@ -297,15 +297,25 @@ class Register(abc.ABC):
         once, on as many cores as it has) while this process does other work; iterating
         waits for them, once. Close what is not iterated. Inside a transaction, or on a
         register read through an up-to-date copy, another connection would see other rows:
-        those are read on this one, when iterated."""
+        those are read on this one, when iterated; so are they where a connection of their
+        own cannot be had (a server at its limit of connections): reading ahead only saves
+        time, it never makes a read fail."""
         from accessgov.db.ahead import ReadAhead, ReadNow
+        from accessgov.errors import AccessGovError
 
         readers: list[Register] = []
-        for _ in statements:
-            reader = self._reader()
-            if reader is None:
-                return ReadNow(self, statements)
-            readers.append(reader)
+        try:
+            for _ in statements:
+                reader = self._reader()
+                if reader is None:
+                    break
+                readers.append(reader)
+        except AccessGovError:
+            pass
+        if len(readers) < len(statements):
+            for reader in readers:
+                reader.close()
+            return ReadNow(self, statements)
         return ReadAhead([(reader, sql, params)
                           for reader, (sql, params) in zip(readers, statements, strict=True)])
 

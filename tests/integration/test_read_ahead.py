@@ -8,6 +8,7 @@ database: a file, and the suite's PostgreSQL server.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -138,6 +139,34 @@ def test_inside_a_change_the_rows_are_read_on_its_own_connection(writer: Registe
         assert isinstance(ahead, ReadNow)
         assert list(ahead) == [(7,)]
         assert not read_ahead_threads()
+
+
+def test_where_the_server_allows_no_more_connections_the_rows_are_read_on_the_registers_own(
+        postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A managed PostgreSQL may cap an operator's connections: reading ahead only saves time,
+    so when the second half's connection is refused, both halves are read on the register's
+    own connection, and the one already made is let go."""
+    url = postgres_server.new_database()
+    location = DatabaseUrl(url)
+    created = Register.create(location)
+    created.start_tracking({}, {})
+    created.execute("INSERT INTO settings (key, value) VALUES ('org_slug', 'test')")
+    created.close()
+    role = f"capped_{secrets.token_hex(4)}"
+    postgres_server.sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 2")
+    postgres_server.sql(f"GRANT pg_read_all_data TO {role}")
+    monkeypatch.setenv("ACCESSGOV_PSYCOPG_ONLY", "1")  # its own is one connection, throughout
+    database = url.split("/")[3].split("?")[0]
+    register = Register.open(DatabaseUrl(postgres_server.url(database, role)))
+    try:
+        halves = [(NUMBERS.replace("ORDER BY i", "WHERE i <= 5 ORDER BY i"), {"last": 9}),
+                  (NUMBERS.replace("ORDER BY i", "WHERE i > 5 ORDER BY i"), {"last": 9})]
+        ahead = register.tuples_ahead(halves)
+        assert isinstance(ahead, ReadNow)
+        assert list(ahead) == list(register.tuples(NUMBERS, {"last": 9}))
+        assert_connections_back_to(register, 1)
+    finally:
+        register.close()
 
 
 def test_a_register_read_through_its_up_to_date_copy_is_not_read_ahead(
