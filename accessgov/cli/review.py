@@ -174,7 +174,8 @@ def export(app: App, quarter: str, fmt: str, output_file: str | None, no_store: 
                       *(["-o", folder] if folder else []),
                       *(["--no-store"] if no_store else [])])
     pack = evidence.build(app.register, quarter, app.today(), iso(app.clock()),
-                          checks_context(app, store=not no_store), command=typed)
+                          checks_context(app, store=not no_store), command=typed,
+                          read_ahead=not folder)
     try:
         if folder:
             _bundle(app, pack, Path(folder), otp)

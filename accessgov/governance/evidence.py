@@ -112,17 +112,21 @@ class Pack:
 
 
 def build(register: Register, quarter: str, today: str, generated_at: str,
-          context: checks.Context, command: str = "") -> Pack:
-    """The pack for campaign `quarter`, with the findings of every policy check now."""
+          context: checks.Context, command: str = "", *, read_ahead: bool = True) -> Pack:
+    """The pack for campaign `quarter`, with the findings of every policy check now.
+
+    `read_ahead`: the database reads the items while the checks run here (an export of
+    90,000 items waits for the longer of the two, not both). Without it, the items are read
+    when the pack is first drawn: a bundle is drawn only once the register has verified, from
+    the register as it stood then."""
     campaign = review.get_campaign(register, quarter)
-    # The database reads the items while the checks run here: an export of 90,000 items
-    # waits for the longer of the two, not both.
-    items = review.item_rows_ahead(register, campaign, today)
+    items = review.item_rows_ahead(register, campaign, today) if read_ahead else None
     try:
         findings = checks.run(context)
         store_checked = checks.store_reconciled(context, findings)
     except BaseException:
-        items.close()
+        if items is not None:
+            items.close()
         raise
     return Pack(register, today, generated_at, campaign, findings, store_checked, command,
                 read_ahead=items)

@@ -152,3 +152,45 @@ def test_a_large_reviews_items_read_in_halves_are_every_item_in_order(
     assert in_halves == whole
     # Item 1 (kept) is the first half, items 2 (revoked) and 3 (kept) the second.
     assert "revoke" in whole and "keep" in whole
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_a_pack_read_ahead_holds_the_items_as_they_were_when_it_was_built(
+        closed: Shell, read_ahead: bool) -> None:  # noqa: F811
+    """A CSV or HTML export reads its items while the checks run; a bundle reads them only
+    when it is drawn, after the register has verified, so what it records is the register
+    the verification saw. A role changed behind the log in between shows which was read."""
+    from accessgov.db.register import Register as Opened
+    from accessgov.governance import evidence
+    from accessgov.governance.checks.registry import Context
+
+    register = Opened.open(closed.db)
+    try:
+        built = evidence.build(register, quarter(closed), "2026-12-01", "2026-12-01T00:00:00Z",
+                               Context(register, "2026-12-01"), read_ahead=read_ahead)
+        behind_the_log(closed.db, "UPDATE grants SET role = 'forged-role' WHERE id IN "
+                       "(SELECT id FROM grants)")
+        roles = {item["role"] for item in built.items()}
+        built.close()
+    finally:
+        register.close()
+    assert ("forged-role" in roles) is not read_ahead
+
+
+def test_a_bundle_is_not_read_ahead(
+        closed: Shell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    from accessgov.governance import evidence
+
+    asked: list[bool] = []
+    real_build = evidence.build
+
+    def build(*args: object, read_ahead: bool = True, **kwargs: object) -> evidence.Pack:
+        asked.append(read_ahead)
+        return real_build(*args, read_ahead=read_ahead, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(evidence, "build", build)
+    closed.run(f"review export {quarter(closed)} --format bundle -o {tmp_path / 'b'} "
+               f"{closed.as_('spatel')}")
+    closed.run(f"review export {quarter(closed)} --format csv")
+    assert asked == [False, True]
