@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from accessgov.db.ahead import ReadAhead
 from accessgov.db.queries import reviews
 from accessgov.db.register import Register
 from accessgov.governance.review import quarter_of
@@ -168,6 +169,9 @@ def test_a_pack_read_ahead_holds_the_items_as_they_were_when_it_was_built(
     try:
         built = evidence.build(register, quarter(closed), "2026-12-01", "2026-12-01T00:00:00Z",
                                Context(register, "2026-12-01"), read_ahead=read_ahead)
+        if isinstance(built.read_ahead, ReadAhead):
+            for part in built.read_ahead._parts:
+                part._thread.join()  # the database has read the items
         behind_the_log(closed.db, "UPDATE grants SET role = 'forged-role' WHERE id IN "
                        "(SELECT id FROM grants)")
         roles = {item["role"] for item in built.items()}
