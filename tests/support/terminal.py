@@ -52,16 +52,19 @@ class Terminal:
         return ["--database", self.database] if self.database else ["--db", str(self.db)]
 
     def code(self, person: str) -> str:
-        """A code for a step later than the last one used for `person` (may wait <30 s)."""
+        """A code for a step later than the last one used for `person` (may wait <30 s).
+
+        The program accepts the step either side of now: a person's first code is the
+        previous step's, and later ones go up to the next step's before waiting for time to
+        catch up, so three codes need no wait."""
         used = self._used_steps.get(person)
         if used is None:
             clear_of_a_step_boundary()
-        step = int(time.time()) // 30
-        if used is None:
-            step -= 1  # the previous step is still accepted: one code more without waiting
-        elif used >= step:
-            time.sleep((used + 1) * 30 - time.time() + 0.2)
-            step = used + 1
+            step = int(time.time()) // 30 - 1
+        else:
+            step = max(used + 1, int(time.time()) // 30)
+            if step > int(time.time()) // 30 + 1:  # now + 1 is as far ahead as is accepted
+                time.sleep((step - 1) * 30 - time.time() + 0.2)
         self._used_steps[person] = step
         return pyotp.TOTP(self.seeds[person]).at(step * 30)
 
