@@ -34,8 +34,6 @@ LOCK_TIMEOUT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 10
 # The advisory lock every write transaction of a register takes: one per schema.
 _LOCK_NAMESPACE = "accessgov register"
-# libpq's PQTRANSACTION_IDLE (psycopg.pq.TransactionStatus.IDLE): no transaction is open.
-_IDLE = 0
 
 
 class PostgresDialect(Dialect):
@@ -225,9 +223,13 @@ class PostgresRegister(Register):
     def _reader(self) -> PostgresRegister | None:
         # A change's own writes and a snapshot's moment are this session's alone (the quick
         # reader never opens a transaction); an older schema is read as it is migrated.
-        idle = self._psycopg is None or self._psycopg.info.transaction_status == _IDLE
-        if not idle or self.upgrade_pending is not None:
+        if self.upgrade_pending is not None:
             return None
+        if self._psycopg is not None:
+            from psycopg import pq  # loaded with the connection
+
+            if self._psycopg.info.transaction_status != pq.TransactionStatus.IDLE:
+                return None
         return self.reopen()
 
     @property

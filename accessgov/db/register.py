@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from accessgov.errors import InputError
+from accessgov.errors import AccessGovError, InputError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -301,7 +301,6 @@ class Register(abc.ABC):
         own cannot be had (a server at its limit of connections): reading ahead only saves
         time, it never makes a read fail."""
         from accessgov.db.ahead import ReadAhead, ReadNow
-        from accessgov.errors import AccessGovError
 
         readers: list[Register] = []
         try:
