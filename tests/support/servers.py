@@ -318,12 +318,7 @@ class SecretServiceSession:
         _stop_process(self.keyring_daemon)
         if self.bus.process.poll() is not None:
             self.bus = start_session_bus(self.tmpdir)
-        self.keyring_daemon = _start_gnome_keyring(
-            _require("gnome-keyring-daemon", _KEYRING_HINT), self.tmpdir,
-            _keyring_env(self.tmpdir) | {"DBUS_SESSION_BUS_ADDRESS": self.bus.address},
-            self.password)
-        _wait_until(lambda: _secret_service_ready(self.bus.address), self.keyring_daemon,
-                    self.tmpdir / "gnome-keyring.log", "gnome-keyring", self.stop)
+        self.keyring_daemon = _serve_secrets(self.bus, self.tmpdir, self.password)
         return True
 
 
@@ -334,22 +329,28 @@ def start_secret_service(tmpdir: Path, password: str = "accessgov-test") -> Secr
     never touched; the login keyring is created and unlocked with `password`.
     Raises ServerNotInstalled if dbus-daemon or gnome-keyring-daemon is missing.
     """
-    keyring_daemon = _require("gnome-keyring-daemon", _KEYRING_HINT)
+    _require("gnome-keyring-daemon", _KEYRING_HINT)  # before a bus is started for it
     bus = start_session_bus(tmpdir)
     try:
-        env = _keyring_env(tmpdir) | {"DBUS_SESSION_BUS_ADDRESS": bus.address}
-        daemon = _start_gnome_keyring(keyring_daemon, tmpdir, env, password)
+        daemon = _serve_secrets(bus, tmpdir, password)
     except BaseException:
         bus.stop()
         raise
     session = SecretServiceSession(bus=bus, keyring_daemon=daemon, password=password,
                                    tmpdir=tmpdir)
     atexit.register(session.stop)
-    log_path = tmpdir / "gnome-keyring.log"
-    _wait_until(
-        lambda: _secret_service_ready(bus.address), daemon, log_path, "gnome-keyring", session.stop
-    )
     return session
+
+
+def _serve_secrets(bus: SessionBus, tmpdir: Path, password: str) -> subprocess.Popen[bytes]:
+    """gnome-keyring on `bus`, once its login keyring (unlocked with `password`) answers;
+    stopped again if it does not."""
+    env = _keyring_env(tmpdir) | {"DBUS_SESSION_BUS_ADDRESS": bus.address}
+    daemon = _start_gnome_keyring(_require("gnome-keyring-daemon", _KEYRING_HINT), tmpdir, env,
+                                  password)
+    _wait_until(lambda: _secret_service_ready(bus.address), daemon,
+                tmpdir / "gnome-keyring.log", "gnome-keyring", lambda: _stop_process(daemon))
+    return daemon
 
 
 def _keyring_env(tmpdir: Path) -> dict[str, str]:
